@@ -1,0 +1,48 @@
+# Two commands do everything on a fresh clone: `make serve` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+CLIENTS := tests/clients
+
+.PHONY: serve test lint bench clients clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@ $(STAMP)
+
+serve: $(STAMP)
+	$(VENV)/bin/mockgw serve $(ARGS)
+
+# The Node clients (Claude Code, the TypeScript SDK, the AI SDK) are installed from the lockfile,
+# again only when the lockfile changed.
+clients: $(CLIENTS)/node_modules/.installed
+
+$(CLIENTS)/node_modules/.installed: $(CLIENTS)/package-lock.json
+	cd $(CLIENTS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: $(TEST_STAMP) clients
+	$(VENV)/bin/ruff check mockgw tests bench
+	$(VENV)/bin/mypy
+	$(VENV)/bin/pytest -q -n 2 $(PYTEST_ARGS)
+
+lint: $(TEST_STAMP)
+	$(VENV)/bin/ruff check mockgw tests bench
+	$(VENV)/bin/ruff format --check mockgw tests bench
+	$(VENV)/bin/mypy
+
+bench: $(TEST_STAMP)
+	$(PY) bench/run.py $(ARGS)
+
+clean:
+	rm -rf $(VENV) $(CLIENTS)/node_modules
