@@ -1,0 +1,417 @@
+"""The scenario language as pydantic models.
+
+Every model forbids unknown keys, so a typo (``last_usr``) is an error at load, never a silent no-op. The
+key names are a public contract (see docs/scenarios.md): add keys, never rename them. Shorthands are
+normalised here, so the engine and renderer see one shape:
+
+- ``reply: "text"`` is one text block; ``tool_result: true`` matches any tool result;
+- a text predicate given as a bare string means ``contains`` (``model`` and ``header``: ``equals``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    JsonValue,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+from mockgw.scenario.templates import Template, TemplateError, check_json_templates
+from mockgw.wire.messages import StopReason
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------- predicates
+
+
+class TextMatch(_Strict):
+    """A test on a piece of text. Every key given must hold."""
+
+    equals: str | None = None
+    contains: str | None = None
+    regex: str | None = None
+    ignore_case: bool = False
+
+    @model_validator(mode="after")
+    def _one_test(self) -> TextMatch:
+        if self.equals is None and self.contains is None and self.regex is None:
+            raise ValueError("give at least one of equals, contains, regex")
+        if self.regex is not None:
+            try:
+                re.compile(self.regex)
+            except re.error as exc:
+                raise ValueError(f"bad regex {self.regex!r}: {exc}") from exc
+        return self
+
+
+def _text_shorthand(default_key: str) -> Any:
+    def coerce(value: Any) -> Any:
+        return {default_key: value} if isinstance(value, str) else value
+
+    return coerce
+
+
+class ToolsMatch(_Strict):
+    """The request offers tools: ``includes`` names one or several that must all be offered."""
+
+    includes: list[str] = Field(default_factory=list)
+    excludes: list[str] = Field(default_factory=list)
+
+    @field_validator("includes", "excludes", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+class ToolResultMatch(_Strict):
+    """The last user turn carries a tool_result; optionally for a tool of this name, with this text."""
+
+    name: str | None = None
+    contains: str | None = None
+    is_error: bool | None = None
+
+
+class TurnMatch(_Strict):
+    """A range of turns (1 + the number of assistant turns in the request)."""
+
+    gte: int | None = Field(default=None, ge=1)
+    lte: int | None = Field(default=None, ge=1)
+
+
+class Match(_Strict):
+    """Predicates over a request; every one given must hold."""
+
+    last_user: TextMatch | None = None
+    model: TextMatch | None = None
+    system: TextMatch | None = None
+    tools: ToolsMatch | None = None
+    tool_result: ToolResultMatch | None = None
+    header: dict[str, TextMatch] | None = None
+    stream: bool | None = None
+    turn: int | TurnMatch | None = None
+
+    @field_validator("last_user", "system", mode="before")
+    @classmethod
+    def _contains_shorthand(cls, value: Any) -> Any:
+        return _text_shorthand("contains")(value)
+
+    @field_validator("model", mode="before")
+    @classmethod
+    def _equals_shorthand(cls, value: Any) -> Any:
+        return _text_shorthand("equals")(value)
+
+    @field_validator("tools", mode="before")
+    @classmethod
+    def _tools_shorthand(cls, value: Any) -> Any:
+        return {"includes": value} if isinstance(value, str | list) else value
+
+    @field_validator("tool_result", mode="before")
+    @classmethod
+    def _tool_result_shorthand(cls, value: Any) -> Any:
+        if value is True:
+            return {}
+        if value is False:
+            raise ValueError("tool_result: false is not a test; leave the key out")
+        return value
+
+    @field_validator("header", mode="before")
+    @classmethod
+    def _header_shorthand(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        # Header names are case-insensitive on the wire; values given bare are exact.
+        return {
+            str(k).lower(): ({"equals": str(v)} if isinstance(v, str | int | float) else v)
+            for k, v in value.items()
+        }
+
+
+# ---------------------------------------------------------------- reply blocks
+
+
+class TextReply(_Strict):
+    text: Template
+
+
+class ThinkingReply(_Strict):
+    thinking: Template
+    signature: str | None = None  # generated (stable for a seed) when not given
+
+
+class RedactedThinkingReply(_Strict):
+    redacted_thinking: str | None = None  # the opaque `data`; generated when null
+
+
+def _checked_input(value: Any) -> Any:
+    try:
+        check_json_templates(value)
+    except TemplateError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+class ToolUseSpec(_Strict):
+    name: str
+    input: JsonValue = Field(default_factory=dict)  # strings in it may hold {{ templates }}
+    id: str | None = None
+
+    @field_validator("input")
+    @classmethod
+    def _templates(cls, value: Any) -> Any:
+        return _checked_input(value)
+
+
+class ToolUseReply(_Strict):
+    tool_use: ToolUseSpec
+
+
+class ServerToolUseSpec(_Strict):
+    name: str = "web_search"
+    input: JsonValue = Field(default_factory=dict)
+    id: str | None = None
+
+
+class ServerToolUseReply(_Strict):
+    server_tool_use: ServerToolUseSpec
+
+
+class WebSearchResultSpec(_Strict):
+    url: str
+    title: str
+    page_age: str | None = None
+    encrypted_content: str | None = None  # generated when not given
+
+
+class WebSearchToolResultSpec(_Strict):
+    tool_use_id: str | None = None  # defaults to the server_tool_use block just before it
+    results: list[WebSearchResultSpec] = Field(default_factory=list)
+    error_code: str | None = None  # e.g. max_uses_exceeded: the result is an error instead
+
+
+class WebSearchToolResultReply(_Strict):
+    web_search_tool_result: WebSearchToolResultSpec
+
+
+_BLOCK_KEYS: dict[str, type[_Strict]] = {
+    "text": TextReply,
+    "thinking": ThinkingReply,
+    "redacted_thinking": RedactedThinkingReply,
+    "tool_use": ToolUseReply,
+    "server_tool_use": ServerToolUseReply,
+    "web_search_tool_result": WebSearchToolResultReply,
+}
+
+
+def _block_kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return next((k for k in value if k in _BLOCK_KEYS), None)
+    return next((k for k, cls in _BLOCK_KEYS.items() if isinstance(value, cls)), None)
+
+
+ReplyBlock = Annotated[
+    Annotated[TextReply, Tag("text")]
+    | Annotated[ThinkingReply, Tag("thinking")]
+    | Annotated[RedactedThinkingReply, Tag("redacted_thinking")]
+    | Annotated[ToolUseReply, Tag("tool_use")]
+    | Annotated[ServerToolUseReply, Tag("server_tool_use")]
+    | Annotated[WebSearchToolResultReply, Tag("web_search_tool_result")],
+    Discriminator(_block_kind),
+]
+
+
+def _parse_reply(value: Any) -> Any:
+    """``"hi"`` → one text block; a list of one-key mappings → typed blocks (clear error otherwise)."""
+    if isinstance(value, str):
+        return [{"text": value}]
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list):
+        raise ValueError("a reply is a string or a list of blocks")
+    blocks: list[Any] = []
+    for item in value:
+        if isinstance(item, str):
+            blocks.append({"text": item})
+            continue
+        if not isinstance(item, dict):
+            raise ValueError(f"a reply block is a mapping like {{text: ...}}, not {type(item).__name__}")
+        kinds = [k for k in item if k in _BLOCK_KEYS]
+        if len(kinds) != 1:
+            raise ValueError(
+                "a reply block has exactly one of the keys " + ", ".join(_BLOCK_KEYS) + f"; got {sorted(item)}"
+            )
+        blocks.append(item)
+    return blocks
+
+
+class Usage(_Strict):
+    """Token counts to report; any not given is computed (see docs/scenarios.md, "usage")."""
+
+    input_tokens: int | None = Field(default=None, ge=0)
+    output_tokens: int | None = Field(default=None, ge=0)
+    cache_creation_input_tokens: int | None = Field(default=None, ge=0)
+    cache_read_input_tokens: int | None = Field(default=None, ge=0)
+
+
+class Timing(_Strict):
+    """How a stream is paced. All times in milliseconds."""
+
+    ttft_ms: float | None = Field(default=None, ge=0)
+    chunk_ms: float | None = Field(default=None, ge=0)
+    jitter_ms: float | None = Field(default=None, ge=0)
+    chunk_chars: int | None = Field(default=None, ge=1)
+    tokens_per_second: float | None = Field(default=None, gt=0)
+
+    def over(self, base: Timing) -> Timing:
+        """This timing with ``base`` filling the keys it leaves out."""
+        merged = base.model_dump(exclude_none=True) | self.model_dump(exclude_none=True)
+        return Timing(**merged)
+
+
+class ErrorSpec(_Strict):
+    """An HTTP error answer."""
+
+    status: int = Field(ge=400, le=599)
+    type: str | None = None  # defaults from the status
+    message: str | None = None  # defaults from the type
+    retry_after: float | None = Field(default=None, ge=0)
+    headers: dict[str, str] = Field(default_factory=dict)
+    should_retry: bool | None = None  # sets x-should-retry, which both SDKs obey over everything
+
+
+class StreamErrorSpec(_Strict):
+    type: str = "overloaded_error"
+    message: str | None = None
+
+
+class Fault(_Strict):
+    """Something going wrong on the transport: mid-stream error, dropped connection, stall, delay."""
+
+    after_events: int | None = Field(default=None, ge=0)
+    error: StreamErrorSpec | None = None
+    disconnect: bool = False
+    stall_ms: float | None = Field(default=None, ge=0)
+    delay_ms: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Fault:
+        if self.error is not None and self.disconnect:
+            raise ValueError("a fault either sends an error event or disconnects, not both")
+        if (self.error is not None or self.disconnect) and self.after_events is None:
+            raise ValueError("error and disconnect need after_events: N (how many events go out first)")
+        if self.after_events is not None and self.error is None and not self.disconnect:
+            raise ValueError("after_events needs error: {...} or disconnect: true")
+        if all(v is None for v in (self.after_events, self.stall_ms, self.delay_ms)):
+            raise ValueError("a fault needs after_events, stall_ms or delay_ms")
+        return self
+
+
+class _Answer(_Strict):
+    """What answers a request: shared by a rule and each step of a sequence."""
+
+    reply: list[ReplyBlock] | None = None
+    error: ErrorSpec | None = None
+    fault: Fault | None = None
+    stop_reason: StopReason | None = None
+    usage: Usage | None = None
+    timing: Timing | None = None
+
+    @field_validator("reply", mode="before")
+    @classmethod
+    def _reply_shorthand(cls, value: Any) -> Any:
+        return None if value is None else _parse_reply(value)
+
+    @field_validator("error", mode="before")
+    @classmethod
+    def _error_shorthand(cls, value: Any) -> Any:
+        return {"status": value} if isinstance(value, int) else value
+
+
+class Step(_Answer):
+    """One step of a sequence."""
+
+    @model_validator(mode="after")
+    def _has_answer(self) -> Step:
+        _check_answer(self, "a step")
+        return self
+
+
+def _check_answer(answer: _Answer, what: str) -> None:
+    if answer.reply is not None and answer.error is not None:
+        raise ValueError(f"{what} has reply or error, not both")
+    if answer.reply is None and answer.error is None and answer.fault is None:
+        raise ValueError(f"{what} needs reply, error or fault")
+    if answer.error is not None and answer.fault is not None:
+        raise ValueError(f"{what} with an error cannot also have a fault")
+
+
+class Rule(_Answer):
+    """One rule: when ``match`` holds, answer with a reply, an error, a fault or the next step."""
+
+    name: str | None = None
+    match: Match | None = None
+    sequence: list[Step] | None = Field(default=None, min_length=1)
+    then: Literal["repeat", "cycle"] = "repeat"
+    times: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _has_answer(self) -> Rule:
+        if self.sequence is not None:
+            if self.reply is not None or self.error is not None or self.fault is not None:
+                raise ValueError("a rule has either sequence or reply/error/fault")
+        else:
+            _check_answer(self, "a rule")
+        return self
+
+
+class AuthConfig(_Strict):
+    keys: list[str] = Field(default_factory=list)
+    oidc: bool = False  # accept a well-formed, unexpired JWT as a Bearer token
+
+
+class ModelEntry(_Strict):
+    id: str
+    display_name: str | None = None
+    created_at: str = "2025-09-29T00:00:00Z"
+
+
+class Defaults(_Strict):
+    timing: Timing = Field(default_factory=Timing)
+
+
+class Scenario(_Strict):
+    """A whole scenario file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, title="mockgw scenario")
+
+    name: str | None = None
+    description: str | None = None
+    seed: int | None = None
+    auth: AuthConfig | None = None
+    models: list[ModelEntry] | None = None
+    strict_models: bool = False
+    defaults: Defaults = Field(default_factory=Defaults)
+    rules: list[Rule] = Field(default_factory=list)
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _model_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"id": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    def rule_label(self, index: int) -> str:
+        """How reports name a rule: its name, else its place (``rules[2]``)."""
+        rule = self.rules[index]
+        return rule.name if rule.name else f"rules[{index}]"
+

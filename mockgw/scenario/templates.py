@@ -1,0 +1,217 @@
+"""``{{ ... }}`` templates in reply text and tool input.
+
+A template is parsed once, when the scenario loads, into literal text and expressions; a bad expression is
+a load error, never a surprise at request time. Expressions are read from Python's AST and never
+evaluated, so a scenario cannot run code. The grammar is deliberately tiny:
+
+- ``faker.NAME`` or ``faker.NAME(literal, key=literal)``: any Faker provider, from the seeded generator;
+- ``request.model``, ``request.last_user``, ``request.tool_result``, ``request.turn``,
+  ``request.stream``, ``request.session``, ``request.headers['x-name']``.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
+
+_EXPR = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+REQUEST_FIELDS = ("model", "last_user", "tool_result", "turn", "stream", "session")
+
+
+class TemplateError(ValueError):
+    """A template that cannot be parsed; the message says which expression and why."""
+
+
+class TemplateContext(Protocol):
+    """What a template reads at render time (the engine provides it)."""
+
+    def faker_call(self, provider: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any: ...
+
+    def request_field(self, name: str) -> Any: ...
+
+    def request_header(self, name: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class FakerExpr:
+    provider: str
+    args: tuple[Any, ...] = ()
+    kwargs: tuple[tuple[str, Any], ...] = ()
+
+    def render(self, ctx: TemplateContext) -> str:
+        return str(ctx.faker_call(self.provider, self.args, dict(self.kwargs)))
+
+
+@dataclass(frozen=True)
+class RequestExpr:
+    field: str
+
+    def render(self, ctx: TemplateContext) -> str:
+        value = ctx.request_field(self.field)
+        return "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+
+
+@dataclass(frozen=True)
+class HeaderExpr:
+    header: str
+
+    def render(self, ctx: TemplateContext) -> str:
+        return ctx.request_header(self.header)
+
+
+Expr = FakerExpr | RequestExpr | HeaderExpr
+
+
+@functools.cache
+def _faker_providers() -> frozenset[str]:
+    # Built on first use (not at import): creating a Faker costs tens of milliseconds.
+    from faker import Faker
+
+    fake = Faker()
+    return frozenset(name for name in dir(fake) if not name.startswith("_"))
+
+
+def _literal(node: ast.expr, source: str) -> Any:
+    try:
+        return ast.literal_eval(node)
+    except ValueError as exc:
+        raise TemplateError(f"{{{{ {source} }}}}: arguments must be literals") from exc
+
+
+def parse_expression(source: str) -> Expr:
+    """Parse the inside of one ``{{ }}``; raise TemplateError with a helpful message."""
+    text = source.strip()
+    try:
+        node = ast.parse(text, mode="eval").body
+    except SyntaxError as exc:
+        raise TemplateError(f"{{{{ {text} }}}}: not an expression") from exc
+
+    call_args: tuple[Any, ...] = ()
+    call_kwargs: tuple[tuple[str, Any], ...] = ()
+    if isinstance(node, ast.Call):
+        call_args = tuple(_literal(a, text) for a in node.args)
+        if any(k.arg is None for k in node.keywords):
+            raise TemplateError(f"{{{{ {text} }}}}: **kwargs are not allowed")
+        call_kwargs = tuple((str(k.arg), _literal(k.value, text)) for k in node.keywords)
+        node = node.func
+        if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "faker"):
+            raise TemplateError(f"{{{{ {text} }}}}: only faker providers can be called")
+
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        root, attr = node.value.id, node.attr
+        if root == "faker":
+            if attr not in _faker_providers():
+                raise TemplateError(f"{{{{ {text} }}}}: Faker has no provider {attr!r}")
+            return FakerExpr(attr, call_args, call_kwargs)
+        if root == "request":
+            if attr not in REQUEST_FIELDS:
+                raise TemplateError(
+                    f"{{{{ {text} }}}}: unknown request field {attr!r} "
+                    f"(known: {', '.join(REQUEST_FIELDS)}, headers['name'])"
+                )
+            return RequestExpr(attr)
+    if (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Attribute)
+        and isinstance(node.value.value, ast.Name)
+        and node.value.value.id == "request"
+        and node.value.attr == "headers"
+        and isinstance(node.slice, ast.Constant)
+        and isinstance(node.slice.value, str)
+    ):
+        return HeaderExpr(node.slice.value.lower())
+    raise TemplateError(
+        f"{{{{ {text} }}}}: expected faker.<provider>, request.<field> or request.headers['name']"
+    )
+
+
+class Template:
+    """A string with ``{{ }}`` expressions, parsed at load; ``render`` fills it in."""
+
+    __slots__ = ("_parts", "source")
+
+    def __init__(self, source: str, parts: tuple[str | Expr, ...]) -> None:
+        self.source = source
+        self._parts = parts
+
+    @staticmethod
+    @functools.lru_cache(maxsize=4096)
+    def parse(source: str) -> Template:
+        parts: list[str | Expr] = []
+        pos = 0
+        for found in _EXPR.finditer(source):
+            if found.start() > pos:
+                parts.append(source[pos : found.start()])
+            parts.append(parse_expression(found.group(1)))
+            pos = found.end()
+        if pos < len(source):
+            parts.append(source[pos:])
+        return Template(source, tuple(parts))
+
+    @property
+    def is_literal(self) -> bool:
+        return all(isinstance(p, str) for p in self._parts)
+
+    def render(self, ctx: TemplateContext) -> str:
+        if self.is_literal:
+            return self.source
+        return "".join(p if isinstance(p, str) else p.render(ctx) for p in self._parts)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Template) and other.source == self.source
+
+    def __hash__(self) -> int:
+        return hash(self.source)
+
+    def __repr__(self) -> str:
+        return f"Template({self.source!r})"
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source_type: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        def validate(value: Any) -> Template:
+            if isinstance(value, Template):
+                return value
+            if not isinstance(value, str | int | float) or isinstance(value, bool):
+                raise ValueError("expected text")
+            try:
+                return cls.parse(str(value))
+            except TemplateError as exc:
+                raise ValueError(str(exc)) from None
+
+        return core_schema.no_info_plain_validator_function(
+            validate, serialization=core_schema.plain_serializer_function_ser_schema(lambda t: t.source)
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"type": "string", "description": "Text; may hold {{ faker.NAME }} or {{ request.FIELD }}."}
+
+
+def check_json_templates(value: Any) -> None:
+    """Parse every string inside a JSON value (tool input), so bad templates fail at load."""
+    walk_json_strings(value, lambda s: Template.parse(s).source)
+
+
+def render_json(value: Any, ctx: TemplateContext) -> Any:
+    """A copy of a JSON value with every string rendered as a template."""
+    return walk_json_strings(value, lambda s: Template.parse(s).render(ctx) if "{{" in s else s)
+
+
+def walk_json_strings(value: Any, fn: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return fn(value)
+    if isinstance(value, list):
+        return [walk_json_strings(v, fn) for v in value]
+    if isinstance(value, dict):
+        return {k: walk_json_strings(v, fn) for k, v in value.items()}
+    return value
