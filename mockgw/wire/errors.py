@@ -56,3 +56,22 @@ class ErrorResponse(BaseModel):
     type: Literal["error"] = "error"
     error: ErrorDetail
     request_id: str | None = None
+
+
+_STATUS_BY_TYPE: dict[str, int] = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "billing_error": 402,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "api_error": 500,
+    "timeout_error": 504,
+    "overloaded_error": 529,
+}
+
+
+def status_for_error_type(error_type: str) -> int:
+    """The HTTP status that carries an error type (500 for types the API does not name)."""
+    return _STATUS_BY_TYPE.get(error_type, 500)

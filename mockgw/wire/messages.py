@@ -21,7 +21,6 @@ STOP_REASONS: tuple[str, ...] = StopReason.__args__  # type: ignore[attr-defined
 class TextBlock(BaseModel):
     type: Literal["text"] = "text"
     text: str
-    citations: list[dict[str, Any]] | None = None
 
 
 class ThinkingBlock(BaseModel):
@@ -83,8 +82,9 @@ class Usage(BaseModel):
     output_tokens: int
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
-    server_tool_use: ServerToolUsage | None = None
     service_tier: str = "standard"
+    # Only present when server tools ran; left out of the JSON otherwise, like the API does.
+    server_tool_use: ServerToolUsage | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class Message(BaseModel):

@@ -154,8 +154,9 @@ class MessageCreateParams(_RequestBase):
     max_tokens: StrictInt = Field(ge=1)
     stream: StrictBool | None = None
     stop_sequences: list[StrictStr] | None = None
-    temperature: StrictFloat | StrictInt | None = Field(default=None, ge=0, le=1)
-    top_p: StrictFloat | StrictInt | None = Field(default=None, ge=0, le=1)
+    # Strict floats still take ints (temperature: 1) but not strings or booleans.
+    temperature: StrictFloat | None = Field(default=None, ge=0, le=1)
+    top_p: StrictFloat | None = Field(default=None, ge=0, le=1)
     top_k: StrictInt | None = Field(default=None, ge=0)
     metadata: dict[str, Any] | None = None
 

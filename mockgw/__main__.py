@@ -1,0 +1,7 @@
+"""``python -m mockgw``: the same as the ``mockgw`` command."""
+
+import sys
+
+from mockgw.cli import main
+
+sys.exit(main())

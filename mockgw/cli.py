@@ -1,0 +1,152 @@
+"""``mockgw serve | validate | schema | scenarios``: thin over the app factory and the loader."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import errno
+import json
+import signal
+import sys
+from collections.abc import Sequence
+
+from mockgw import __version__
+from mockgw.scenario.loader import ScenarioError, list_bundled, load_scenarios
+from mockgw.scenario.schema import Scenario
+from mockgw.server.app import RunningServer, start_server
+from mockgw.server.state import GatewayConfig
+
+DEFAULT_PORT = 8788
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"mockgw: {message}", file=sys.stderr)
+    return code
+
+
+def _load(sources: Sequence[str]) -> Scenario | None:
+    try:
+        return load_scenarios(list(sources))
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        count = len(exc.problems)
+        print(f"mockgw: {count} problem{'s' if count != 1 else ''}; nothing served.", file=sys.stderr)
+        return None
+
+
+def banner(server: RunningServer, scenario: Scenario, api_keys: Sequence[str]) -> str:
+    """What ``serve`` prints: the URL and the exact environment lines for the SDKs and Claude Code."""
+    key = api_keys[0] if api_keys else (scenario.auth.keys[0] if scenario.auth and scenario.auth.keys else "mockgw")
+    rules = len(scenario.rules)
+    return "\n".join(
+        [
+            f"mockgw {__version__} serving scenario '{scenario.name}' ({rules} rule{'s' if rules != 1 else ''})"
+            f" at {server.url}",
+            "",
+            "Python / TypeScript SDK:",
+            f"  export ANTHROPIC_BASE_URL={server.url}",
+            f"  export ANTHROPIC_API_KEY={key}",
+            "",
+            "Claude Code:",
+            f"  export ANTHROPIC_BASE_URL={server.url}",
+            f"  export ANTHROPIC_AUTH_TOKEN={key}",
+            '  export ANTHROPIC_API_KEY=""',
+            "",
+            "Press Ctrl-C to stop.",
+        ]
+    )
+
+
+async def _serve(config: GatewayConfig, host: str, port: int) -> int:
+    try:
+        server = await start_server(config, host, port)
+    except OSError as exc:
+        reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        return _fail(f"cannot listen on {host}:{port}: {reason}")
+    print(banner(server, config.scenario, config.api_keys), flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+    print("mockgw: stopped.", flush=True)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    scenario = _load(args.scenario or [])
+    if scenario is None:
+        return 2
+    config = GatewayConfig(scenario=scenario, seed=args.seed, api_keys=tuple(args.api_key or ()))
+    return asyncio.run(_serve(config, args.host, args.port))
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    ok = True
+    for source in args.files:
+        scenario = _load([source])
+        if scenario is None:
+            ok = False
+        else:
+            print(f"{source}: ok ({len(scenario.rules)} rules)")
+    return 0 if ok else 2
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    print(json.dumps(schema, indent=2))
+    return 0
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    bundled = list_bundled()
+    width = max((len(name) for name, _ in bundled), default=0)
+    for name, description in bundled:
+        print(f"{name:<{width}}  {description}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mockgw", description="A local mock of an Anthropic-compatible LLM gateway, driven by YAML scenarios."
+    )
+    parser.add_argument("--version", action="version", version=f"mockgw {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the mock gateway")
+    serve.add_argument(
+        "--scenario", action="append", metavar="FILE",
+        help="scenario file, folder or bundled name; repeat to combine (default: the bundled 'hello')",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback only)")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT}; 0: any free)")
+    serve.add_argument("--api-key", action="append", metavar="KEY", help="accept only this key; repeatable")
+    serve.add_argument("--seed", type=int, help="seed for ids, faker text and jitter (default: the scenario's)")
+    serve.set_defaults(func=cmd_serve)
+
+    validate = sub.add_parser("validate", help="check scenario files and report every problem")
+    validate.add_argument("files", nargs="+", metavar="FILE")
+    validate.set_defaults(func=cmd_validate)
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of scenario files (for editor completion)")
+    schema.set_defaults(func=cmd_schema)
+
+    scenarios = sub.add_parser("scenarios", help="list the bundled scenarios")
+    scenarios.set_defaults(func=cmd_scenarios)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,206 @@
+"""The engine: scenario + per-session state + request → Decision.
+
+Pure and synchronous: the server calls ``decide`` from its one event loop, so a rule's ``times`` and a
+sequence's cursor advance exactly once per request, however many requests are in flight.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from faker import Faker
+
+from mockgw.matching import Miss, misses
+from mockgw.request import RequestView
+from mockgw.scenario.schema import ErrorSpec, Fault, Rule, Scenario, Timing
+from mockgw.render import Ids, Reply
+
+DEFAULT_SESSION = "default"
+NEAR_MISSES_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What answers a request, and the rule (and sequence step) that chose it."""
+
+    rule_index: int
+    rule: str  # label: the rule's name, else rules[i]
+    reply: Reply | None
+    error: ErrorSpec | None
+    fault: Fault | None
+    timing: Timing
+    step: int | None = None
+
+
+@dataclass(frozen=True)
+class NearMiss:
+    rule: str
+    misses: tuple[Miss, ...]
+
+    def __str__(self) -> str:
+        return f"{self.rule}: " + "; ".join(str(m) for m in self.misses)
+
+
+@dataclass(frozen=True)
+class NoMatch:
+    """No rule matched: the nearest rules, each with the predicates that failed."""
+
+    near: tuple[NearMiss, ...]
+    rule_count: int
+
+    @property
+    def message(self) -> str:
+        if self.rule_count == 0:
+            return "mockgw: the scenario has no rules, so no request can match."
+        shown = " | ".join(str(n) for n in self.near)
+        return f"mockgw: no rule matched this request. Nearest: {shown}"
+
+
+@dataclass
+class SessionState:
+    """Per-session memory: how often each rule answered, and where each sequence stands."""
+
+    uses: dict[int, int] = field(default_factory=dict)
+    cursors: dict[int, int] = field(default_factory=dict)
+
+    def to_dict(self, scenario: Scenario) -> dict[str, Any]:
+        return {
+            "uses": {scenario.rule_label(i): n for i, n in sorted(self.uses.items())},
+            "sequence_steps": {scenario.rule_label(i): n for i, n in sorted(self.cursors.items())},
+        }
+
+
+class RenderContext:
+    """What templates read: the seeded Faker and the request (implements TemplateContext)."""
+
+    def __init__(self, faker: Faker, request: RequestView) -> None:
+        self._faker = faker
+        self._request = request
+
+    def faker_call(self, provider: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
+        attr = getattr(self._faker, provider)
+        return attr(*args, **kwargs) if callable(attr) else attr
+
+    def request_field(self, name: str) -> Any:
+        return getattr(self._request, name)
+
+    def request_header(self, name: str) -> str:
+        return self._request.headers.get(name, "")
+
+
+class Engine:
+    """Picks the rule for each request and keeps per-session state.
+
+    ``seed`` (else the scenario's ``seed``, else random) drives ids, signatures, faker text and jitter, so
+    two engines with the same seed answer the same requests with the same bytes.
+    """
+
+    def __init__(self, scenario: Scenario, seed: int | None = None) -> None:
+        self.scenario = scenario
+        self.seed = seed if seed is not None else scenario.seed
+        self._sessions: dict[str, SessionState] = {}
+        self._total_uses: dict[int, int] = {}
+        self._lock = threading.Lock()  # decide() runs on the loop; reset() may come from a test thread
+        self.faker = Faker()  # created once: a Faker costs milliseconds, re-seeding it costs nothing
+        self._reseed()
+
+    def _reseed(self) -> None:
+        self.rng = random.Random(self.seed)
+        self.ids = Ids(self.rng)
+        self.faker.seed_instance(self.seed if self.seed is not None else self.rng.getrandbits(32))
+
+    # ------------------------------------------------------------ state
+
+    def session(self, name: str) -> SessionState:
+        return self._sessions.setdefault(name, SessionState())
+
+    def reset(self, session: str | None = None) -> None:
+        """Forget all state (and restart the seeded sources), or only one session's state."""
+        with self._lock:
+            if session is None:
+                self._sessions.clear()
+                self._total_uses.clear()
+                self._reseed()
+            else:
+                self._sessions.pop(session, None)
+
+    def state(self) -> dict[str, Any]:
+        """A JSON-ready view of every session's state."""
+        with self._lock:
+            return {name: s.to_dict(self.scenario) for name, s in sorted(self._sessions.items())}
+
+    def unused_rules(self) -> list[str]:
+        """Rules that never answered (in any session), by label."""
+        with self._lock:
+            return [self.scenario.rule_label(i) for i in range(len(self.scenario.rules)) if i not in self._total_uses]
+
+    def uses(self, rule: str) -> int:
+        """How often the rule with this label answered, over all sessions."""
+        with self._lock:
+            return sum(n for i, n in self._total_uses.items() if self.scenario.rule_label(i) == rule)
+
+    # ------------------------------------------------------------ deciding
+
+    def context(self, request: RequestView) -> RenderContext:
+        return RenderContext(self.faker, request)
+
+    def decide(self, request: RequestView) -> Decision | NoMatch:
+        """The first rule whose match holds and which is not used up answers; else a NoMatch report."""
+        with self._lock:
+            state = self.session(request.session)
+            near: list[NearMiss] = []
+            for index, rule in enumerate(self.scenario.rules):
+                failed = misses(rule.match, request)
+                if not failed and rule.times is not None and state.uses.get(index, 0) >= rule.times:
+                    used = Miss("times", f"already answered {rule.times} time(s) in session {request.session!r}")
+                    failed = [used]
+                if failed:
+                    near.append(NearMiss(self.scenario.rule_label(index), tuple(failed)))
+                    continue
+                return self._answer(index, rule, state)
+            near.sort(key=lambda n: len(n.misses))  # stable: ties keep rule order
+            return NoMatch(tuple(near[:NEAR_MISSES_SHOWN]), len(self.scenario.rules))
+
+    def force(self, label: str, request: RequestView) -> Decision | None:
+        """Answer with the rule of this label, whatever its match says (None: no such rule)."""
+        with self._lock:
+            for index, rule in enumerate(self.scenario.rules):
+                if self.scenario.rule_label(index) == label:
+                    return self._answer(index, rule, self.session(request.session))
+        return None
+
+    def _answer(self, index: int, rule: Rule, state: SessionState) -> Decision:
+        state.uses[index] = state.uses.get(index, 0) + 1
+        self._total_uses[index] = self._total_uses.get(index, 0) + 1
+        answer: Rule | Any = rule
+        step: int | None = None
+        if rule.sequence is not None:
+            cursor = state.cursors.get(index, 0)
+            n = len(rule.sequence)
+            step = cursor % n if rule.then == "cycle" else min(cursor, n - 1)
+            state.cursors[index] = cursor + 1
+            answer = rule.sequence[step]
+        base = self.scenario.defaults.timing
+        if answer is not rule and rule.timing is not None:
+            base = rule.timing.over(base)
+        timing = answer.timing.over(base) if answer.timing is not None else base
+        reply = None
+        if answer.reply is not None:
+            reply = Reply(
+                answer.reply,
+                answer.stop_reason or (rule.stop_reason if answer is not rule else None),
+                answer.usage or (rule.usage if answer is not rule else None),
+            )
+        return Decision(
+            rule_index=index,
+            rule=self.scenario.rule_label(index),
+            reply=reply,
+            error=answer.error,
+            fault=answer.fault,
+            timing=timing,
+            step=step,
+        )

@@ -1,0 +1,120 @@
+"""Predicates over a request, each able to say why it failed.
+
+``misses(match, request)`` returns every predicate that does not hold, with a reason a person can act on;
+an empty list means the rule matches. The near-miss report for "no rule matched" is built from these.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from mockgw.request import RequestView
+from mockgw.scenario.schema import Match, TextMatch, ToolResultMatch, ToolsMatch, TurnMatch
+
+
+@dataclass(frozen=True)
+class Miss:
+    """One predicate that failed: which (``last_user.contains``) and why."""
+
+    predicate: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.predicate}: {self.reason}"
+
+
+def _short(text: str, limit: int = 60) -> str:
+    flat = " ".join(text.split())
+    return repr(flat if len(flat) <= limit else flat[: limit - 1] + "…")
+
+
+def text_misses(name: str, test: TextMatch, text: str) -> list[Miss]:
+    """The failed parts of a text test (equals/contains/regex) on ``text``."""
+    flags = re.IGNORECASE if test.ignore_case else 0
+    subject = text.casefold() if test.ignore_case else text
+    out: list[Miss] = []
+    if test.equals is not None:
+        want = test.equals.casefold() if test.ignore_case else test.equals
+        if subject != want:
+            out.append(Miss(f"{name}.equals", f"{_short(text)} is not {_short(test.equals)}"))
+    if test.contains is not None:
+        want = test.contains.casefold() if test.ignore_case else test.contains
+        if want not in subject:
+            out.append(Miss(f"{name}.contains", f"{_short(text)} does not contain {_short(test.contains)}"))
+    if test.regex is not None and re.search(test.regex, text, flags) is None:
+        out.append(Miss(f"{name}.regex", f"{_short(text)} does not match /{test.regex}/"))
+    return out
+
+
+def _tools_misses(test: ToolsMatch, offered: frozenset[str]) -> list[Miss]:
+    out: list[Miss] = []
+    missing = [t for t in test.includes if t not in offered]
+    if missing:
+        have = ", ".join(sorted(offered)[:8]) or "none"
+        out.append(Miss("tools.includes", f"request does not offer {', '.join(missing)} (offers: {have})"))
+    present = [t for t in test.excludes if t in offered]
+    if present:
+        out.append(Miss("tools.excludes", f"request offers {', '.join(present)}"))
+    return out
+
+
+def _tool_result_misses(test: ToolResultMatch, request: RequestView) -> list[Miss]:
+    results = request.tool_results
+    if not results:
+        return [Miss("tool_result", "the last user turn carries no tool_result")]
+    candidates = list(results)
+    out: list[Miss] = []
+    if test.name is not None:
+        candidates = [r for r in candidates if r.name == test.name]
+        if not candidates:
+            names = ", ".join(sorted({r.name or "?" for r in results}))
+            return [Miss("tool_result.name", f"the tool results answer {names}, not {test.name}")]
+    if test.contains is not None:
+        candidates = [r for r in candidates if test.contains in r.text]
+        if not candidates:
+            out.append(
+                Miss("tool_result.contains", f"no tool result contains {_short(test.contains)}")
+            )
+    if test.is_error is not None and not any(r.is_error == test.is_error for r in candidates):
+        out.append(Miss("tool_result.is_error", f"no tool result has is_error={str(test.is_error).lower()}"))
+    return out
+
+
+def _turn_misses(test: int | TurnMatch, turn: int) -> list[Miss]:
+    if isinstance(test, int):
+        return [] if turn == test else [Miss("turn", f"turn is {turn}, not {test}")]
+    if test.gte is not None and turn < test.gte:
+        return [Miss("turn.gte", f"turn is {turn}, below {test.gte}")]
+    if test.lte is not None and turn > test.lte:
+        return [Miss("turn.lte", f"turn is {turn}, above {test.lte}")]
+    return []
+
+
+def misses(match: Match | None, request: RequestView) -> list[Miss]:
+    """Every predicate of ``match`` that does not hold for ``request`` (empty: the rule matches)."""
+    if match is None:
+        return []
+    out: list[Miss] = []
+    if match.last_user is not None:
+        out += text_misses("last_user", match.last_user, request.last_user)
+    if match.model is not None:
+        out += text_misses("model", match.model, request.model)
+    if match.system is not None:
+        out += text_misses("system", match.system, request.system)
+    if match.tools is not None:
+        out += _tools_misses(match.tools, request.tool_names)
+    if match.tool_result is not None:
+        out += _tool_result_misses(match.tool_result, request)
+    if match.header is not None:
+        for name, test in match.header.items():
+            value = request.headers.get(name)
+            if value is None:
+                out.append(Miss(f"header.{name}", "header not sent"))
+            else:
+                out += text_misses(f"header.{name}", test, value)
+    if match.stream is not None and request.stream != match.stream:
+        out.append(Miss("stream", f"request has stream={str(request.stream).lower()}"))
+    if match.turn is not None:
+        out += _turn_misses(match.turn, request.turn)
+    return out

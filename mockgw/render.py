@@ -1,0 +1,420 @@
+"""Decision → Message, and Message → a schedule of SSE frames.
+
+Pure: no I/O and no clock. Randomness (ids, signatures, jitter) comes from a seeded ``random.Random`` the
+caller owns, so the same seed gives the same bytes. The server plays a schedule on a clock; unit tests
+read the schedule directly.
+
+Token accounting (documented in docs/scenarios.md, "usage"): a token is 4 characters, rounded up, at
+least 1. Input counts the request's system, messages and tools as compact JSON; output counts the text,
+thinking and tool-input JSON of the reply.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import random
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from mockgw.scenario.schema import (
+    Fault,
+    RedactedThinkingReply,
+    ReplyBlock,
+    ServerToolUseReply,
+    TextReply,
+    ThinkingReply,
+    Timing,
+    ToolUseReply,
+    WebSearchToolResultReply,
+)
+from mockgw.scenario.schema import Usage as UsageSpec
+from mockgw.scenario.templates import TemplateContext, render_json
+from mockgw.wire.errors import default_message
+from mockgw.wire.events import (
+    ContentBlockDeltaEvent,
+    ContentBlockStartEvent,
+    ContentBlockStopEvent,
+    ErrorDetail,
+    ErrorEvent,
+    InputJSONDelta,
+    MessageDelta,
+    MessageDeltaEvent,
+    MessageDeltaUsage,
+    MessageStartEvent,
+    MessageStopEvent,
+    PingEvent,
+    SignatureDelta,
+    TextDelta,
+    ThinkingDelta,
+)
+from mockgw.wire.messages import (
+    ContentBlock,
+    Message,
+    RedactedThinkingBlock,
+    ServerToolUsage,
+    ServerToolUseBlock,
+    StopReason,
+    TextBlock,
+    ThinkingBlock,
+    ToolUseBlock,
+    Usage,
+    WebSearchResultBlock,
+    WebSearchToolResultBlock,
+)
+
+CHARS_PER_TOKEN = 4
+_ID_ALPHABET = string.ascii_letters + string.digits
+
+
+def tokens(chars: int) -> int:
+    """The documented token estimate: 4 characters a token, rounded up, at least 1."""
+    return max(1, math.ceil(chars / CHARS_PER_TOKEN))
+
+
+class Ids:
+    """Ids, signatures and opaque data in the API's shapes, from a seeded generator."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+
+    def _chars(self, n: int) -> str:
+        return "".join(self.rng.choices(_ID_ALPHABET, k=n))
+
+    def message(self) -> str:
+        return "msg_01" + self._chars(22)
+
+    def tool_use(self) -> str:
+        return "toolu_01" + self._chars(22)
+
+    def server_tool_use(self) -> str:
+        return "srvtoolu_01" + self._chars(22)
+
+    def request(self) -> str:
+        return "req_011C" + self._chars(20)
+
+    def opaque(self, n_bytes: int = 96) -> str:
+        """Base64 like a thinking signature or encrypted content (``EqQB…``)."""
+        return base64.b64encode(b"\x12\xa4\x01" + self.rng.randbytes(n_bytes)).decode()
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the engine chose to answer with, ready to render."""
+
+    blocks: Sequence[ReplyBlock]
+    stop_reason: StopReason | None = None
+    usage: UsageSpec | None = None
+
+
+def _block(block: ReplyBlock, ctx: TemplateContext, ids: Ids, last_server_tool: str | None) -> ContentBlock:
+    if isinstance(block, TextReply):
+        return TextBlock(text=block.text.render(ctx))
+    if isinstance(block, ThinkingReply):
+        return ThinkingBlock(thinking=block.thinking.render(ctx), signature=block.signature or ids.opaque())
+    if isinstance(block, RedactedThinkingReply):
+        return RedactedThinkingBlock(data=block.redacted_thinking or ids.opaque(128))
+    if isinstance(block, ToolUseReply):
+        spec = block.tool_use
+        return ToolUseBlock(id=spec.id or ids.tool_use(), name=spec.name, input=render_json(spec.input, ctx))
+    if isinstance(block, ServerToolUseReply):
+        server = block.server_tool_use
+        return ServerToolUseBlock(
+            id=server.id or ids.server_tool_use(), name=server.name, input=render_json(server.input, ctx)
+        )
+    assert isinstance(block, WebSearchToolResultReply)
+    result = block.web_search_tool_result
+    content: list[WebSearchResultBlock] | dict[str, Any]
+    if result.error_code is not None:
+        content = {"type": "web_search_tool_result_error", "error_code": result.error_code}
+    else:
+        content = [
+            WebSearchResultBlock(
+                url=r.url, title=r.title, page_age=r.page_age, encrypted_content=r.encrypted_content or ids.opaque()
+            )
+            for r in result.results
+        ]
+    return WebSearchToolResultBlock(
+        tool_use_id=result.tool_use_id or last_server_tool or ids.server_tool_use(), content=content
+    )
+
+
+def _output_chars(block: ContentBlock) -> int:
+    if isinstance(block, TextBlock):
+        return len(block.text)
+    if isinstance(block, ThinkingBlock):
+        return len(block.thinking)
+    if isinstance(block, ToolUseBlock | ServerToolUseBlock):
+        return len(json.dumps(block.input))
+    return 0
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the request allows the reply: ``max_tokens`` and ``stop_sequences``."""
+
+    max_tokens: int
+    stop_sequences: Sequence[str] = ()
+
+
+def _apply_limits(
+    blocks: list[ContentBlock], limits: Limits
+) -> tuple[list[ContentBlock], StopReason | None, str | None]:
+    """Cut the reply where the model would stop: a stop sequence in text, or the max_tokens budget."""
+    budget = limits.max_tokens * CHARS_PER_TOKEN
+    kept: list[ContentBlock] = []
+    for block in blocks:
+        if isinstance(block, TextBlock) and limits.stop_sequences:
+            found = [(block.text.find(s), s) for s in limits.stop_sequences if s and s in block.text]
+            if found:
+                at, seq = min(found)
+                if at <= budget:
+                    kept.append(TextBlock(text=block.text[:at]))
+                    return kept, "stop_sequence", seq
+        size = _output_chars(block)
+        if size > budget:
+            if isinstance(block, TextBlock) and budget > 0:
+                kept.append(TextBlock(text=block.text[:budget]))
+            elif isinstance(block, ThinkingBlock) and budget > 0:
+                kept.append(ThinkingBlock(thinking=block.thinking[:budget], signature=block.signature))
+            return kept, "max_tokens", None
+        budget -= size
+        kept.append(block)
+    return kept, None, None
+
+
+def render_message(
+    reply: Reply,
+    *,
+    model: str,
+    input_chars: int,
+    limits: Limits,
+    ctx: TemplateContext,
+    ids: Ids,
+) -> Message:
+    """The complete assistant message for a reply, with the request's limits applied."""
+    blocks: list[ContentBlock] = []
+    last_server_tool: str | None = None
+    for spec in reply.blocks:
+        block = _block(spec, ctx, ids, last_server_tool)
+        if isinstance(block, ServerToolUseBlock):
+            last_server_tool = block.id
+        blocks.append(block)
+    blocks, cut_reason, stop_sequence = _apply_limits(blocks, limits)
+
+    if cut_reason is not None:
+        stop_reason: StopReason = cut_reason
+    elif reply.stop_reason is not None:
+        stop_reason = reply.stop_reason
+    else:
+        stop_reason = "tool_use" if any(isinstance(b, ToolUseBlock) for b in blocks) else "end_turn"
+
+    given = reply.usage or UsageSpec()
+    output = tokens(sum(_output_chars(b) for b in blocks))
+    if cut_reason == "max_tokens":
+        output = limits.max_tokens
+    searches = sum(1 for b in blocks if isinstance(b, ServerToolUseBlock) and b.name == "web_search")
+    usage = Usage(
+        input_tokens=given.input_tokens if given.input_tokens is not None else tokens(input_chars),
+        output_tokens=given.output_tokens if given.output_tokens is not None else output,
+        cache_creation_input_tokens=given.cache_creation_input_tokens or 0,
+        cache_read_input_tokens=given.cache_read_input_tokens or 0,
+        server_tool_use=ServerToolUsage(web_search_requests=searches) if searches else None,
+    )
+    return Message(
+        id=ids.message(),
+        model=model,
+        content=blocks,
+        stop_reason=stop_reason,
+        stop_sequence=stop_sequence,
+        usage=usage,
+    )
+
+
+# ---------------------------------------------------------------- streaming
+
+
+def dump(model: BaseModel) -> str:
+    """Compact JSON, as the API writes it."""
+    return json.dumps(model.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":"))
+
+
+def sse_frame(event: BaseModel) -> bytes:
+    """One server-sent event: ``event: NAME`` / ``data: JSON`` / blank line (every client needs the name)."""
+    name = event.type  # type: ignore[attr-defined]
+    return f"event: {name}\ndata: {dump(event)}\n\n".encode()
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Send ``data`` after waiting ``delay`` seconds. ``event`` names it; ``content`` marks a delta."""
+
+    delay: float
+    event: str
+    data: bytes
+    content: bool = False
+
+
+@dataclass(frozen=True)
+class Disconnect:
+    """Close the connection abruptly after ``delay`` seconds (no message_stop)."""
+
+    delay: float = 0.0
+
+
+@dataclass(frozen=True)
+class Stall:
+    """Send nothing for ``seconds``."""
+
+    seconds: float
+
+
+ScheduleItem = Frame | Disconnect | Stall
+
+
+def _split(text: str, size: int) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+
+
+def _split_json(text: str, size: int) -> list[str]:
+    # Tool input must arrive in several fragments (clients accumulate partial JSON), even when short.
+    size = min(size, max(1, math.ceil(len(text) / 2)))
+    return _split(text, size)
+
+
+class _Pacer:
+    """Delays between content deltas: ttft first, then chunk_ms with seeded jitter."""
+
+    def __init__(self, timing: Timing, rng: random.Random) -> None:
+        self.ttft = (timing.ttft_ms or 0.0) / 1000
+        chunk_ms = timing.chunk_ms
+        if chunk_ms is None and timing.tokens_per_second:
+            chunk_ms = 1000 * (timing.chunk_chars or 16) / CHARS_PER_TOKEN / timing.tokens_per_second
+        self.chunk = (chunk_ms or 0.0) / 1000
+        self.jitter = (timing.jitter_ms or 0.0) / 1000
+        self.rng = rng
+        self.first = True
+
+    def next_delay(self) -> float:
+        if self.first:
+            self.first = False
+            return self.ttft
+        if self.jitter:
+            return max(0.0, self.chunk + self.rng.uniform(-self.jitter, self.jitter))
+        return self.chunk
+
+
+def _block_events(index: int, block: ContentBlock, chunk_chars: int) -> tuple[BaseModel, list[BaseModel]]:
+    """The content_block_start event and the deltas of one block."""
+    start_block: ContentBlock
+    deltas: list[BaseModel] = []
+    if isinstance(block, TextBlock):
+        start_block = TextBlock(text="")
+        deltas = [ContentBlockDeltaEvent(index=index, delta=TextDelta(text=t)) for t in _split(block.text, chunk_chars)]
+    elif isinstance(block, ThinkingBlock):
+        start_block = ThinkingBlock(thinking="", signature="")
+        deltas = [
+            ContentBlockDeltaEvent(index=index, delta=ThinkingDelta(thinking=t))
+            for t in _split(block.thinking, chunk_chars)
+        ]
+        deltas.append(ContentBlockDeltaEvent(index=index, delta=SignatureDelta(signature=block.signature)))
+    elif isinstance(block, ToolUseBlock | ServerToolUseBlock):
+        # The input goes ONLY through input_json_delta: Claude Code discards input given at the start.
+        start_block = type(block)(id=block.id, name=block.name, input={})
+        payload = json.dumps(block.input, ensure_ascii=False, separators=(",", ":"))
+        deltas = [
+            ContentBlockDeltaEvent(index=index, delta=InputJSONDelta(partial_json=p))
+            for p in _split_json(payload, chunk_chars)
+        ]
+    else:
+        start_block = block  # redacted thinking and search results arrive whole in their start event
+    return ContentBlockStartEvent(index=index, content_block=start_block), deltas
+
+
+def stream_schedule(
+    message: Message,
+    timing: Timing,
+    rng: random.Random,
+    fault: Fault | None = None,
+) -> list[ScheduleItem]:
+    """The frames of a streamed message, each with the delay before it, and any fault in place.
+
+    Order: message_start, then per block start/deltas/stop (a ping after the first block starts),
+    message_delta with the final usage, message_stop. ``fault.after_events = N`` lets N frames out, then
+    sends an ``error`` event or disconnects.
+    """
+    pacer = _Pacer(timing, rng)
+    chunk_chars = timing.chunk_chars or 16
+    start_message = message.model_copy(
+        update={
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+            # Like the API: message_start carries the input count and a token or so of output.
+            "usage": message.usage.model_copy(update={"output_tokens": 1, "server_tool_use": None}),
+        }
+    )
+    events: list[tuple[BaseModel, bool]] = [(MessageStartEvent(message=start_message), False)]
+    for index, block in enumerate(message.content):
+        start, deltas = _block_events(index, block, chunk_chars)
+        events.append((start, False))
+        if index == 0:
+            events.append((PingEvent(), False))
+        events.extend((d, True) for d in deltas)
+        events.append((ContentBlockStopEvent(index=index), False))
+    if not message.content:
+        events.append((PingEvent(), False))
+    usage = message.usage
+    events.append(
+        (
+            MessageDeltaEvent(
+                delta=MessageDelta(stop_reason=message.stop_reason, stop_sequence=message.stop_sequence),
+                usage=MessageDeltaUsage(
+                    input_tokens=usage.input_tokens,
+                    output_tokens=usage.output_tokens,
+                    cache_creation_input_tokens=usage.cache_creation_input_tokens,
+                    cache_read_input_tokens=usage.cache_read_input_tokens,
+                    server_tool_use=usage.server_tool_use.model_dump() if usage.server_tool_use else None,
+                ),
+            ),
+            False,
+        )
+    )
+    events.append((MessageStopEvent(), False))
+
+    schedule: list[ScheduleItem] = []
+    for event, is_delta in events:
+        delay = pacer.next_delay() if is_delta else 0.0
+        schedule.append(Frame(delay, event.type, sse_frame(event), content=is_delta))  # type: ignore[attr-defined]
+    return apply_fault(schedule, fault)
+
+
+def apply_fault(schedule: list[ScheduleItem], fault: Fault | None) -> list[ScheduleItem]:
+    """Insert a fault into a stream schedule (stall first; then cut after N events)."""
+    if fault is None:
+        return schedule
+    out = list(schedule)
+    if fault.after_events is not None:
+        out = out[: fault.after_events]
+        if fault.disconnect:
+            out.append(Disconnect())
+        elif fault.error is not None:
+            out.append(Frame(0.0, "error", error_event_frame(fault.error.type, fault.error.message)))
+    if fault.stall_ms is not None:
+        out.insert(0, Stall(fault.stall_ms / 1000))
+    return out
+
+
+def error_event_frame(error_type: str, message: str | None) -> bytes:
+    """A mid-stream ``event: error`` frame."""
+    return sse_frame(ErrorEvent(error=ErrorDetail(type=error_type, message=message or default_message(error_type))))
+
+
+def message_json(message: Message) -> bytes:
+    """The non-streamed body."""
+    return dump(message).encode()

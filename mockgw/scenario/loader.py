@@ -1,0 +1,517 @@
+"""Load scenarios: YAML in, a validated :class:`Scenario` out, or every problem at once.
+
+This is the only module in mockgw that imports yaml. It reads safely (``SafeLoader`` only), refuses
+duplicate keys (PyYAML would silently keep the last), and turns pydantic's validation errors into
+``file:line: rules[1].match: unknown key 'last_usr' (did you mean 'last_user'?)`` — one line per problem,
+all problems of all files together, so a scenario is never half-loaded.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+import typing
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, JsonValue, Tag, ValidationError
+from pydantic_core import ErrorDetails
+
+import mockgw
+from mockgw.scenario.schema import AuthConfig, ModelEntry, Scenario
+
+DEFAULT_SCENARIO = "hello"
+_BUNDLED_NAME = re.compile(r"[A-Za-z0-9_-]+")  # no dots or slashes: a name can never leave bundled_dir()
+_YAML_SUFFIXES = (".yaml", ".yml")
+_SHORT_INPUT = 40  # longer offending values are left out of messages; the line number finds them
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+# ---------------------------------------------------------------- problems
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a scenario, located as precisely as the source allows."""
+
+    file: str
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        """``file:line: path: message``, leaving out the parts that are empty."""
+        where = self.file
+        if self.line is not None:
+            where = f"{where}:{self.line}" if where else f"line {self.line}"
+        return ": ".join(part for part in (where, self.path, self.message) if part)
+
+
+class ScenarioError(Exception):
+    """A scenario (or several) could not be loaded; ``problems`` lists every reason."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception pickles its args (the joined text); rebuild from the problems instead.
+        return (type(self), (self.problems,))
+
+
+# ---------------------------------------------------------------- paths
+
+# A cleaned path: (item, is_index). Ints are usually list indices, but a YAML mapping may have int keys.
+_Seg = tuple[int | str, bool]
+_JSON_CONTAINER = object()  # marker: the next loc item is a key or index inside a JsonValue
+
+
+def _render_path(segs: Sequence[_Seg]) -> str:
+    out = ""
+    for item, is_index in segs:
+        out += f"[{item}]" if is_index else (f".{item}" if out else str(item))
+    return out
+
+
+def _strip(tp: Any) -> Any:
+    """Peel ``Annotated[...]`` and ``X | None`` so the structural type shows."""
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(tp) if a is not type(None)]
+            if len(members) != 1:
+                return tp
+            tp = members[0]
+        else:
+            return tp
+
+
+def _union_members(tp: Any) -> list[tuple[str, Any]] | None:
+    """(tag, type) of each member of a union of two or more types; None for anything else."""
+    if typing.get_origin(tp) not in (typing.Union, types.UnionType):
+        return None
+    members: list[tuple[str, Any]] = []
+    for arg in typing.get_args(tp):
+        if arg is type(None):
+            continue
+        # Smart unions tag a member by its name (``int``, ``TurnMatch``); discriminated ones by Tag().
+        tag: str = getattr(_strip(arg), "__name__", repr(arg))
+        if typing.get_origin(arg) is typing.Annotated:
+            tag = next((m.tag for m in arg.__metadata__ if isinstance(m, Tag)), tag)
+        members.append((tag, arg))
+    return members
+
+
+@dataclass(frozen=True)
+class _Where:
+    segs: list[_Seg]  # the loc without union tags
+    owner: type[BaseModel] | None  # the model whose field the last item names
+    tags: tuple[int, ...]  # indices in the loc of the union tags that were dropped
+
+
+def _clean_loc(loc: Sequence[int | str]) -> _Where:
+    """Walk a pydantic ``loc`` down the Scenario's types, dropping the union tags pydantic inserts.
+
+    ``('rules', 0, 'reply', 0, 'tool_use', 'tool_use', 'name')`` holds the discriminated union's tag
+    ``tool_use`` before the field ``tool_use``; ``('match', 'turn', 'TurnMatch', 'gte')`` holds a smart
+    union's. Knowing the types tells tags from keys exactly (a header really named ``header`` survives).
+    Also finds the model class whose field the last item names, so unknown keys can get a suggestion.
+    """
+    tp: Any = Scenario
+    segs: list[_Seg] = []
+    owner: type[BaseModel] | None = None
+    tags: list[int] = []
+    for index, item in enumerate(loc):
+        tp = _strip(tp)
+        owner = None
+        if tp is JsonValue:
+            # JsonValue is a recursive union: a tag ('dict', 'list'), then a key or index, and so on.
+            tp = _JSON_CONTAINER
+            continue
+        if tp is _JSON_CONTAINER:
+            segs.append((item, isinstance(item, int)))
+            tp = JsonValue
+            continue
+        members = _union_members(tp)
+        if members is not None:
+            # Below a union of two or more, pydantic always names the member first: drop it.
+            tp = next((member for tag, member in members if tag == item), None)
+            tags.append(index)
+            continue
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            owner = tp
+            field = tp.model_fields.get(item) if isinstance(item, str) else None
+            segs.append((item, False))
+            tp = field.annotation if field is not None else None
+            continue
+        origin, args = typing.get_origin(tp), typing.get_args(tp)
+        if origin is list and args:
+            segs.append((item, True))
+            tp = args[0]
+        elif origin is dict and len(args) == 2:
+            segs.append((item, False))
+            tp = args[1]
+        else:
+            # Type unknown here: the best remaining guess is that a repeated name is a tag.
+            if not (segs and isinstance(item, str) and segs[-1][0] == item):
+                segs.append((item, isinstance(item, int)))
+            tp = None
+    return _Where(segs, owner, tuple(tags))
+
+
+def _allowed_keys(model: type[BaseModel]) -> list[str]:
+    return [field.alias or name for name, field in model.model_fields.items()]
+
+
+# ---------------------------------------------------------------- YAML
+
+
+class _SafeLoader(yaml.SafeLoader):
+    """SafeLoader that can report duplicate keys (PyYAML keeps the last one silently)."""
+
+    def duplicate_keys(self, root: yaml.Node) -> list[tuple[int, list[_Seg], str]]:
+        """(line, path, message) for each key that repeats in its mapping, at the repeat."""
+        found: list[tuple[int, list[_Seg], str]] = []
+        seen_nodes: set[int] = set()  # aliases share nodes, and may even form cycles
+        stack: list[tuple[yaml.Node, list[_Seg]]] = [(root, [])]
+        while stack:  # iterative: a deeply nested file must not overflow the Python stack
+            node, path = stack.pop()
+            if id(node) in seen_nodes:
+                continue
+            seen_nodes.add(id(node))
+            if isinstance(node, yaml.MappingNode):
+                keys: set[Any] = set()
+                for key_node, value_node in node.value:
+                    if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE_TAG:
+                        continue  # merged keys (<<) are overridden on purpose, not duplicated
+                    # Compare constructed keys, so `yes` and `true` collide as they do in the dict.
+                    key = self.construct_object(key_node)
+                    try:
+                        if key in keys:
+                            found.append((key_node.start_mark.line + 1, path, f"duplicate key {key!r}"))
+                        keys.add(key)
+                    except TypeError:  # unhashable: construction reports it
+                        pass
+                    stack.append((value_node, [*path, (key_node.value, False)]))
+            elif isinstance(node, yaml.SequenceNode):
+                stack.extend((child, [*path, (i, True)]) for i, child in enumerate(node.value))
+        found.sort(key=lambda f: f[0])
+        return found
+
+
+def _locate(root: yaml.Node, items: Sequence[int | str], at_key: bool = False) -> int:
+    """1-based line of the value at ``items`` (of its key when ``at_key``), else of its nearest ancestor."""
+    node = root
+    line = node.start_mark.line + 1
+    for depth, item in enumerate(items):
+        child: yaml.Node | None = None
+        key_line = line
+        if isinstance(node, yaml.MappingNode):
+            pairs = [(k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)]
+            want = str(item)
+            # Exact first; then ignoring case, because header names are lowercased by the schema.
+            matched = [(k, v) for k, v in pairs if k.value == want] or [
+                (k, v) for k, v in pairs if str(k.value).lower() == want.lower()
+            ]
+            if matched:
+                key_node, child = matched[-1]  # the last one wins, as in the constructed dict
+                key_line = key_node.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(item, int) and 0 <= item < len(node.value):
+            child = node.value[item]
+            key_line = child.start_mark.line + 1
+        if child is None:
+            return line
+        if at_key and depth == len(items) - 1:
+            return key_line
+        node, line = child, child.start_mark.line + 1
+    return line
+
+
+def _syntax_problem(exc: yaml.YAMLError, text: str, source: str) -> Problem:
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        message = exc.problem or exc.context or "invalid YAML"
+        if exc.problem and exc.context and exc.context_mark is not None:
+            context_line = exc.context_mark.line + 1
+            if context_line != line:
+                message += f" ({exc.context} at line {context_line})"
+        return Problem(source, line, "", message)
+    if isinstance(exc, yaml.reader.ReaderError):
+        line = text.count("\n", 0, int(exc.position)) + 1
+        char = exc.character
+        what = f"#x{char:04x}" if isinstance(char, int) else repr(char)
+        return Problem(source, line, "", f"unacceptable character {what}: {exc.reason}")
+    return Problem(source, 1, "", str(exc))
+
+
+def _parse_yaml(text: str, source: str) -> tuple[Any, yaml.Node | None, list[Problem]]:
+    """(data, root node, problems). Syntax errors stop here; duplicate keys are reported and kept going."""
+    try:
+        loader = _SafeLoader(text)  # the reader rejects control characters already here
+    except yaml.YAMLError as exc:
+        return None, None, [_syntax_problem(exc, text, source)]
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None, None, []
+        duplicates = loader.duplicate_keys(root)
+        data = loader.construct_document(root)
+    except yaml.YAMLError as exc:
+        return None, None, [_syntax_problem(exc, text, source)]
+    except RecursionError:
+        return None, None, [Problem(source, 1, "", "nested too deeply")]
+    finally:
+        loader.dispose()
+    problems = [Problem(source, line, _render_path(path), msg) for line, path, msg in duplicates]
+    return data, root, problems
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _show(value: object) -> str | None:
+    """A scalar as the YAML author wrote it, or None when it is not short and simple."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str) and len(value) <= _SHORT_INPUT:
+        return repr(value)
+    return None
+
+
+def _message(error: ErrorDetails) -> str:
+    msg = error["msg"]
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if msg.startswith(prefix):
+            # Our own validators already say what was wrong and with what; don't repeat the input.
+            return msg[len(prefix) :]
+    if error["type"] in ("model_type", "model_attributes_type", "dict_type"):
+        msg = "expected a mapping"  # pydantic names our internal class here, which the author never sees
+    shown = _show(error.get("input"))
+    return f"{msg} (got {shown})" if shown is not None else msg
+
+
+def _problem(error: ErrorDetails, where: _Where, source: str, root: yaml.Node | None) -> Problem:
+    segs, owner = where.segs, where.owner
+    items = [item for item, _ in segs]
+    kind = error["type"]
+    if kind in ("extra_forbidden", "missing") and segs:
+        key = items[-1]
+        path = _render_path(segs[:-1])
+        if kind == "missing":
+            line = _locate(root, items[:-1]) if root is not None else None
+            return Problem(source, line, path, f"missing key {key!r}")
+        message = f"unknown key {key!r}"
+        if owner is not None and isinstance(key, str):
+            close = difflib.get_close_matches(key, _allowed_keys(owner), n=1)
+            if close:
+                message += f" (did you mean {close[0]!r}?)"
+        line = _locate(root, items, at_key=True) if root is not None else None
+        return Problem(source, line, path, message)
+    line = _locate(root, items) if root is not None else None
+    return Problem(source, line, _render_path(segs), _message(error))
+
+
+def _validate(data: object, source: str, root: yaml.Node | None) -> tuple[Scenario | None, list[Problem]]:
+    if not isinstance(data, dict):
+        line = root.start_mark.line + 1 if root is not None else None
+        return None, [Problem(source, line, "", "a scenario is a mapping with rules: [...]")]
+    try:
+        return Scenario.model_validate(data), []
+    except ValidationError as exc:
+        errors = [(error, _clean_loc(error["loc"])) for error in exc.errors(include_url=False)]
+    # A smart union (``turn: int | TurnMatch``) reports one error per member. When the author clearly
+    # wrote one member's form (an error lies inside it), the others' "wrong type" errors are noise.
+    entered = {
+        tuple(error["loc"][:i]) for error, where in errors for i in where.tags if i < len(error["loc"]) - 1
+    }
+    problems = [
+        _problem(error, where, source, root)
+        for error, where in errors
+        if not (
+            where.tags
+            and where.tags[-1] == len(error["loc"]) - 1
+            and tuple(error["loc"][: where.tags[-1]]) in entered
+        )
+    ]
+    return None, problems
+
+
+def _raise_if(problems: list[Problem]) -> None:
+    if problems:
+        # Reading order: a fix-from-the-top pass through the file meets them in this order.
+        raise ScenarioError(sorted(problems, key=lambda p: (p.file, p.line or 0)))
+
+
+# ---------------------------------------------------------------- public loaders
+
+
+def load_scenario_text(text: str, source: str = "<string>") -> Scenario:
+    """Parse and validate YAML text; ``source`` names it in problems. Raises ScenarioError."""
+    data, root, problems = _parse_yaml(text, source)
+    if root is None and not problems:
+        raise ScenarioError([Problem(source, 1, "", "empty scenario file")])
+    if root is None:
+        raise ScenarioError(problems)
+    if data is None:
+        raise ScenarioError([Problem(source, root.start_mark.line + 1, "", "empty scenario file")])
+    scenario, invalid = _validate(data, source, root)
+    _raise_if(problems + invalid)
+    assert scenario is not None  # no problems means it validated
+    return scenario
+
+
+def load_scenario_data(data: object, source: str = "<dict>") -> Scenario:
+    """Validate a scenario given as Python data (problems carry no line numbers). Raises ScenarioError."""
+    scenario, problems = _validate(data, source, None)
+    _raise_if(problems)
+    assert scenario is not None
+    return scenario
+
+
+def _read_file(path: Path) -> Scenario:
+    source = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError([Problem(source, None, "", "no such file")]) from None
+    except IsADirectoryError:
+        raise ScenarioError([Problem(source, None, "", "is a folder, not a scenario file")]) from None
+    except OSError as exc:
+        raise ScenarioError([Problem(source, None, "", f"cannot read: {exc.strerror or exc}")]) from None
+    try:
+        text = raw.decode("utf-8-sig")  # YAML allows a byte-order mark; editors on Windows add one
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ScenarioError([Problem(source, line, "", "not UTF-8 text")]) from None
+    return load_scenario_text(text, source)
+
+
+def load_scenario_file(path: str | Path) -> Scenario:
+    """Load one scenario file; ``name`` defaults to the file's stem. Raises ScenarioError."""
+    path = Path(path)
+    scenario = _read_file(path)
+    return scenario if scenario.name is not None else scenario.model_copy(update={"name": path.stem})
+
+
+# ---------------------------------------------------------------- bundled scenarios and sources
+
+
+def bundled_dir() -> Path:
+    """The folder of bundled scenarios: ``mockgw/_bundled`` in a wheel, else the repo's ``scenarios/``."""
+    package = Path(mockgw.__file__).parent
+    inside = package / "_bundled"
+    return inside if inside.is_dir() else package.parent / "scenarios"
+
+
+def _bundled_files() -> list[Path]:
+    folder = bundled_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(
+        (p for p in folder.glob("*.yaml") if p.is_file() and _BUNDLED_NAME.fullmatch(p.stem)),
+        key=lambda p: p.stem,
+    )
+
+
+def list_bundled() -> list[tuple[str, str]]:
+    """(name, first line of its description) for each bundled scenario, sorted by name."""
+    listing: list[tuple[str, str]] = []
+    for path in _bundled_files():
+        # Only the YAML is read (not validated): a listing should not fail because one file is broken.
+        try:
+            data, _, _ = _parse_yaml(path.read_text(encoding="utf-8-sig"), str(path))
+        except (OSError, UnicodeDecodeError):
+            data = None
+        description = data.get("description") if isinstance(data, dict) else None
+        lines = description.strip().splitlines() if isinstance(description, str) else []
+        listing.append((path.stem, lines[0] if lines else ""))
+    return listing
+
+
+def resolve_source(source: str | Path) -> list[Path]:
+    """The files a source stands for: a file, a folder's *.yaml/*.yml (sorted), or a bundled name."""
+    if not str(source):
+        # Path("") is the current folder; an empty source is far likelier a mistake than a wish for that.
+        raise ScenarioError([Problem("", None, "", "empty source: give a file, folder or bundled name")])
+    path = Path(source)
+    if path.is_dir():
+        files = sorted(
+            (p for p in path.iterdir() if p.suffix in _YAML_SUFFIXES and p.is_file()), key=lambda p: p.name
+        )
+        if not files:
+            raise ScenarioError([Problem(str(path), None, "", "folder has no *.yaml or *.yml files")])
+        return files
+    if path.exists():
+        return [path]
+    name = str(source)
+    # The pattern admits no separator and no dot, so a name cannot reach outside the bundled folder.
+    if _BUNDLED_NAME.fullmatch(name):
+        candidate = bundled_dir() / f"{name}.yaml"
+        if candidate.is_file():
+            return [candidate]
+    known = ", ".join(p.stem for p in _bundled_files()) or "none"
+    message = f"no such file, folder or bundled scenario: {name!r} (bundled: {known})"
+    raise ScenarioError([Problem("", None, "", message)])
+
+
+def _combine(loaded: list[tuple[Path, Scenario]]) -> Scenario:
+    """Merge scenarios in order: rules concatenated, scalars from the first file that sets them."""
+    fields: dict[str, Any] = {}
+    for key in ("name", "description", "seed", "strict_models", "defaults"):
+        for _, scenario in loaded:
+            if key in scenario.model_fields_set:
+                fields[key] = getattr(scenario, key)
+                break
+    if fields.get("name") is None:
+        fields["name"] = loaded[0][0].stem
+    fields["rules"] = [rule for _, scenario in loaded for rule in scenario.rules]
+
+    if any(s.models is not None for _, s in loaded):
+        models: dict[str, ModelEntry] = {}
+        for _, scenario in loaded:
+            for model in scenario.models or []:
+                models.setdefault(model.id, model)  # the first file's entry for an id wins
+        fields["models"] = list(models.values())
+
+    auths = [s.auth for _, s in loaded if s.auth is not None]
+    if auths:
+        # Any file asking for auth turns it on for all: leaving it open would silently weaken a test.
+        keys = list(dict.fromkeys(key for auth in auths for key in auth.keys))
+        fields["auth"] = AuthConfig(keys=keys, oidc=any(auth.oidc for auth in auths))
+    return Scenario.model_validate(fields)
+
+
+def load_scenarios(sources: Sequence[str | Path]) -> Scenario:
+    """Load and combine sources in order (files, folders, bundled names); none means ``hello``.
+
+    Every problem of every source is raised together in one ScenarioError; nothing is half-loaded.
+    """
+    problems: list[Problem] = []
+    loaded: list[tuple[Path, Scenario]] = []
+    for source in sources or [DEFAULT_SCENARIO]:
+        try:
+            paths = resolve_source(source)
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+            continue
+        for path in paths:
+            try:
+                loaded.append((path, _read_file(path)))
+            except ScenarioError as exc:
+                problems.extend(exc.problems)
+    if problems:
+        raise ScenarioError(problems)  # already in source order, each file's in line order
+    return _combine(loaded)

@@ -1,0 +1,101 @@
+"""The one app factory: the CLI, ``MockGateway`` and the pytest plugin all build the server here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from mockgw.server import routes
+from mockgw.server.responses import error_response
+from mockgw.server.state import Gateway, GatewayConfig
+
+log = logging.getLogger("mockgw")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def anthropic_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Give every answer a ``request-id``, and every failure the Anthropic error shape.
+
+    aiohttp's own errors (404, 405, 413) become Anthropic error bodies; an unexpected exception becomes a
+    500 ``api_error`` with the traceback in our log, never in the answer.
+    """
+    gateway = request.app[routes.GATEWAY]
+    rid = gateway.engine.ids.request()
+    request[routes.REQUEST_ID] = rid
+    try:
+        response = await handler(request)
+    except routes.DisconnectFault:
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=200)  # never reaches the client: the connection is gone
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        message = {
+            404: f"Not found: {request.method} {request.path}",
+            405: f"Method {request.method} is not allowed on {request.path}",
+            413: "Request exceeds the maximum allowed number of bytes.",
+        }.get(exc.status, exc.reason)
+        kind = "request_too_large" if exc.status == 413 else None
+        return error_response(exc.status, message, request_id=rid, error_type=kind)
+    except Exception:
+        log.exception("mockgw: unexpected error answering %s %s", request.method, request.path)
+        return error_response(500, "Internal server error", request_id=rid)
+    if "request-id" not in response.headers and not response.prepared:
+        response.headers["request-id"] = rid
+    return response
+
+
+def create_app(config: GatewayConfig) -> web.Application:
+    """A ready aiohttp application serving ``config``'s scenario."""
+    app = web.Application(middlewares=[anthropic_errors], client_max_size=config.max_body_bytes + 1)
+    app[routes.GATEWAY] = Gateway(config)
+    routes.add_routes(app)
+    return app
+
+
+def gateway_of(app: web.Application) -> Gateway:
+    """The gateway state of an app made by ``create_app``."""
+    return app[routes.GATEWAY]
+
+
+class RunningServer:
+    """A started server: its address, its gateway, and ``stop()``."""
+
+    def __init__(self, runner: web.AppRunner, host: str, port: int) -> None:
+        self.runner = runner
+        self.host = host
+        self.port = port
+
+    @property
+    def gateway(self) -> Gateway:
+        return gateway_of(self.runner.app)
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+
+
+async def start_server(config: GatewayConfig, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
+    """Build the app and listen on ``host:port`` (port 0: a free one, read back from the socket).
+
+    Raises OSError when the address cannot be bound (the port is in use, say).
+    """
+    # A short shutdown grace: open streams (a scripted stall, say) must not hold up stop() or Ctrl-C.
+    runner = web.AppRunner(create_app(config), access_log=None, handle_signals=False, shutdown_timeout=0.5)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError:
+        await runner.cleanup()
+        raise
+    bound = runner.addresses[0]
+    return RunningServer(runner, host, int(bound[1]))

@@ -1,0 +1,78 @@
+"""Anthropic-shaped answers: JSON bodies, error bodies and their headers."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+
+from mockgw.wire.errors import ErrorResponse, default_message, error_type_for_status
+from mockgw.wire.events import ErrorDetail
+
+JSON_TYPE = "application/json"
+
+
+def json_body(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def json_response(data: Any, *, status: int = 200, request_id: str, headers: dict[str, str] | None = None) -> web.Response:
+    all_headers = {"request-id": request_id}
+    if headers:
+        all_headers.update(headers)
+    return web.Response(body=json_body(data), status=status, content_type=JSON_TYPE, headers=all_headers)
+
+
+def rate_limit_headers(retry_after: float) -> dict[str, str]:
+    """``anthropic-ratelimit-*`` headers of an exhausted limit that resets after ``retry_after`` seconds."""
+    reset = (datetime.now(UTC) + timedelta(seconds=retry_after)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    headers: dict[str, str] = {}
+    for kind, limit in (("requests", "50"), ("tokens", "80000"), ("input-tokens", "40000"), ("output-tokens", "16000")):
+        headers[f"anthropic-ratelimit-{kind}-limit"] = limit
+        headers[f"anthropic-ratelimit-{kind}-remaining"] = "0"
+        headers[f"anthropic-ratelimit-{kind}-reset"] = reset
+    return headers
+
+
+def error_headers(
+    status: int, *, retry_after: float | None = None, should_retry: bool | None = None
+) -> dict[str, str]:
+    """The headers that go with an error: ``retry-after`` and rate-limit headers for 429, ``x-should-retry``."""
+    headers: dict[str, str] = {}
+    if status == 429 and retry_after is None:
+        retry_after = 1
+    if retry_after is not None:
+        # retry-after is whole seconds on the wire; retry-after-ms carries the exact value (both SDKs read it).
+        headers["retry-after"] = str(max(0, math.ceil(retry_after)))
+        headers["retry-after-ms"] = str(round(retry_after * 1000))
+    if status == 429:
+        headers.update(rate_limit_headers(retry_after or 1))
+    if should_retry is not None:
+        headers["x-should-retry"] = "true" if should_retry else "false"
+    return headers
+
+
+def error_body(error_type: str, message: str, request_id: str) -> dict[str, Any]:
+    return ErrorResponse(error=ErrorDetail(type=error_type, message=message), request_id=request_id).model_dump()
+
+
+def error_response(
+    status: int,
+    message: str | None = None,
+    *,
+    request_id: str,
+    error_type: str | None = None,
+    retry_after: float | None = None,
+    should_retry: bool | None = None,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    """An Anthropic error answer: body ``{"type":"error","error":{...},"request_id":...}`` and headers."""
+    kind = error_type or error_type_for_status(status)
+    all_headers = error_headers(status, retry_after=retry_after, should_retry=should_retry)
+    if headers:
+        all_headers.update(headers)
+    body = error_body(kind, message or default_message(kind), request_id)
+    return json_response(body, status=status, request_id=request_id, headers=all_headers)

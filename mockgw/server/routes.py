@@ -1,0 +1,274 @@
+"""The HTTP routes: ``/v1/messages``, ``count_tokens``, ``/v1/models``, ``/`` and health."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from aiohttp import web
+
+from mockgw import __version__
+from mockgw.engine import Decision, NoMatch
+from mockgw.journal import JournalEntry, redact_headers
+from mockgw.render import Limits, Reply, message_json, render_message, stream_schedule, tokens
+from mockgw.request import RequestView, input_chars
+from mockgw.scenario.schema import TextReply
+from mockgw.scenario.templates import Template
+from mockgw.server.auth import authorized
+from mockgw.server.responses import error_response, json_response
+from mockgw.server.sse import SSE_HEADERS, play
+from mockgw.server.state import Gateway
+from mockgw.validation import InvalidRequest, validate_count_tokens_request, validate_message_request
+from mockgw.wire.errors import status_for_error_type
+from mockgw.wire.models import ModelsPage
+
+GATEWAY: web.AppKey[Gateway] = web.AppKey("gateway", Gateway)
+REQUEST_ID = "mockgw.request_id"
+SESSION_HEADERS = ("x-mockgw-session", "x-claude-code-session-id")
+# A reply for rules that only script a fault (the stream needs some content to cut short).
+_FILLER = (TextReply(text=Template.parse("{{ faker.paragraph(nb_sentences=4) }}")),)
+
+
+def gateway_of(request: web.Request) -> Gateway:
+    return request.app[GATEWAY]
+
+
+def request_id(request: web.Request) -> str:
+    rid: str = request[REQUEST_ID]
+    return rid
+
+
+def session_of(headers: dict[str, str]) -> str:
+    """``x-mockgw-session``, else Claude Code's session id, else the default session."""
+    for name in SESSION_HEADERS:
+        if headers.get(name):
+            return headers[name]
+    return "default"
+
+
+async def read_json(request: web.Request, gateway: Gateway) -> Any:
+    """The parsed JSON body; raise InvalidRequest (413 or 400) when it is too large or not JSON."""
+    limit = gateway.config.max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise InvalidRequest(
+            f"Request exceeds the maximum allowed number of bytes ({limit}).", 413, "request_too_large"
+        )
+    raw = await request.content.read(limit + 1)
+    if len(raw) > limit:
+        raise InvalidRequest(
+            f"Request exceeds the maximum allowed number of bytes ({limit}).", 413, "request_too_large"
+        )
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidRequest(f"There was an error parsing the body of your request: {exc}") from None
+
+
+def _invalid(request: web.Request, exc: InvalidRequest) -> web.Response:
+    return error_response(exc.status, exc.message, request_id=request_id(request), error_type=exc.error_type)
+
+
+def _unauthorized(request: web.Request) -> web.Response:
+    return error_response(401, "invalid x-api-key", request_id=request_id(request))
+
+
+async def messages(request: web.Request) -> web.StreamResponse:
+    """``POST /v1/messages`` (any query string: Claude Code sends ``?beta=true``)."""
+    gateway = gateway_of(request)
+    started = gateway.clock.now()
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    session = session_of(headers)
+    entry = gateway.journal.new_entry(
+        time=time.time(), method=request.method, path=request.path_qs, headers=redact_headers(headers),
+        body=None, session=session,
+    )
+    response = await _answer_messages(request, gateway, headers, session, entry)
+    entry.status = response.status
+    entry.duration_ms = (gateway.clock.now() - started) * 1000
+    return response
+
+
+async def _answer_messages(
+    request: web.Request, gateway: Gateway, headers: dict[str, str], session: str, entry: JournalEntry
+) -> web.StreamResponse:
+    rid = request_id(request)
+    if not authorized(headers, gateway.auth, time.time()):
+        entry.error = "authentication_error"
+        return _unauthorized(request)
+    try:
+        body = await read_json(request, gateway)
+        entry.body = body
+        params = validate_message_request(body)
+    except InvalidRequest as exc:
+        entry.error = exc.message
+        return _invalid(request, exc)
+    entry.stream = bool(params.stream)
+    if not gateway.knows_model(params.model):
+        entry.error = f"model: {params.model}"
+        return error_response(404, f"model: {params.model}", request_id=rid)
+
+    view = RequestView(params, headers, session)
+    decision = gateway.engine.decide(view)
+    if isinstance(decision, NoMatch):
+        entry.error = decision.message
+        # x-should-retry: false, or every client would retry a scripting mistake several times.
+        return error_response(400, decision.message, request_id=rid, should_retry=False)
+    entry.rule = decision.rule
+    return await _play_decision(request, gateway, view, decision, entry)
+
+
+async def _play_decision(
+    request: web.Request, gateway: Gateway, view: RequestView, decision: Decision, entry: JournalEntry
+) -> web.StreamResponse:
+    rid = request_id(request)
+    clock = gateway.clock
+    fault = decision.fault
+    if fault is not None and fault.delay_ms:
+        await clock.sleep(fault.delay_ms / 1000)
+
+    if decision.error is not None:
+        spec = decision.error
+        entry.error = spec.message or spec.type or str(spec.status)
+        return error_response(
+            spec.status, spec.message, request_id=rid, error_type=spec.type,
+            retry_after=spec.retry_after, should_retry=spec.should_retry, headers=dict(spec.headers),
+        )
+
+    engine = gateway.engine
+    reply = decision.reply or Reply(_FILLER)
+    params = view.params
+    message = render_message(
+        reply,
+        model=params.model,
+        input_chars=view.input_chars,
+        limits=Limits(params.max_tokens, tuple(params.stop_sequences or ())),
+        ctx=engine.context(view),
+        ids=engine.ids,
+    )
+
+    if not view.stream:
+        if fault is not None and fault.stall_ms:
+            await clock.sleep(fault.stall_ms / 1000)
+        if fault is not None and fault.disconnect:
+            entry.error = "disconnected (fault)"
+            raise DisconnectFault()
+        if fault is not None and fault.error is not None:
+            kind = fault.error.type
+            entry.error = kind
+            return error_response(status_for_error_type(kind), fault.error.message, request_id=rid, error_type=kind)
+        return web.Response(
+            body=message_json(message), content_type="application/json", headers={"request-id": rid}
+        )
+
+    schedule = stream_schedule(message, decision.timing, engine.rng, fault)
+    response = web.StreamResponse(status=200, headers={**SSE_HEADERS, "request-id": rid})
+    await response.prepare(request)
+    result = await play(request, response, schedule, clock)
+    entry.events = result.events
+    entry.ttft_ms = None if result.ttft is None else result.ttft * 1000
+    if result.outcome != "complete":
+        entry.error = result.outcome
+    return response
+
+
+class DisconnectFault(Exception):
+    """Raised to drop a non-streamed request's connection without an answer (a scripted fault)."""
+
+
+async def count_tokens(request: web.Request) -> web.StreamResponse:
+    """``POST /v1/messages/count_tokens``: ``{"input_tokens": N}`` by the documented 4-chars rule."""
+    gateway = gateway_of(request)
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    if not authorized(headers, gateway.auth, time.time()):
+        return _unauthorized(request)
+    try:
+        params = validate_count_tokens_request(await read_json(request, gateway))
+    except InvalidRequest as exc:
+        return _invalid(request, exc)
+    return json_response({"input_tokens": tokens(input_chars(params))}, request_id=request_id(request))
+
+
+def _page_size(raw: str | None) -> int:
+    if raw is None:
+        return 20
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidRequest(f"limit: Input should be a valid integer, got {raw!r}") from None
+    if not 1 <= value <= 1000:
+        raise InvalidRequest("limit: Input should be between 1 and 1000")
+    return value
+
+
+async def list_models(request: web.Request) -> web.StreamResponse:
+    """``GET /v1/models`` with ``limit``, ``after_id``, ``before_id`` paging."""
+    gateway = gateway_of(request)
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    if not authorized(headers, gateway.auth, time.time()):
+        return _unauthorized(request)
+    try:
+        limit = _page_size(request.query.get("limit"))
+    except InvalidRequest as exc:
+        return _invalid(request, exc)
+    models = gateway.models
+    ids = [m.id for m in models]
+    after, before = request.query.get("after_id"), request.query.get("before_id")
+    if before:
+        end = ids.index(before) if before in ids else len(ids)
+        page = models[max(0, end - limit) : end]
+        has_more = end - limit > 0
+    else:
+        start = ids.index(after) + 1 if after and after in ids else 0
+        page = models[start : start + limit]
+        has_more = start + limit < len(models)
+    body = ModelsPage(
+        data=page, has_more=has_more, first_id=page[0].id if page else None, last_id=page[-1].id if page else None
+    )
+    return json_response(body.model_dump(mode="json"), request_id=request_id(request))
+
+
+async def get_model(request: web.Request) -> web.StreamResponse:
+    """``GET /v1/models/{id}`` (ids with a slash, ``anthropic/claude-sonnet-4.5``, work too)."""
+    gateway = gateway_of(request)
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    if not authorized(headers, gateway.auth, time.time()):
+        return _unauthorized(request)
+    model_id = request.match_info["model_id"]
+    for model in gateway.models:
+        if model.id == model_id:
+            return json_response(model.model_dump(mode="json"), request_id=request_id(request))
+    return error_response(404, f"model: {model_id}", request_id=request_id(request))
+
+
+async def info(request: web.Request) -> web.StreamResponse:
+    """``GET /`` and ``HEAD /``: what this server is (Claude Code sends ``HEAD /`` first)."""
+    gateway = gateway_of(request)
+    body = {
+        "name": "mockgw",
+        "version": __version__,
+        "description": "A local mock of an Anthropic-compatible gateway, answering from a scripted scenario.",
+        "scenario": gateway.scenario.name,
+        "rules": len(gateway.scenario.rules),
+        "endpoints": ["POST /v1/messages", "POST /v1/messages/count_tokens", "GET /v1/models", "GET /health"],
+    }
+    return json_response(body, request_id=request_id(request))
+
+
+async def health(request: web.Request) -> web.StreamResponse:
+    """A health endpoint for containers: 200 ``{"status": "ok"}`` while the server runs."""
+    gateway = gateway_of(request)
+    return json_response(
+        {"status": "ok", "scenario": gateway.scenario.name, "requests": len(gateway.journal)},
+        request_id=request_id(request),
+    )
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/v1/messages", messages)
+    app.router.add_post("/v1/messages/count_tokens", count_tokens)
+    app.router.add_get("/v1/models", list_models)
+    app.router.add_get("/v1/models/{model_id:.+}", get_model)
+    app.router.add_get("/", info)  # GET routes answer HEAD too
+    app.router.add_get("/health", health)
+    app.router.add_get("/_mockgw/health", health)

@@ -1,0 +1,62 @@
+"""Playing a stream schedule onto an aiohttp response, on the gateway's clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from mockgw.clock import Clock
+from mockgw.render import Disconnect, Frame, ScheduleItem, Stall
+
+SSE_HEADERS = {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+    "connection": "keep-alive",
+}
+
+
+@dataclass
+class PlayResult:
+    """What went out: event names in order, time to the first content delta, how it ended."""
+
+    events: list[str] = field(default_factory=list)
+    ttft: float | None = None
+    outcome: str = "complete"  # complete | disconnected (our fault) | client_gone
+
+
+async def play(
+    request: web.Request, response: web.StreamResponse, schedule: list[ScheduleItem], clock: Clock
+) -> PlayResult:
+    """Write each frame after its delay; stall or drop the connection where the schedule says.
+
+    A client that goes away mid-stream ends the play quietly: that is a normal event for a server.
+    """
+    result = PlayResult()
+    started = clock.now()
+    try:
+        for item in schedule:
+            if isinstance(item, Stall):
+                await clock.sleep(item.seconds)
+                continue
+            if item.delay > 0:
+                await clock.sleep(item.delay)
+            if isinstance(item, Disconnect):
+                result.outcome = "disconnected"
+                # Abort, not close: the client must see the body end without the terminating chunk.
+                if request.transport is not None:
+                    request.transport.abort()
+                return result
+            assert isinstance(item, Frame)
+            await response.write(item.data)
+            result.events.append(item.event)
+            if item.content and result.ttft is None:
+                result.ttft = clock.now() - started
+        await response.write_eof()
+    except (ConnectionError, RuntimeError) as exc:
+        # aiohttp raises ClientConnectionResetError (a ConnectionResetError) or RuntimeError on a closed
+        # transport; anything else is a bug and propagates to the error middleware.
+        if isinstance(exc, RuntimeError) and "closing transport" not in str(exc).lower():
+            raise
+        result.outcome = "client_gone"
+    return result

@@ -1,0 +1,64 @@
+"""The gateway's state, shared by every route: configuration, engine, journal, clock."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from mockgw.catalogue import builtin_models
+from mockgw.clock import Clock, RealClock
+from mockgw.engine import Engine
+from mockgw.journal import DEFAULT_JOURNAL_SIZE, Journal
+from mockgw.scenario.schema import Scenario
+from mockgw.server.auth import AuthPolicy, make_policy
+from mockgw.wire.models import ModelInfo
+
+MAX_BODY_BYTES = 32 * 1024 * 1024  # the API's limit; larger bodies get 413 request_too_large
+
+
+@dataclass
+class GatewayConfig:
+    """How to build a gateway. The CLI, ``MockGateway`` and the pytest plugin all fill this in."""
+
+    scenario: Scenario
+    seed: int | None = None
+    api_keys: Sequence[str] = ()
+    clock: Clock = field(default_factory=RealClock)
+    journal_size: int = DEFAULT_JOURNAL_SIZE
+    max_body_bytes: int = MAX_BODY_BYTES
+
+
+class Gateway:
+    """Everything a request handler needs; one per server."""
+
+    def __init__(self, config: GatewayConfig) -> None:
+        self.config = config
+        self.clock = config.clock
+        self.journal = Journal(config.journal_size)
+        self.load(config.scenario)
+
+    def load(self, scenario: Scenario) -> None:
+        """Switch to another scenario: new rules and fresh state; the journal is kept."""
+        self.scenario = scenario
+        self.engine = Engine(scenario, self.config.seed)
+        auth = scenario.auth
+        keys = list(self.config.api_keys) + (list(auth.keys) if auth else [])
+        self.auth: AuthPolicy = make_policy(keys, bool(auth and auth.oidc))
+        self.models: list[ModelInfo] = (
+            [
+                ModelInfo(id=m.id, display_name=m.display_name or m.id, created_at=m.created_at)
+                for m in scenario.models
+            ]
+            if scenario.models
+            else builtin_models()
+        )
+        self._model_ids = frozenset(m.id for m in self.models)
+
+    def knows_model(self, model: str) -> bool:
+        """Whether requests for ``model`` are served (always, unless the scenario is strict_models)."""
+        return not self.scenario.strict_models or model in self._model_ids
+
+    def reset(self, session: str | None = None) -> None:
+        """Forget the journal and rule state: all of it, or one session's."""
+        self.engine.reset(session)
+        self.journal.clear(session)

@@ -1,0 +1,125 @@
+"""Request validation with the real API's status, error type and message text.
+
+The Anthropic API validates with pydantic, so its messages are pydantic's: ``max_tokens: Field required``,
+``thinking.enabled.budget_tokens: Input should be greater than or equal to 1024``. We validate with the
+wire models, turn the first error into that ``loc: msg`` form, then apply the checks pydantic cannot
+express (thinking budget against max_tokens, tool_use answered by tool_result, ...).
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from mockgw.wire.requests import (
+    CountTokensParams,
+    MessageCreateParams,
+    ThinkingConfigEnabled,
+    ToolResultBlockParam,
+    ToolUseBlockParam,
+)
+
+P = TypeVar("P", bound=BaseModel)
+
+# Pydantic names union branches in error locations ("str", "list[...]"); the real API's messages don't.
+_BRANCH_NAMES = frozenset({"str", "int", "float", "bool", "list", "dict", "none"})
+
+
+class InvalidRequest(Exception):
+    """A request the API would refuse: ``status`` (400 unless said) and the message the API gives."""
+
+    def __init__(self, message: str, status: int = 400, error_type: str = "invalid_request_error") -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.error_type = error_type
+
+
+def _is_branch(part: int | str) -> bool:
+    return isinstance(part, str) and (not part.isidentifier() or part in _BRANCH_NAMES)
+
+
+def _best_error(errors: list[ErrorDetails]) -> ErrorDetails:
+    # A union reports one error per branch; the one from the branch that fits the input's shape went
+    # deeper than "wrong type", so prefer errors that are not a union branch's type mismatch.
+    def rank(e: ErrorDetails) -> tuple[int, int]:
+        in_branch = any(_is_branch(p) for p in e["loc"])
+        type_miss = e["type"].endswith("_type") or e["type"] in {"model_type", "model_attributes_type"}
+        return (1 if in_branch and type_miss else 0, 0)
+
+    return min(errors, key=rank)
+
+
+def format_error(error: ErrorDetails) -> str:
+    """``loc: msg``, with pydantic's union branch names left out of the location."""
+    loc = ".".join(str(p) for p in error["loc"] if not _is_branch(p))
+    msg = error["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    return f"{loc}: {msg}" if loc else msg
+
+
+def _parse(model: type[P], body: Any) -> P:
+    if not isinstance(body, dict):
+        raise InvalidRequest("Input should be a valid dictionary or object to extract fields from")
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise InvalidRequest(format_error(_best_error(exc.errors()))) from None
+
+
+def _check_tool_pairs(params: MessageCreateParams | CountTokensParams) -> None:
+    """Every tool_use must be answered by tool_results in the next user turn (system entries skipped)."""
+    messages = [m for m in params.messages if m.role != "system"]
+    for index, message in enumerate(messages):
+        if message.role != "assistant" or isinstance(message.content, str):
+            continue
+        ids = [b.id for b in message.content if isinstance(b, ToolUseBlockParam)]
+        if not ids or index == len(messages) - 1:
+            # A trailing assistant turn is a prefill: its tool_use has nothing to answer yet.
+            continue
+        after = messages[index + 1]
+        answered = (
+            set()
+            if isinstance(after.content, str)
+            else {b.tool_use_id for b in after.content if isinstance(b, ToolResultBlockParam)}
+        )
+        missing = [i for i in ids if i not in answered]
+        if missing:
+            position = params.messages.index(message)
+            raise InvalidRequest(
+                f"messages.{position}: `tool_use` ids were found without `tool_result` blocks immediately "
+                f"after: {', '.join(missing)}. Each `tool_use` block must have a corresponding "
+                "`tool_result` block in the next message."
+            )
+
+
+def _check_common(params: MessageCreateParams | CountTokensParams) -> None:
+    if not params.messages:
+        raise InvalidRequest("messages: at least one message is required")
+    _check_tool_pairs(params)
+
+
+def validate_message_request(body: Any) -> MessageCreateParams:
+    """Parse and check a ``/v1/messages`` body; raise InvalidRequest with the API's message."""
+    params = _parse(MessageCreateParams, body)
+    _check_common(params)
+    thinking = params.thinking
+    if isinstance(thinking, ThinkingConfigEnabled):
+        if params.max_tokens <= thinking.budget_tokens:
+            raise InvalidRequest("`max_tokens` must be greater than `thinking.budget_tokens`")
+    if thinking is not None and thinking.type != "disabled":
+        if params.temperature is not None and params.temperature != 1:
+            raise InvalidRequest("`temperature` may only be set to 1 when thinking is enabled")
+        if params.top_k is not None:
+            raise InvalidRequest("`top_k` may not be set when thinking is enabled")
+    return params
+
+
+def validate_count_tokens_request(body: Any) -> CountTokensParams:
+    """Parse and check a ``/v1/messages/count_tokens`` body."""
+    params = _parse(CountTokensParams, body)
+    _check_common(params)
+    return params
