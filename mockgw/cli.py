@@ -113,14 +113,17 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="mockgw", description="A local mock of an Anthropic-compatible LLM gateway, driven by YAML scenarios."
+        prog="mockgw",
+        description="A local mock of an Anthropic-compatible LLM gateway, driven by YAML scenarios.",
     )
     parser.add_argument("--version", action="version", version=f"mockgw {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the mock gateway")
     serve.add_argument(
-        "--scenario", action="append", metavar="FILE",
+        "--scenario",
+        action="append",
+        metavar="FILE",
         help="scenario file, folder or bundled name; repeat to combine (default: the bundled 'hello')",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback only)")

@@ -15,9 +15,9 @@ from typing import Any
 from faker import Faker
 
 from mockgw.matching import Miss, misses
+from mockgw.render import Ids, Reply
 from mockgw.request import RequestView
 from mockgw.scenario.schema import ErrorSpec, Fault, Rule, Scenario, Timing
-from mockgw.render import Ids, Reply
 
 DEFAULT_SESSION = "default"
 NEAR_MISSES_SHOWN = 3

@@ -73,9 +73,7 @@ def _tool_result_misses(test: ToolResultMatch, request: RequestView) -> list[Mis
     if test.contains is not None:
         candidates = [r for r in candidates if test.contains in r.text]
         if not candidates:
-            out.append(
-                Miss("tool_result.contains", f"no tool result contains {_short(test.contains)}")
-            )
+            out.append(Miss("tool_result.contains", f"no tool result contains {_short(test.contains)}"))
     if test.is_error is not None and not any(r.is_error == test.is_error for r in candidates):
         out.append(Miss("tool_result.is_error", f"no tool result has is_error={str(test.is_error).lower()}"))
     return out

@@ -135,7 +135,10 @@ def _block(block: ReplyBlock, ctx: TemplateContext, ids: Ids, last_server_tool: 
     else:
         content = [
             WebSearchResultBlock(
-                url=r.url, title=r.title, page_age=r.page_age, encrypted_content=r.encrypted_content or ids.opaque()
+                url=r.url,
+                title=r.title,
+                page_age=r.page_age,
+                encrypted_content=r.encrypted_content or ids.opaque(),
             )
             for r in result.results
         ]

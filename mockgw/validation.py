@@ -107,9 +107,8 @@ def validate_message_request(body: Any) -> MessageCreateParams:
     params = _parse(MessageCreateParams, body)
     _check_common(params)
     thinking = params.thinking
-    if isinstance(thinking, ThinkingConfigEnabled):
-        if params.max_tokens <= thinking.budget_tokens:
-            raise InvalidRequest("`max_tokens` must be greater than `thinking.budget_tokens`")
+    if isinstance(thinking, ThinkingConfigEnabled) and params.max_tokens <= thinking.budget_tokens:
+        raise InvalidRequest("`max_tokens` must be greater than `thinking.budget_tokens`")
     if thinking is not None and thinking.type != "disabled":
         if params.temperature is not None and params.temperature != 1:
             raise InvalidRequest("`temperature` may only be set to 1 when thinking is enabled")

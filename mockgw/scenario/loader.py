@@ -196,7 +196,9 @@ class _SafeLoader(yaml.SafeLoader):
                     key = self.construct_object(key_node)
                     try:
                         if key in keys:
-                            found.append((key_node.start_mark.line + 1, path, f"duplicate key {key!r}"))
+                            shown = _show(key) if not isinstance(key, str) else None
+                            message = f"duplicate key {shown or repr(key)}"
+                            found.append((key_node.start_mark.line + 1, path, message))
                         keys.add(key)
                     except TypeError:  # unhashable: construction reports it
                         pass
@@ -240,9 +242,12 @@ def _syntax_problem(exc: yaml.YAMLError, text: str, source: str) -> Problem:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
         message = exc.problem or exc.context or "invalid YAML"
-        if exc.problem and exc.context and exc.context_mark is not None:
-            context_line = exc.context_mark.line + 1
-            if context_line != line:
+        if exc.problem and exc.context:
+            context_line = exc.context_mark.line + 1 if exc.context_mark is not None else line
+            if not exc.context.startswith("while"):
+                # "expected a single document" + "but found another document": one sentence, in order.
+                message = f"{exc.context}, {exc.problem}"
+            elif context_line != line:
                 message += f" ({exc.context} at line {context_line})"
         return Problem(source, line, "", message)
     if isinstance(exc, yaml.reader.ReaderError):
@@ -307,6 +312,10 @@ def _problem(error: ErrorDetails, where: _Where, source: str, root: yaml.Node | 
     segs, owner = where.segs, where.owner
     items = [item for item, _ in segs]
     kind = error["type"]
+    if kind == "invalid_key" and segs:
+        # A YAML key like `1:` or `yes:` that is not text: point at the key, in its parent mapping.
+        line = _locate(root, items, at_key=True) if root is not None else None
+        return Problem(source, line, _render_path(segs[:-1]), _message(error))
     if kind in ("extra_forbidden", "missing") and segs:
         key = items[-1]
         path = _render_path(segs[:-1])
@@ -334,16 +343,12 @@ def _validate(data: object, source: str, root: yaml.Node | None) -> tuple[Scenar
         errors = [(error, _clean_loc(error["loc"])) for error in exc.errors(include_url=False)]
     # A smart union (``turn: int | TurnMatch``) reports one error per member. When the author clearly
     # wrote one member's form (an error lies inside it), the others' "wrong type" errors are noise.
-    entered = {
-        tuple(error["loc"][:i]) for error, where in errors for i in where.tags if i < len(error["loc"]) - 1
-    }
+    entered = {tuple(error["loc"][:i]) for error, where in errors for i in where.tags if i < len(error["loc"]) - 1}
     problems = [
         _problem(error, where, source, root)
         for error, where in errors
         if not (
-            where.tags
-            and where.tags[-1] == len(error["loc"]) - 1
-            and tuple(error["loc"][: where.tags[-1]]) in entered
+            where.tags and where.tags[-1] == len(error["loc"]) - 1 and tuple(error["loc"][: where.tags[-1]]) in entered
         )
     ]
     return None, problems
@@ -448,9 +453,7 @@ def resolve_source(source: str | Path) -> list[Path]:
         raise ScenarioError([Problem("", None, "", "empty source: give a file, folder or bundled name")])
     path = Path(source)
     if path.is_dir():
-        files = sorted(
-            (p for p in path.iterdir() if p.suffix in _YAML_SUFFIXES and p.is_file()), key=lambda p: p.name
-        )
+        files = sorted((p for p in path.iterdir() if p.suffix in _YAML_SUFFIXES and p.is_file()), key=lambda p: p.name)
         if not files:
             raise ScenarioError([Problem(str(path), None, "", "folder has no *.yaml or *.yml files")])
         return files

@@ -132,8 +132,7 @@ class Match(_Strict):
             return value
         # Header names are case-insensitive on the wire; values given bare are exact.
         return {
-            str(k).lower(): ({"equals": str(v)} if isinstance(v, str | int | float) else v)
-            for k, v in value.items()
+            str(k).lower(): ({"equals": str(v)} if isinstance(v, str | int | float) else v) for k, v in value.items()
         }
 
 
@@ -414,4 +413,3 @@ class Scenario(_Strict):
         """How reports name a rule: its name, else its place (``rules[2]``)."""
         rule = self.rules[index]
         return rule.name if rule.name else f"rules[{index}]"
-

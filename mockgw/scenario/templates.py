@@ -128,9 +128,7 @@ def parse_expression(source: str) -> Expr:
         and isinstance(node.slice.value, str)
     ):
         return HeaderExpr(node.slice.value.lower())
-    raise TemplateError(
-        f"{{{{ {text} }}}}: expected faker.<provider>, request.<field> or request.headers['name']"
-    )
+    raise TemplateError(f"{{{{ {text} }}}}: expected faker.<provider>, request.<field> or request.headers['name']")
 
 
 class Template:

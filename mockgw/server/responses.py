@@ -19,7 +19,9 @@ def json_body(data: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def json_response(data: Any, *, status: int = 200, request_id: str, headers: dict[str, str] | None = None) -> web.Response:
+def json_response(
+    data: Any, *, status: int = 200, request_id: str, headers: dict[str, str] | None = None
+) -> web.Response:
     all_headers = {"request-id": request_id}
     if headers:
         all_headers.update(headers)
@@ -30,16 +32,19 @@ def rate_limit_headers(retry_after: float) -> dict[str, str]:
     """``anthropic-ratelimit-*`` headers of an exhausted limit that resets after ``retry_after`` seconds."""
     reset = (datetime.now(UTC) + timedelta(seconds=retry_after)).strftime("%Y-%m-%dT%H:%M:%SZ")
     headers: dict[str, str] = {}
-    for kind, limit in (("requests", "50"), ("tokens", "80000"), ("input-tokens", "40000"), ("output-tokens", "16000")):
+    for kind, limit in (
+        ("requests", "50"),
+        ("tokens", "80000"),
+        ("input-tokens", "40000"),
+        ("output-tokens", "16000"),
+    ):
         headers[f"anthropic-ratelimit-{kind}-limit"] = limit
         headers[f"anthropic-ratelimit-{kind}-remaining"] = "0"
         headers[f"anthropic-ratelimit-{kind}-reset"] = reset
     return headers
 
 
-def error_headers(
-    status: int, *, retry_after: float | None = None, should_retry: bool | None = None
-) -> dict[str, str]:
+def error_headers(status: int, *, retry_after: float | None = None, should_retry: bool | None = None) -> dict[str, str]:
     """The headers that go with an error: ``retry-after`` and rate-limit headers for 429, ``x-should-retry``."""
     headers: dict[str, str] = {}
     if status == 429 and retry_after is None:

@@ -80,8 +80,12 @@ async def messages(request: web.Request) -> web.StreamResponse:
     headers = {k.lower(): v for k, v in request.headers.items()}
     session = session_of(headers)
     entry = gateway.journal.new_entry(
-        time=time.time(), method=request.method, path=request.path_qs, headers=redact_headers(headers),
-        body=None, session=session,
+        time=time.time(),
+        method=request.method,
+        path=request.path_qs,
+        headers=redact_headers(headers),
+        body=None,
+        session=session,
     )
     response = await _answer_messages(request, gateway, headers, session, entry)
     entry.status = response.status
@@ -131,8 +135,13 @@ async def _play_decision(
         spec = decision.error
         entry.error = spec.message or spec.type or str(spec.status)
         return error_response(
-            spec.status, spec.message, request_id=rid, error_type=spec.type,
-            retry_after=spec.retry_after, should_retry=spec.should_retry, headers=dict(spec.headers),
+            spec.status,
+            spec.message,
+            request_id=rid,
+            error_type=spec.type,
+            retry_after=spec.retry_after,
+            should_retry=spec.should_retry,
+            headers=dict(spec.headers),
         )
 
     engine = gateway.engine
@@ -157,9 +166,7 @@ async def _play_decision(
             kind = fault.error.type
             entry.error = kind
             return error_response(status_for_error_type(kind), fault.error.message, request_id=rid, error_type=kind)
-        return web.Response(
-            body=message_json(message), content_type="application/json", headers={"request-id": rid}
-        )
+        return web.Response(body=message_json(message), content_type="application/json", headers={"request-id": rid})
 
     schedule = stream_schedule(message, decision.timing, engine.rng, fault)
     response = web.StreamResponse(status=200, headers={**SSE_HEADERS, "request-id": rid})
@@ -223,7 +230,10 @@ async def list_models(request: web.Request) -> web.StreamResponse:
         page = models[start : start + limit]
         has_more = start + limit < len(models)
     body = ModelsPage(
-        data=page, has_more=has_more, first_id=page[0].id if page else None, last_id=page[-1].id if page else None
+        data=page,
+        has_more=has_more,
+        first_id=page[0].id if page else None,
+        last_id=page[-1].id if page else None,
     )
     return json_response(body.model_dump(mode="json"), request_id=request_id(request))
 

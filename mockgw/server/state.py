@@ -45,10 +45,7 @@ class Gateway:
         keys = list(self.config.api_keys) + (list(auth.keys) if auth else [])
         self.auth: AuthPolicy = make_policy(keys, bool(auth and auth.oidc))
         self.models: list[ModelInfo] = (
-            [
-                ModelInfo(id=m.id, display_name=m.display_name or m.id, created_at=m.created_at)
-                for m in scenario.models
-            ]
+            [ModelInfo(id=m.id, display_name=m.display_name or m.id, created_at=m.created_at) for m in scenario.models]
             if scenario.models
             else builtin_models()
         )

@@ -63,12 +63,7 @@ class WebSearchToolResultBlock(BaseModel):
 
 
 ContentBlock = Annotated[
-    TextBlock
-    | ThinkingBlock
-    | RedactedThinkingBlock
-    | ToolUseBlock
-    | ServerToolUseBlock
-    | WebSearchToolResultBlock,
+    TextBlock | ThinkingBlock | RedactedThinkingBlock | ToolUseBlock | ServerToolUseBlock | WebSearchToolResultBlock,
     Field(discriminator="type"),
 ]
 
