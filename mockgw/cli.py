@@ -10,7 +10,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from mockgw import __version__
+from mockgw._version import __version__
 from mockgw.scenario.loader import ScenarioError, list_bundled, load_scenarios
 from mockgw.scenario.schema import Scenario
 from mockgw.server.app import RunningServer, start_server

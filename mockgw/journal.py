@@ -28,6 +28,7 @@ class JournalEntry:
     stream: bool = False
     events: list[str] = field(default_factory=list)  # SSE event names sent, in order
     error: str | None = None  # the error message sent, if any
+    unmatched: bool = False  # no rule matched (the answer was the near-miss report)
     duration_ms: float = 0.0
     ttft_ms: float | None = None  # time to the first content delta, for streams
 
@@ -51,6 +52,7 @@ class JournalEntry:
             "stream": self.stream,
             "events": list(self.events),
             "error": self.error,
+            "unmatched": self.unmatched,
             "duration_ms": round(self.duration_ms, 3),
             "ttft_ms": None if self.ttft_ms is None else round(self.ttft_ms, 3),
         }

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from mockgw import __version__
+from mockgw._version import __version__
 from mockgw.engine import Decision, NoMatch
 from mockgw.journal import JournalEntry, redact_headers
 from mockgw.render import Limits, Reply, message_json, render_message, stream_schedule, tokens
@@ -116,6 +116,7 @@ async def _answer_messages(
     decision = gateway.engine.decide(view)
     if isinstance(decision, NoMatch):
         entry.error = decision.message
+        entry.unmatched = True
         # x-should-retry: false, or every client would retry a scripting mistake several times.
         return error_response(400, decision.message, request_id=rid, should_retry=False)
     entry.rule = decision.rule
