@@ -43,11 +43,13 @@ def _is_branch(part: int | str) -> bool:
 
 def _best_error(errors: list[ErrorDetails]) -> ErrorDetails:
     # A union reports one error per branch; the one from the branch that fits the input's shape went
-    # deeper than "wrong type", so prefer errors that are not a union branch's type mismatch.
+    # deeper than "wrong type", so prefer errors that are not a union branch's type mismatch, then the
+    # deepest one (a list of blocks with a bad block: the block's error, not "content: should be a string").
     def rank(e: ErrorDetails) -> tuple[int, int]:
         in_branch = any(_is_branch(p) for p in e["loc"])
         type_miss = e["type"].endswith("_type") or e["type"] in {"model_type", "model_attributes_type"}
-        return (1 if in_branch and type_miss else 0, 0)
+        depth = sum(1 for p in e["loc"] if not _is_branch(p))
+        return (1 if in_branch and type_miss else 0, -depth)
 
     return min(errors, key=rank)
 

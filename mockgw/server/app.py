@@ -37,7 +37,7 @@ async def anthropic_errors(request: web.Request, handler: Handler) -> web.Stream
         message = {
             404: f"Not found: {request.method} {request.path}",
             405: f"Method {request.method} is not allowed on {request.path}",
-            413: "Request exceeds the maximum allowed number of bytes.",
+            413: routes.TOO_LARGE,
         }.get(exc.status, exc.reason)
         kind = "request_too_large" if exc.status == 413 else None
         return error_response(exc.status, message, request_id=rid, error_type=kind)

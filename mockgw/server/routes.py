@@ -28,6 +28,8 @@ REQUEST_ID = "mockgw.request_id"
 SESSION_HEADERS = ("x-mockgw-session", "x-claude-code-session-id")
 # A reply for rules that only script a fault (the stream needs some content to cut short).
 _FILLER = (TextReply(text=Template.parse("{{ faker.paragraph(nb_sentences=4) }}")),)
+# The API's text for a body over 32 MB (413 request_too_large).
+TOO_LARGE = "Request exceeds the maximum size"
 
 
 def gateway_of(request: web.Request) -> Gateway:
@@ -50,19 +52,17 @@ def session_of(headers: dict[str, str]) -> str:
 async def read_json(request: web.Request, gateway: Gateway) -> Any:
     """The parsed JSON body; raise InvalidRequest (413 or 400) when it is too large or not JSON."""
     limit = gateway.config.max_body_bytes
+    # Refused on the Content-Length alone when it says too much: the body is never read.
     if request.content_length is not None and request.content_length > limit:
-        raise InvalidRequest(
-            f"Request exceeds the maximum allowed number of bytes ({limit}).", 413, "request_too_large"
-        )
+        raise InvalidRequest(TOO_LARGE, 413, "request_too_large")
     raw = await request.content.read(limit + 1)
     if len(raw) > limit:
-        raise InvalidRequest(
-            f"Request exceeds the maximum allowed number of bytes ({limit}).", 413, "request_too_large"
-        )
+        raise InvalidRequest(TOO_LARGE, 413, "request_too_large")
     try:
         return json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidRequest(f"There was an error parsing the body of your request: {exc}") from None
+        # The API's wording: "The request body is not valid JSON: unexpected character: line 1 column 2 (char 1)".
+        raise InvalidRequest(f"The request body is not valid JSON: {exc}") from None
 
 
 def _invalid(request: web.Request, exc: InvalidRequest) -> web.Response:

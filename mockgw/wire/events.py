@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from mockgw.wire.messages import ContentBlock, Message, StopReason
 
@@ -65,7 +65,8 @@ class MessageDeltaUsage(BaseModel):
     output_tokens: int
     cache_creation_input_tokens: int | None = None
     cache_read_input_tokens: int | None = None
-    server_tool_use: dict[str, Any] | None = None
+    # Left out when there is none, as the API does (not sent as null).
+    server_tool_use: dict[str, Any] | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class MessageDeltaEvent(BaseModel):
