@@ -1,4 +1,4 @@
-"""``mockgw serve | validate | schema | scenarios``: thin over the app factory and the loader."""
+"""``mockgw serve | validate | schema | scenarios | exec``: thin over the app factory and the loader."""
 
 from __future__ import annotations
 
@@ -111,6 +111,20 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_exec(args: argparse.Namespace) -> int:
+    from mockgw import exec as exec_  # imported here: only `exec` needs the thread-based gateway
+
+    command = list(args.command)
+    if command[:1] == ["--"]:
+        command = command[1:]
+    if not command:
+        return _fail("exec needs a command to run: mockgw exec [--scenario F] -- CMD ARGS...", 2)
+    scenario = _load(args.scenario or [])
+    if scenario is None:
+        return 2
+    return exec_.run(command, scenario, seed=args.seed, api_keys=tuple(args.api_key or ()), journal=args.journal)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mockgw",
@@ -141,6 +155,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     scenarios = sub.add_parser("scenarios", help="list the bundled scenarios")
     scenarios.set_defaults(func=cmd_scenarios)
+
+    exec_ = sub.add_parser(
+        "exec",
+        help="run a command (claude -p ..., a script) against a mockgw started just for it",
+        description="Start mockgw on a free port, run CMD with ANTHROPIC_BASE_URL, ANTHROPIC_AUTH_TOKEN and"
+        ' ANTHROPIC_API_KEY="" pointing at it (plus the variables that keep Claude Code from calling home),'
+        " stop mockgw when CMD ends, and exit with CMD's exit code.",
+    )
+    exec_.add_argument(
+        "--scenario",
+        action="append",
+        metavar="FILE",
+        help="scenario file, folder or bundled name; repeat to combine (default: the bundled 'hello')",
+    )
+    exec_.add_argument(
+        "--journal", metavar="OUT.jsonl", help="write every request and its answer here, one JSON per line"
+    )
+    exec_.add_argument("--seed", type=int, help="seed for ids, faker text and jitter (default: the scenario's)")
+    exec_.add_argument("--api-key", action="append", metavar="KEY", help="accept only this key (CMD gets the first)")
+    exec_.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD ARGS...", help="the command to run")
+    exec_.set_defaults(func=cmd_exec)
     return parser
 
 
