@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import inspect
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -71,12 +72,32 @@ Expr = FakerExpr | RequestExpr | HeaderExpr
 
 
 @functools.cache
-def _faker_providers() -> frozenset[str]:
+def _faker() -> Any:
     # Built on first use (not at import): creating a Faker costs tens of milliseconds.
     from faker import Faker
 
-    fake = Faker()
-    return frozenset(name for name in dir(fake) if not name.startswith("_"))
+    return Faker()
+
+
+@functools.cache
+def _faker_providers() -> frozenset[str]:
+    # Only the methods Faker's providers register (word, paragraph, …): never Faker's own machinery
+    # (seed, seed_instance, format, parse, add_provider, random), which would reseed the shared generator
+    # or reach any attribute of it by name.
+    return frozenset(
+        name
+        for provider in _faker().get_providers()
+        for name in dir(provider)
+        if not name.startswith("_") and callable(getattr(provider, name))
+    )
+
+
+def _check_call(text: str, provider: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> None:
+    """Refuse at load arguments the provider does not take (else the request would fail at render)."""
+    try:
+        inspect.signature(getattr(_faker(), provider)).bind(*args, **dict(kwargs))
+    except TypeError as exc:
+        raise TemplateError(f"{{{{ {text} }}}}: {exc}") from None
 
 
 def _literal(node: ast.expr, source: str) -> Any:
@@ -110,6 +131,7 @@ def parse_expression(source: str) -> Expr:
         if root == "faker":
             if attr not in _faker_providers():
                 raise TemplateError(f"{{{{ {text} }}}}: Faker has no provider {attr!r}")
+            _check_call(text, attr, call_args, call_kwargs)
             return FakerExpr(attr, call_args, call_kwargs)
         if root == "request":
             if attr not in REQUEST_FIELDS:

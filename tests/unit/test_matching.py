@@ -1,0 +1,337 @@
+"""Predicates over a request (``match:``), each saying why it failed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mockgw.matching import misses
+from mockgw.request import RequestView
+from mockgw.scenario.schema import Match
+from mockgw.validation import validate_message_request
+
+
+def tool(name: str) -> dict[str, Any]:
+    return {"name": name, "description": name, "input_schema": {"type": "object", "properties": {}}}
+
+
+def view(
+    messages: list[dict[str, Any]] | str = "hi",
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> RequestView:
+    if isinstance(messages, str):
+        messages = [{"role": "user", "content": messages}]
+    body = {"model": "claude-sonnet-4-5", "max_tokens": 64, "messages": messages, **extra}
+    return RequestView(validate_message_request(body), {k.lower(): v for k, v in (headers or {}).items()})
+
+
+def failed(match: dict[str, Any], request: RequestView) -> list[str]:
+    """The failed predicates, as the near-miss report prints them."""
+    return [str(m) for m in misses(Match.model_validate(match), request)]
+
+
+def holds(match: dict[str, Any], request: RequestView) -> bool:
+    return not failed(match, request)
+
+
+# A tool loop: the assistant called get_weather, the user answers with its result and a few words.
+TOOL_LOOP = [
+    {"role": "user", "content": "weather in Paris?"},
+    {
+        "role": "assistant",
+        "content": [
+            {"type": "text", "text": "Checking."},
+            {"type": "tool_use", "id": "toolu_w", "name": "get_weather", "input": {"city": "Paris"}},
+            {"type": "tool_use", "id": "toolu_t", "name": "get_time", "input": {}},
+        ],
+    },
+    {
+        "role": "user",
+        "content": [
+            {"type": "tool_result", "tool_use_id": "toolu_w", "content": [{"type": "text", "text": "21°C, sunny"}]},
+            {"type": "tool_result", "tool_use_id": "toolu_t", "content": "timeout", "is_error": True},
+            {"type": "text", "text": "Thanks!"},
+        ],
+    },
+]
+
+
+def test_no_match_always_holds() -> None:
+    assert misses(None, view()) == []
+    assert holds({}, view())
+
+
+# ---------------------------------------------------------------- last_user
+
+
+@pytest.mark.parametrize(
+    ("test", "text", "expected"),
+    [
+        ("weather", "What's the weather?", True),  # a bare string means contains
+        ("weather", "What's the Weather?", False),
+        ({"contains": "weather"}, "the weather today", True),
+        ({"contains": "weather", "ignore_case": True}, "THE WEATHER", True),
+        ({"equals": "hi"}, "hi", True),
+        ({"equals": "hi"}, "hi there", False),
+        ({"equals": "HI", "ignore_case": True}, "hi", True),
+        ({"regex": r"^\d+ apples?$"}, "12 apples", True),
+        ({"regex": r"^\d+ apples?$"}, "twelve apples", False),
+        ({"regex": "APPLE", "ignore_case": True}, "an apple", True),
+        ({"contains": "apple", "regex": "^an"}, "an apple", True),  # every key given must hold
+        ({"contains": "apple", "regex": "^the"}, "an apple", False),
+    ],
+)
+def test_last_user_text_tests(test: Any, text: str, expected: bool) -> None:
+    assert holds({"last_user": test}, view(text)) is expected
+
+
+def test_last_user_is_the_last_user_turn_not_an_earlier_one() -> None:
+    messages = [
+        {"role": "user", "content": "first question"},
+        {"role": "assistant", "content": "an answer"},
+        {"role": "user", "content": [{"type": "text", "text": "second"}, {"type": "text", "text": "question"}]},
+    ]
+    assert holds({"last_user": {"equals": "second\nquestion"}}, view(messages))
+    assert not holds({"last_user": "first"}, view(messages))
+
+
+def test_last_user_excludes_tool_results() -> None:
+    assert holds({"last_user": {"equals": "Thanks!"}}, view(TOOL_LOOP))
+    assert failed({"last_user": "sunny"}, view(TOOL_LOOP)) == ["last_user.contains: 'Thanks!' does not contain 'sunny'"]
+
+
+def test_a_turn_of_tool_results_only_has_empty_last_user_text() -> None:
+    messages = [*TOOL_LOOP[:2], {"role": "user", "content": TOOL_LOOP[2]["content"][:2]}]
+    assert holds({"last_user": {"equals": ""}}, view(messages))
+
+
+@pytest.mark.parametrize(
+    ("test", "reason"),
+    [
+        ({"equals": "bye"}, "last_user.equals: 'hello world' is not 'bye'"),
+        ({"contains": "bye"}, "last_user.contains: 'hello world' does not contain 'bye'"),
+        ({"regex": "^bye"}, "last_user.regex: 'hello world' does not match /^bye/"),
+    ],
+)
+def test_last_user_miss_reasons(test: dict[str, str], reason: str) -> None:
+    assert failed({"last_user": test}, view("hello world")) == [reason]
+
+
+def test_long_text_is_shortened_in_reasons() -> None:
+    (reason,) = failed({"last_user": "zzz"}, view("word " * 40))
+    assert reason.startswith("last_user.contains: 'word word")
+    assert "…' does not contain 'zzz'" in reason
+    assert len(reason) < 120
+
+
+def test_each_failed_key_is_reported() -> None:
+    assert failed({"last_user": {"equals": "x", "contains": "y"}}, view("abc")) == [
+        "last_user.equals: 'abc' is not 'x'",
+        "last_user.contains: 'abc' does not contain 'y'",
+    ]
+
+
+# ---------------------------------------------------------------- model, system
+
+
+@pytest.mark.parametrize(
+    ("test", "expected"),
+    [
+        ("claude-sonnet-4-5", True),  # a bare string means equals
+        ("sonnet", False),
+        ({"contains": "sonnet"}, True),
+        ({"regex": "^claude-(sonnet|opus)"}, True),
+        ({"regex": "haiku"}, False),
+    ],
+)
+def test_model(test: Any, expected: bool) -> None:
+    assert holds({"model": test}, view()) is expected
+
+
+def test_model_miss_reason() -> None:
+    assert failed({"model": "claude-opus-4-1"}, view()) == [
+        "model.equals: 'claude-sonnet-4-5' is not 'claude-opus-4-1'"
+    ]
+
+
+@pytest.mark.parametrize(
+    "request_view",
+    [
+        pytest.param(view(system="You are a pirate."), id="string"),
+        pytest.param(
+            view(system=[{"type": "text", "text": "You are a pirate.", "cache_control": {"type": "ephemeral"}}]),
+            id="blocks",
+        ),
+        pytest.param(
+            view([{"role": "system", "content": "You are a pirate."}, {"role": "user", "content": "hi"}]),
+            id="role-system",
+        ),
+    ],
+)
+def test_system_reads_the_field_and_system_role_messages(request_view: RequestView) -> None:
+    assert holds({"system": "pirate"}, request_view)  # a bare string means contains
+    assert holds({"system": {"regex": "^You are"}}, request_view)
+    assert not holds({"system": {"equals": "You are a ninja."}}, request_view)
+
+
+def test_system_joins_field_and_role_messages() -> None:
+    request = view([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hi"}], system="Be kind.")
+    assert holds({"system": {"equals": "Be kind.\nBe brief."}}, request)
+
+
+def test_system_miss_when_there_is_none() -> None:
+    assert failed({"system": "pirate"}, view()) == ["system.contains: '' does not contain 'pirate'"]
+
+
+# ---------------------------------------------------------------- tools
+
+
+@pytest.mark.parametrize(
+    ("test", "expected"),
+    [
+        ("get_weather", True),  # a bare string: includes
+        (["get_weather", "get_time"], True),  # a list: all must be offered
+        ({"includes": "get_weather"}, True),
+        ({"includes": ["get_weather", "send_email"]}, False),
+        ({"excludes": "send_email"}, True),
+        ({"excludes": ["get_time"]}, False),
+        ({"includes": "get_weather", "excludes": "send_email"}, True),
+    ],
+)
+def test_tools(test: Any, expected: bool) -> None:
+    request = view(tools=[tool("get_weather"), tool("get_time")])
+    assert holds({"tools": test}, request) is expected
+
+
+def test_tools_miss_reasons() -> None:
+    request = view(tools=[tool("get_weather"), tool("get_time")])
+    assert failed({"tools": {"includes": ["send_email", "get_time"], "excludes": "get_weather"}}, request) == [
+        "tools.includes: request does not offer send_email (offers: get_time, get_weather)",
+        "tools.excludes: request offers get_weather",
+    ]
+    assert failed({"tools": "get_weather"}, view()) == [
+        "tools.includes: request does not offer get_weather (offers: none)"
+    ]
+
+
+# ---------------------------------------------------------------- tool_result
+
+
+@pytest.mark.parametrize(
+    ("test", "expected"),
+    [
+        (True, True),  # any tool result
+        ({}, True),
+        ({"name": "get_weather"}, True),  # the name of the tool whose tool_use it answers
+        ({"name": "get_time"}, True),
+        ({"name": "send_email"}, False),
+        ({"contains": "sunny"}, True),
+        ({"contains": "rain"}, False),
+        ({"name": "get_weather", "contains": "sunny"}, True),
+        ({"name": "get_time", "contains": "sunny"}, False),  # both must hold for the same result
+        ({"is_error": True}, True),
+        ({"name": "get_time", "is_error": True}, True),
+        ({"name": "get_weather", "is_error": True}, False),
+        ({"name": "get_weather", "is_error": False}, True),
+    ],
+)
+def test_tool_result(test: Any, expected: bool) -> None:
+    assert holds({"tool_result": test}, view(TOOL_LOOP)) is expected
+
+
+def test_tool_result_misses_when_the_last_turn_has_none() -> None:
+    messages = [*TOOL_LOOP, {"role": "assistant", "content": "ok"}, {"role": "user", "content": "more"}]
+    assert failed({"tool_result": True}, view(messages)) == ["tool_result: the last user turn carries no tool_result"]
+
+
+@pytest.mark.parametrize(
+    ("test", "reason"),
+    [
+        ({"name": "send_email"}, "tool_result.name: the tool results answer get_time, get_weather, not send_email"),
+        ({"contains": "rain"}, "tool_result.contains: no tool result contains 'rain'"),
+        ({"name": "get_weather", "is_error": True}, "tool_result.is_error: no tool result has is_error=true"),
+    ],
+)
+def test_tool_result_miss_reasons(test: dict[str, Any], reason: str) -> None:
+    assert failed({"tool_result": test}, view(TOOL_LOOP)) == [reason]
+
+
+def test_tool_result_false_is_refused() -> None:
+    with pytest.raises(ValueError, match="tool_result: false is not a test"):
+        Match.model_validate({"tool_result": False})
+
+
+# ---------------------------------------------------------------- header, stream, turn
+
+
+@pytest.mark.parametrize(
+    ("test", "sent", "expected"),
+    [
+        ({"x-test-case": "weather"}, {"X-Test-Case": "weather"}, True),  # names are case-insensitive
+        ({"X-Test-Case": "weather"}, {"x-test-case": "weather"}, True),
+        ({"x-test-case": "weather"}, {"x-test-case": "weather-2"}, False),  # a bare value is exact
+        ({"x-test-case": {"regex": "^weather-\\d$"}}, {"x-test-case": "weather-2"}, True),
+        ({"x-test-case": {"contains": "eat"}}, {"x-test-case": "weather"}, True),
+        ({"x-attempt": 3}, {"x-attempt": "3"}, True),  # numbers in YAML compare as text
+        ({"x-a": "1", "x-b": "2"}, {"x-a": "1", "x-b": "2"}, True),
+        ({"x-a": "1", "x-b": "2"}, {"x-a": "1"}, False),
+    ],
+)
+def test_header(test: dict[str, Any], sent: dict[str, str], expected: bool) -> None:
+    assert holds({"header": test}, view(headers=sent)) is expected
+
+
+def test_header_miss_reasons() -> None:
+    assert failed({"header": {"X-Test-Case": "weather"}}, view()) == ["header.x-test-case: header not sent"]
+    assert failed({"header": {"x-test-case": "weather"}}, view(headers={"x-test-case": "rain"})) == [
+        "header.x-test-case.equals: 'rain' is not 'weather'"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("test", "stream", "expected"), [(True, True, True), (True, False, False), (False, False, True)]
+)
+def test_stream(test: bool, stream: bool, expected: bool) -> None:
+    assert holds({"stream": test}, view(stream=stream)) is expected
+
+
+def test_stream_miss_reason() -> None:
+    assert failed({"stream": True}, view()) == ["stream: request has stream=false"]
+
+
+def test_turn_counts_assistant_turns() -> None:
+    assert view().turn == 1
+    assert view(TOOL_LOOP).turn == 2
+
+
+@pytest.mark.parametrize(
+    ("test", "expected"),
+    [(2, True), (1, False), ({"gte": 2}, True), ({"gte": 3}, False), ({"lte": 1}, False), ({"gte": 1, "lte": 2}, True)],
+)
+def test_turn(test: Any, expected: bool) -> None:
+    assert holds({"turn": test}, view(TOOL_LOOP)) is expected
+
+
+@pytest.mark.parametrize(
+    ("test", "reason"),
+    [
+        (1, "turn: turn is 2, not 1"),
+        ({"gte": 3}, "turn.gte: turn is 2, below 3"),
+        ({"lte": 1}, "turn.lte: turn is 2, above 1"),
+    ],
+)
+def test_turn_miss_reasons(test: Any, reason: str) -> None:
+    assert failed({"turn": test}, view(TOOL_LOOP)) == [reason]
+
+
+def test_every_failed_predicate_is_listed_in_order() -> None:
+    match = {"last_user": "bye", "model": "claude-opus-4-1", "stream": True, "turn": 3, "header": {"x-a": "1"}}
+    assert [m.split(":")[0] for m in failed(match, view())] == [
+        "last_user.contains",
+        "model.equals",
+        "header.x-a",
+        "stream",
+        "turn",
+    ]
