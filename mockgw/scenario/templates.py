@@ -6,7 +6,8 @@ evaluated, so a scenario cannot run code. The grammar is deliberately tiny:
 
 - ``faker.NAME`` or ``faker.NAME(literal, key=literal)``: any Faker provider, from the seeded generator;
 - ``request.model``, ``request.last_user``, ``request.tool_result``, ``request.turn``,
-  ``request.stream``, ``request.session``, ``request.headers['x-name']``.
+  ``request.stream``, ``request.session``, ``request.headers['x-name']``;
+- a quoted string, which renders as itself: ``{{ '{{' }}`` is how a literal ``{{`` is written.
 """
 
 from __future__ import annotations
@@ -68,7 +69,17 @@ class HeaderExpr:
         return ctx.request_header(self.header)
 
 
-Expr = FakerExpr | RequestExpr | HeaderExpr
+@dataclass(frozen=True)
+class LiteralExpr:
+    """A quoted string: the escape for text that must contain ``{{`` (recorded replies, code samples)."""
+
+    text: str
+
+    def render(self, ctx: TemplateContext) -> str:
+        return self.text
+
+
+Expr = FakerExpr | RequestExpr | HeaderExpr | LiteralExpr
 
 
 @functools.cache
@@ -114,6 +125,8 @@ def parse_expression(source: str) -> Expr:
         node = ast.parse(text, mode="eval").body
     except SyntaxError as exc:
         raise TemplateError(f"{{{{ {text} }}}}: not an expression") from exc
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return LiteralExpr(node.value)
 
     call_args: tuple[Any, ...] = ()
     call_kwargs: tuple[tuple[str, Any], ...] = ()
