@@ -4,6 +4,7 @@ with MockGateway({"rules": [{"reply": "Hi!"}]}) as gw:
     client = anthropic.Anthropic(base_url=gw.url, api_key="test")
     client.messages.create(model="claude-sonnet-4-5", max_tokens=64, messages=[...])
     gw.assert_called(times=1)
+    assert gw.journal.last.status == 200
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -26,21 +27,25 @@ from mockgw.server.state import Gateway, GatewayConfig
 T = TypeVar("T")
 ScenarioLike = Scenario | Mapping[str, Any] | str | Path | None
 
-# Variables that keep Claude Code (and other tools) from calling home while pointed at mockgw.
+# Keep Claude Code (and tools like it) from calling home while pointed at mockgw, and make a broken stream
+# fail loudly: without the last one Claude Code silently retries without streaming, and a bug looks like a pass.
 QUIET_ENV = {
     "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+    "CLAUDE_CODE_DISABLE_NONSTREAMING_FALLBACK": "1",
     "DISABLE_TELEMETRY": "1",
     "DISABLE_ERROR_REPORTING": "1",
     "DISABLE_AUTOUPDATER": "1",
 }
+# Generous: stopping waits at most the server's 0.5 s shutdown grace; only a wedged loop takes longer.
+_LOOP_TIMEOUT_S = 30.0
 
 
 def coerce_scenario(scenario: ScenarioLike) -> Scenario:
     """A Scenario from what a user has at hand.
 
     ``None``: the bundled default; a ``Path``, or a string naming an existing file or folder, or a bundled
-    scenario's name: loaded from there; a mapping: validated as is; any other string: YAML text.
-    Raises ``ScenarioError`` listing every problem.
+    scenario's name: loaded from there; a mapping: validated as is; any other string (one with a newline or
+    a colon): YAML text. Raises ``ScenarioError`` listing every problem.
     """
     if isinstance(scenario, Scenario):
         return scenario
@@ -51,92 +56,195 @@ def coerce_scenario(scenario: ScenarioLike) -> Scenario:
     if isinstance(scenario, Mapping):
         return load_scenario_data(dict(scenario), "<dict>")
     looks_like_yaml = "\n" in scenario or ":" in scenario
-    if not looks_like_yaml or os.path.exists(scenario):
+    if not looks_like_yaml or _exists(scenario):
         return load_scenarios([scenario])
     return load_scenario_text(scenario, "<string>")
 
 
-class _Assertions:
-    """Assertions shared by both gateways; they read ``journal`` and ``gateway``."""
+def _exists(path: str) -> bool:
+    try:
+        return os.path.exists(path)
+    except ValueError:  # an embedded NUL: YAML text, not a path
+        return False
 
-    journal: Journal
+
+def describe(entry: JournalEntry) -> str:
+    """One line for a journal entry, as failure messages show it: ``#3 POST /v1/messages → 200 (rule greet)``."""
+    model = f" {entry.model}" if entry.model else ""
+    answered = f"rule {entry.rule}" if entry.rule else "no rule"
+    return f"#{entry.seq} {entry.method} {entry.path}{model} → {entry.status} ({answered})"
+
+
+class _GatewayAPI:
+    """What both gateways offer once started: the address, the journal, assertions, ``env()``."""
+
+    _server: RunningServer | None
+    _config: GatewayConfig
+
+    # ------------------------------------------------------------ state
+
+    @property
+    def server(self) -> RunningServer:
+        """The running server (RuntimeError before ``start()``)."""
+        if self._server is None:
+            raise RuntimeError(f"mockgw: {type(self).__name__} is not running (use it as a context manager)")
+        return self._server
 
     @property
     def gateway(self) -> Gateway:
-        raise NotImplementedError
+        """The server's state: scenario, engine, journal, auth."""
+        return self.server.gateway
 
-    def _matching(self, rule: str | None, model: str | None) -> list[JournalEntry]:
-        return [
+    @property
+    def url(self) -> str:
+        """The base URL to give a client: ``http://127.0.0.1:PORT``."""
+        return self.server.url
+
+    @property
+    def port(self) -> int:
+        """The port the server bound (it asks for port 0 unless told otherwise)."""
+        return self.server.port
+
+    @property
+    def scenario(self) -> Scenario:
+        """The scenario being served."""
+        return self.gateway.scenario
+
+    @property
+    def journal(self) -> Journal:
+        """Every request so far (the last 1000 by default), oldest first; ``len()`` and ``.last`` work."""
+        self._settle()
+        return self.gateway.journal
+
+    def _settle(self) -> None:
+        """Let the server finish recording requests whose answer the client has already read."""
+
+    # ------------------------------------------------------------ assertions
+
+    def assert_called(
+        self, times: int | None = None, rule: str | None = None, model: str | None = None
+    ) -> list[JournalEntry]:
+        """Assert that ``/v1/messages`` was called: at least once, or exactly ``times``.
+
+        ``rule`` counts only requests that rule answered (by name, or ``rules[i]`` for an unnamed one);
+        ``model`` only requests for that model. Returns the entries counted.
+        """
+        if rule is not None:
+            self._check_rule_exists(rule)
+        entries = self.journal.snapshot()
+        found = [
             e
-            for e in self.journal
-            if e.path.startswith("/v1/messages")
-            and not e.path.startswith("/v1/messages/count_tokens")
+            for e in entries
+            if e.path.split("?")[0] == "/v1/messages"
             and (rule is None or e.rule == rule)
             and (model is None or e.model == model)
         ]
-
-    def assert_called(self, times: int | None = None, rule: str | None = None, model: str | None = None) -> None:
-        """Assert that ``/v1/messages`` was called (``times`` exactly, if given), by ``rule``/for ``model``."""
-        found = self._matching(rule, model)
+        if (times is None and found) or len(found) == times:
+            return found
         what = " and ".join(f"{k}={v!r}" for k, v in (("rule", rule), ("model", model)) if v is not None)
-        what = f" with {what}" if what else ""
-        if times is None and not found:
-            raise AssertionError(f"mockgw: expected a call{what}, got none (journal: {self._summary()})")
-        if times is not None and len(found) != times:
+        wanted = "at least 1 call" if times is None else f"{times} call(s)"
+        raise AssertionError(
+            f"mockgw: expected {wanted} to /v1/messages{' with ' + what if what else ''}, got {len(found)}\n"
+            + _journal_listing(entries)
+        )
+
+    def _check_rule_exists(self, rule: str) -> None:
+        scenario = self.scenario
+        labels = [scenario.rule_label(i) for i in range(len(scenario.rules))]
+        if rule not in labels:
+            # A typo in an assertion would otherwise read as "the code never called it".
             raise AssertionError(
-                f"mockgw: expected {times} call(s){what}, got {len(found)} (journal: {self._summary()})"
+                f"mockgw: scenario {scenario.name!r} has no rule {rule!r} (rules: {', '.join(labels) or 'none'})"
             )
 
     def assert_all_rules_used(self) -> None:
-        """Assert that every rule answered at least once."""
+        """Assert that every rule of the scenario answered at least once (in any session)."""
         unused = self.gateway.engine.unused_rules()
         if unused:
-            raise AssertionError(f"mockgw: rules never used: {', '.join(unused)}")
+            raise AssertionError(
+                f"mockgw: {len(unused)} rule(s) of scenario {self.scenario.name!r} never answered: "
+                f"{', '.join(unused)}\n" + _journal_listing(self.journal.snapshot())
+            )
 
     def unmatched(self) -> list[JournalEntry]:
-        """Requests no rule matched (each answered with the near-miss report)."""
+        """Requests no rule matched (each was answered 400 with the near-miss report)."""
         return [e for e in self.journal if e.unmatched]
 
-    def strict_failures(self) -> list[str]:
-        """What strict mode fails a test for: unmatched requests, and ``times:`` rules not used up."""
-        problems = [f"request #{e.seq} to {e.path} matched no rule: {e.error}" for e in self.unmatched()]
-        engine = self.gateway.engine
-        for index, rule in enumerate(engine.scenario.rules):
-            if rule.times is None:
-                continue
-            label = engine.scenario.rule_label(index)
-            used = engine.uses(label)
-            if used < rule.times:
-                problems.append(f"rule {label} expected {rule.times} call(s), got {used}")
+    def strict_failures(self, unmatched: bool = True, unused: bool = True) -> list[str]:
+        """What strict mode fails a test for, one line each: unmatched requests, ``times:`` rules not used up.
+
+        ``times: N`` counts answers over all sessions: the rule is used up once it answered N times in all.
+        """
+        problems: list[str] = []
+        if unmatched:
+            for e in self.unmatched():
+                report = (e.error or "no rule matched this request").removeprefix("mockgw: ")
+                problems.append(f"request #{e.seq} {e.method} {e.path}: {report}")
+        if unused:
+            engine = self.gateway.engine
+            for index, rule in enumerate(engine.scenario.rules):
+                if rule.times is None:
+                    continue
+                label = engine.scenario.rule_label(index)
+                used = engine.uses(label)
+                if used < rule.times:
+                    problems.append(f"rule {label!r} has times: {rule.times} but answered {used} time(s)")
         return problems
 
-    def _summary(self) -> str:
-        entries = self.journal.snapshot()
-        if not entries:
-            return "empty"
-        return ", ".join(f"#{e.seq} {e.method} {e.path} → {e.status} ({e.rule or '-'})" for e in entries[-5:])
+    # ------------------------------------------------------------ subprocesses
 
     def env(self, api_key: str = "mockgw-test") -> dict[str, str]:
-        """The environment for a subprocess (Claude Code, an SDK script) to talk to this gateway."""
-        keys = list(self.gateway.auth.keys)
-        key = keys[0] if keys else api_key
+        """The variables that point a subprocess (Claude Code, an SDK script) at this gateway.
+
+        ``ANTHROPIC_BASE_URL``, ``ANTHROPIC_AUTH_TOKEN`` (a key the gateway accepts: the first configured
+        one, else ``api_key``), ``ANTHROPIC_API_KEY`` emptied (it would win over the token), and switches that
+        keep Claude Code quiet. Merge it over the environment: ``env={**os.environ, **gw.env()}``.
+        """
+        scenario_keys = self.scenario.auth.keys if self.scenario.auth else []
+        keys = [k for k in (*self._config.api_keys, *scenario_keys) if k]
         return {
             "ANTHROPIC_BASE_URL": self.url,
-            "ANTHROPIC_AUTH_TOKEN": key,
+            "ANTHROPIC_AUTH_TOKEN": keys[0] if keys else api_key,
             "ANTHROPIC_API_KEY": "",
             **QUIET_ENV,
         }
 
-    @property
-    def url(self) -> str:
-        raise NotImplementedError
+    def __repr__(self) -> str:
+        where = self._server.url if self._server is not None else "not running"
+        return f"<{type(self).__name__} {where} scenario={self._config.scenario.name!r}>"
 
 
-class MockGateway(_Assertions):
+def _journal_listing(entries: list[JournalEntry], last: int = 10) -> str:
+    if not entries:
+        return "journal: empty (no request reached mockgw)"
+    shown = entries[-last:]
+    more = f" (last {last} of {len(entries)})" if len(entries) > last else ""
+    return f"journal{more}:\n" + "\n".join(f"  {describe(e)}" for e in shown)
+
+
+def _config(
+    scenario: ScenarioLike,
+    seed: int | None,
+    api_keys: list[str] | tuple[str, ...] | None,
+    clock: Clock | None,
+    journal_size: int,
+) -> GatewayConfig:
+    return GatewayConfig(
+        scenario=coerce_scenario(scenario),
+        seed=seed,
+        api_keys=tuple(api_keys or ()),
+        clock=clock or RealClock(),
+        journal_size=journal_size,
+    )
+
+
+class MockGateway(_GatewayAPI):
     """A mockgw server on 127.0.0.1 (port 0 unless given), in its own thread and event loop.
 
-    Works from sync and async code alike, under any pytest-asyncio loop scope, because it never touches
-    the caller's loop. Use it as a context manager, or call ``start()`` and ``close()`` (safe twice).
+    It never touches the caller's event loop, so it works the same from sync code, from async code and under
+    any pytest-asyncio loop scope. Use it as a context manager, or call ``start()`` and ``close()`` (safe to
+    call twice). ``scenario``: a path, a bundled name, a dict or YAML text (see ``coerce_scenario``);
+    ``seed`` makes ids and filler text repeat; ``api_keys``: the only credentials accepted (default: any).
     """
 
     def __init__(
@@ -150,125 +258,119 @@ class MockGateway(_Assertions):
         clock: Clock | None = None,
         journal_size: int = DEFAULT_JOURNAL_SIZE,
     ) -> None:
-        self._config = GatewayConfig(
-            scenario=coerce_scenario(scenario),
-            seed=seed,
-            api_keys=tuple(api_keys or ()),
-            clock=clock or RealClock(),
-            journal_size=journal_size,
-        )
+        self._config = _config(scenario, seed, api_keys, clock, journal_size)
         self._host, self._port = host, port
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: RunningServer | None = None
         self._closed = False
+        self._lock = threading.Lock()
 
     # ------------------------------------------------------------ lifecycle
 
     def start(self) -> Self:
-        """Start serving (idempotent); returns self."""
-        if self._server is not None:
+        """Start serving (a second call does nothing); returns self. Raises OSError if the port is taken."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("mockgw: this MockGateway was closed; make a new one")
+            if self._server is not None:
+                return self
+            loop = asyncio.new_event_loop()
+            ready = threading.Event()
+            thread = threading.Thread(target=self._run_loop, args=(loop, ready), name="mockgw", daemon=True)
+            thread.start()
+            ready.wait()
+            self._loop, self._thread = loop, thread
+            try:
+                self._server = self._call(start_server(self._config, self._host, self._port))
+            except BaseException:
+                self._stop_loop()
+                raise
             return self
-        if self._closed:
-            raise RuntimeError("mockgw: this MockGateway was closed; make a new one")
-        loop = asyncio.new_event_loop()
-        ready = threading.Event()
-        thread = threading.Thread(target=self._run_loop, args=(loop, ready), name="mockgw", daemon=True)
-        thread.start()
-        ready.wait()
-        self._loop, self._thread = loop, thread
-        try:
-            self._server = self._call(start_server(self._config, self._host, self._port))
-        except BaseException:
-            self._stop_loop()
-            raise
-        return self
 
     @staticmethod
     def _run_loop(loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
         asyncio.set_event_loop(loop)
         loop.call_soon(ready.set)
-        loop.run_forever()
-        loop.close()
+        try:
+            loop.run_forever()
+        finally:
+            loop.close()
 
     def _call(self, coro: Coroutine[Any, Any, T]) -> T:
-        assert self._loop is not None
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+        if self._loop is None:
+            coro.close()
+            raise RuntimeError("mockgw: MockGateway is not running")
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(_LOOP_TIMEOUT_S)
 
     def _stop_loop(self) -> None:
-        if self._loop is not None:
+        if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._loop.stop)
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._thread.join(_LOOP_TIMEOUT_S)
         self._loop = self._thread = None
 
     def close(self) -> None:
-        """Stop the server and its thread. Safe to call twice."""
-        if self._closed:
-            return
-        self._closed = True
-        if self._server is not None:
-            self._call(self._server.stop())
-            self._server = None
-        self._stop_loop()
+        """Stop the server and its thread. Safe to call twice, and before ``start()``."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            try:
+                if self._server is not None:
+                    self._call(self._server.stop())
+            finally:
+                self._stop_loop()
 
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     # ------------------------------------------------------------ state
 
-    @property
-    def server(self) -> RunningServer:
-        if self._server is None:
-            raise RuntimeError("mockgw: not started (use `with MockGateway(...)` or call start())")
-        return self._server
+    def _settle(self) -> None:
+        # A streamed answer's last bytes leave the server before its handler records the events sent and
+        # the status. The handler does not wait between the two, so two trips through the server's loop
+        # are enough for every answer the client has finished reading to be fully recorded.
+        if self._server is None or self._loop is None:
+            return
 
-    @property
-    def gateway(self) -> Gateway:
-        return self.server.gateway
+        async def two_turns() -> None:
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
 
-    @property
-    def url(self) -> str:
-        """The base URL to give a client (``http://127.0.0.1:PORT``)."""
-        return self.server.url
-
-    @property
-    def port(self) -> int:
-        return self.server.port
-
-    @property
-    def journal(self) -> Journal:  # type: ignore[override]
-        """Every request so far (bounded), oldest first; ``.last`` is the newest."""
-        return self.gateway.journal
-
-    @property
-    def scenario(self) -> Scenario:
-        return self.gateway.scenario
+        self._call(two_turns())
 
     def load(self, scenario: ScenarioLike) -> None:
-        """Serve another scenario (fresh rule state; the journal is kept)."""
+        """Serve another scenario from now on: its rules, fresh rule state; the journal is kept."""
         loaded = coerce_scenario(scenario)
         self._on_loop(lambda: self.gateway.load(loaded))
 
     def reset(self, session: str | None = None) -> None:
-        """Forget the journal and rule state: all of it, or one session's."""
+        """Forget the journal and rule state (``times`` counts, sequence steps): all of it, or one session's."""
         self._on_loop(lambda: self.gateway.reset(session))
 
-    def _on_loop(self, fn: Any) -> None:
+    def _on_loop(self, fn: Callable[[], None]) -> None:
+        # Run between two requests on the server's loop, never in the middle of one.
         async def run() -> None:
             fn()
 
         self._call(run())
 
 
-class AsyncMockGateway(_Assertions):
-    """A mockgw server on the running event loop, for async code (aiohttp apps, pytest-aiohttp).
+class AsyncMockGateway(_GatewayAPI):
+    """A mockgw server on the running event loop, for async code that wants it there (aiohttp apps tested
+    with pytest-aiohttp, a FakeClock shared with the test).
 
-    async with AsyncMockGateway(scenario) as gw:
-        ...
+        async with AsyncMockGateway(scenario) as gw:
+            ...
+
+    The server answers only while its loop runs: start it on the loop your test runs on (a fixture of the
+    same loop scope as the test). When in doubt, use ``MockGateway``, which brings its own loop.
     """
 
     def __init__(
@@ -282,26 +384,25 @@ class AsyncMockGateway(_Assertions):
         clock: Clock | None = None,
         journal_size: int = DEFAULT_JOURNAL_SIZE,
     ) -> None:
-        self._config = GatewayConfig(
-            scenario=coerce_scenario(scenario),
-            seed=seed,
-            api_keys=tuple(api_keys or ()),
-            clock=clock or RealClock(),
-            journal_size=journal_size,
-        )
+        self._config = _config(scenario, seed, api_keys, clock, journal_size)
         self._host, self._port = host, port
         self._server: RunningServer | None = None
         self._closed = False
 
     async def start(self) -> Self:
+        """Start serving on the running loop (a second call does nothing); returns self."""
+        if self._closed:
+            raise RuntimeError("mockgw: this AsyncMockGateway was closed; make a new one")
         if self._server is None:
             self._server = await start_server(self._config, self._host, self._port)
         return self
 
     async def close(self) -> None:
-        """Stop the server. Safe to call twice."""
-        if self._server is not None and not self._closed:
-            self._closed = True
+        """Stop the server. Safe to call twice, and before ``start()``."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._server is not None:
             await self._server.stop()
 
     async def __aenter__(self) -> Self:
@@ -312,26 +413,10 @@ class AsyncMockGateway(_Assertions):
     ) -> None:
         await self.close()
 
-    @property
-    def server(self) -> RunningServer:
-        if self._server is None:
-            raise RuntimeError("mockgw: not started (use `async with AsyncMockGateway(...)`)")
-        return self._server
-
-    @property
-    def gateway(self) -> Gateway:
-        return self.server.gateway
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    @property
-    def journal(self) -> Journal:  # type: ignore[override]
-        return self.gateway.journal
-
     def load(self, scenario: ScenarioLike) -> None:
+        """Serve another scenario from now on: its rules, fresh rule state; the journal is kept."""
         self.gateway.load(coerce_scenario(scenario))
 
     def reset(self, session: str | None = None) -> None:
+        """Forget the journal and rule state (``times`` counts, sequence steps): all of it, or one session's."""
         self.gateway.reset(session)
