@@ -11,6 +11,7 @@ from mockgw.engine import Engine
 from mockgw.journal import DEFAULT_JOURNAL_SIZE, Journal
 from mockgw.scenario.schema import Scenario
 from mockgw.server.auth import AuthPolicy, make_policy
+from mockgw.settings import LOCALHOST_ORIGINS
 from mockgw.wire.models import ModelInfo
 
 MAX_BODY_BYTES = 32 * 1024 * 1024  # the API's limit; larger bodies get 413 request_too_large
@@ -26,6 +27,9 @@ class GatewayConfig:
     clock: Clock = field(default_factory=RealClock)
     journal_size: int = DEFAULT_JOURNAL_SIZE
     max_body_bytes: int = MAX_BODY_BYTES
+    admin_token: str | None = None  # set: every /_mockgw/ call must carry it
+    overrides: bool = True  # honour x-mockgw-status / -rule / -delay-ms request headers
+    cors_origins: Sequence[str] = LOCALHOST_ORIGINS  # browser origins allowed; empty: CORS off
 
 
 class Gateway:
