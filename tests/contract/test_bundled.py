@@ -1,0 +1,508 @@
+"""The bundled scenarios, played through the official Python SDK, and the YAML examples of docs/scenarios.md.
+
+Every file in ``scenarios/`` must load, be described at its top, and be played by a test here (registered
+with ``@plays("name")``): a new file without a test fails ``test_every_bundled_scenario_is_played``.
+Each play checks what the scenario's description promises, on the paths the scenario scripts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anthropic
+import httpx2
+import pytest
+from anthropic.lib.streaming import MessageStreamManager
+from anthropic.types import Message, MessageParam
+
+from mockgw.clock import FakeClock
+from mockgw.scenario.loader import list_bundled, load_scenario_file, load_scenario_text
+from mockgw.testing import MockGateway
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = ROOT / "scenarios"
+BUNDLED = sorted(SCENARIOS.glob("*.yaml"))
+DOC = ROOT / "docs" / "scenarios.md"
+CAPTURES = ROOT.parent / "shared" / "captures"  # real client traffic, where this checkout has it
+MODEL = "claude-sonnet-4-6"
+
+GatewayFactory = Callable[..., MockGateway]  # the `gateway` fixture of tests/conftest.py
+F = TypeVar("F", bound=Callable[..., Any])
+PLAYED: set[str] = set()
+
+
+def plays(name: str) -> Callable[[F], F]:
+    """Mark a test as playing the bundled scenario ``name`` (every bundled file needs at least one)."""
+
+    def register(test: F) -> F:
+        PLAYED.add(name)
+        return test
+
+    return register
+
+
+def client_for(gw: MockGateway, max_retries: int = 0) -> anthropic.Anthropic:
+    return anthropic.Anthropic(base_url=gw.url, api_key="mockgw-test", max_retries=max_retries)
+
+
+def ask(client: anthropic.Anthropic, stream: bool, text: str = "Hello", **params: Any) -> Message:
+    """One call, streamed (folded by the SDK's own accumulator) or not."""
+    params = {"model": MODEL, "max_tokens": 2048, "messages": [{"role": "user", "content": text}], **params}
+    if stream:
+        with client.messages.stream(**params) as events:
+            return events.get_final_message()
+    return client.messages.create(**params)
+
+
+def open_stream(gw: MockGateway, max_tokens: int = 1024) -> MessageStreamManager:
+    """A streamed "Hi", to read event by event (for streams that break halfway)."""
+    messages: list[MessageParam] = [{"role": "user", "content": "Hi"}]
+    return client_for(gw).messages.stream(model=MODEL, max_tokens=max_tokens, messages=messages)
+
+
+def as_param(message: Message) -> dict[str, Any]:
+    """An assistant turn to send back, as clients do after a tool_use."""
+    return {"role": "assistant", "content": [block.model_dump(exclude_none=True) for block in message.content]}
+
+
+def tool_result(tool_use_id: str, content: str) -> dict[str, Any]:
+    return {"role": "user", "content": [{"type": "tool_result", "tool_use_id": tool_use_id, "content": content}]}
+
+
+def texts(message: Message) -> str:
+    return "".join(block.text for block in message.content if block.type == "text")
+
+
+def function_tool(name: str) -> dict[str, Any]:
+    return {"name": name, "description": f"The {name} tool.", "input_schema": {"type": "object", "properties": {}}}
+
+
+@pytest.fixture(params=[False, True], ids=["json", "stream"])
+def stream(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
+
+
+# ---------------------------------------------------------------- every file
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
+def test_every_bundled_scenario_is_described_at_its_top(path: Path) -> None:
+    scenario = load_scenario_file(path)
+    first = path.read_text(encoding="utf-8").splitlines()[0]
+    assert first.startswith(f"# {path.stem}: "), f"{path.name} must open with a comment '# {path.stem}: what it shows'"
+    assert scenario.name == path.stem
+    assert scenario.description, f"{path.name} needs a description: (mockgw scenarios lists it)"
+    assert (path.stem, scenario.description.splitlines()[0]) in list_bundled()
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
+def test_every_bundled_scenario_is_played(path: Path) -> None:
+    assert path.stem in PLAYED, f"scenarios/{path.name} has no test playing it: add one marked @plays({path.stem!r})"
+
+
+# ---------------------------------------------------------------- hello
+
+
+@plays("hello")
+def test_hello_answers_any_request_with_text(gateway: GatewayFactory, stream: bool) -> None:
+    gw = gateway("hello", clock=FakeClock())
+    message = ask(client_for(gw), stream, "Anything at all?")
+    assert [b.type for b in message.content] == ["text"]
+    assert texts(message).startswith("Hello from mockgw")
+    assert "docs/scenarios.md" in texts(message)
+    assert message.stop_reason == "end_turn"
+
+
+# ---------------------------------------------------------------- weather
+
+
+@plays("weather")
+def test_weather_calls_get_weather_then_answers_from_the_tool_result(gateway: GatewayFactory, stream: bool) -> None:
+    client = client_for(gateway(SCENARIOS / "weather.yaml"))
+    question = {"role": "user", "content": "What's the weather in Paris?"}
+    tools = [function_tool("get_weather")]
+
+    first = ask(client, stream, messages=[question], tools=tools)
+    assert [b.type for b in first.content] == ["text", "tool_use"]
+    call = first.content[1]
+    assert call.type == "tool_use"
+    assert (call.name, call.input) == ("get_weather", {"city": "Paris", "unit": "celsius"})
+    assert call.id.startswith("toolu_01")
+    assert first.stop_reason == "tool_use"
+
+    turn = [question, as_param(first), tool_result(call.id, "18°C and sunny")]
+    final = ask(client, stream, messages=turn, tools=tools)
+    assert [b.type for b in final.content] == ["text"]
+    assert "18°C and sunny" in texts(final)
+    assert final.stop_reason == "end_turn"
+
+
+@plays("weather")
+def test_weather_without_the_tool_offered_gets_a_hint(gateway: GatewayFactory) -> None:
+    message = ask(client_for(gateway(SCENARIOS / "weather.yaml")), False, "What's the weather in Paris?")
+    assert "offer a tool named get_weather" in texts(message)
+
+
+# ---------------------------------------------------------------- thinking
+
+
+THINKING = {"type": "enabled", "budget_tokens": 1024}
+
+
+@plays("thinking")
+def test_thinking_comes_before_the_answer(gateway: GatewayFactory, stream: bool) -> None:
+    message = ask(client_for(gateway(SCENARIOS / "thinking.yaml")), stream, "Why is the sky blue?", thinking=THINKING)
+    assert [b.type for b in message.content] == ["thinking", "text"]
+    thinking = message.content[0]
+    assert thinking.type == "thinking"
+    assert "step by step" in thinking.thinking
+    assert thinking.signature.startswith("EqQB")
+    assert texts(message).startswith("After thinking it over: ")
+    assert message.stop_reason == "end_turn"
+
+
+@plays("thinking")
+def test_thinking_comes_before_a_tool_call_and_before_the_final_answer(gateway: GatewayFactory, stream: bool) -> None:
+    client = client_for(gateway(SCENARIOS / "thinking.yaml"))
+    question = {"role": "user", "content": "What is 1234 times 5678?"}
+    tools = [function_tool("calculator")]
+
+    first = ask(client, stream, messages=[question], tools=tools, thinking=THINKING)
+    assert [b.type for b in first.content] == ["thinking", "tool_use"]
+    call = first.content[1]
+    assert call.type == "tool_use"
+    assert (call.name, call.input) == ("calculator", {"expression": "1234 * 5678"})
+    assert first.stop_reason == "tool_use"
+
+    turn = [question, as_param(first), tool_result(call.id, "7006652")]
+    final = ask(client, stream, messages=turn, tools=tools, thinking=THINKING)
+    assert [b.type for b in final.content] == ["thinking", "text"]
+    assert texts(final) == "The answer is 7006652."
+
+
+# ---------------------------------------------------------------- claude-code-tool-loop
+
+
+SESSION = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
+REMINDER = (
+    "<system-reminder>\nAs you answer the user's questions, you can use the following context:\n"
+    "# currentDate\nToday's date is 2026-01-01.\n</system-reminder>\n\n"
+)
+
+
+def claude_code_request(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """A request shaped like Claude Code's: system blocks, a system-role message, many tools, adaptive thinking."""
+    return {
+        "model": "claude-opus-4-8",
+        "max_tokens": 32000,
+        "system": [
+            {"type": "text", "text": "x-anthropic-billing-header: cc_version=0.0.0;"},
+            {"type": "text", "text": "You are a coding agent.", "cache_control": {"type": "ephemeral"}},
+        ],
+        "messages": messages,
+        "tools": [function_tool(name) for name in ("Agent", "Bash", "Edit", "Read", "WebFetch", "Write")],
+        "metadata": {"user_id": json.dumps({"device_id": "d" * 64, "account_uuid": "", "session_id": SESSION})},
+        "thinking": {"type": "adaptive"},
+        "extra_headers": {"X-Claude-Code-Session-Id": SESSION, "anthropic-beta": "claude-code-20250219"},
+    }
+
+
+@plays("claude-code-tool-loop")
+def test_claude_code_runs_bash_then_gives_a_final_answer(gateway: GatewayFactory) -> None:
+    gw = gateway(SCENARIOS / "claude-code-tool-loop.yaml", clock=FakeClock())
+    client = client_for(gw)
+    prompt = {
+        "role": "user",
+        "content": [{"type": "text", "text": REMINDER}, {"type": "text", "text": "say hello"}],
+    }
+    system_message = {"role": "system", "content": "Available agent types for the Agent tool: claude."}
+
+    first = ask(client, True, **claude_code_request([prompt, system_message]))
+    assert [b.type for b in first.content] == ["text", "tool_use"]
+    call = first.content[1]
+    assert call.type == "tool_use"
+    assert call.name == "Bash"
+    assert call.input == {"command": "echo 'hello from mockgw'", "description": "Print a greeting"}
+
+    # The tool-result request: the last user turn holds only the tool_result.
+    turn = [prompt, system_message, as_param(first), tool_result(call.id, "hello from mockgw")]
+    final = ask(client, True, **claude_code_request(turn))
+    assert texts(final) == "The command ran and printed: hello from mockgw. All done."
+    assert final.stop_reason == "end_turn"
+    assert [(e.rule, e.session) for e in gw.journal] == [("run-bash", SESSION), ("final-answer", SESSION)]
+
+
+@plays("claude-code-tool-loop")
+def test_claude_code_requests_without_tools_get_a_short_answer(gateway: GatewayFactory) -> None:
+    message = ask(client_for(gateway(SCENARIOS / "claude-code-tool-loop.yaml")), False, "Write a title")
+    assert texts(message) == "Hello from mockgw."
+
+
+def _captures() -> list[Any]:
+    params = []
+    for name, rule in (("first-turn", "run-bash"), ("tool-result-turn", "final-answer")):
+        path = CAPTURES / f"claude-code-2.1.197-{name}.json"
+        missing = pytest.mark.skipif(not path.exists(), reason="no recorded Claude Code traffic in this checkout")
+        params.append(pytest.param(path, rule, id=name, marks=missing))
+    return params
+
+
+@plays("claude-code-tool-loop")
+@pytest.mark.parametrize(("capture", "rule"), _captures())
+def test_claude_code_tool_loop_answers_recorded_claude_code_requests(
+    gateway: GatewayFactory, capture: Path, rule: str
+) -> None:
+    """The requests Claude Code 2.1.197 really sent take the path the scenario scripts for them."""
+    gw = gateway(SCENARIOS / "claude-code-tool-loop.yaml", clock=FakeClock())
+    recorded = json.loads(capture.read_text(encoding="utf-8"))
+    body = dict(recorded["body"])
+    del body["stream"]
+    known = {k: body.pop(k) for k in ("model", "max_tokens", "messages", "system", "tools", "metadata", "thinking")}
+    headers = {"X-Claude-Code-Session-Id": recorded["headers"]["X-Claude-Code-Session-Id"]}
+    ask(client_for(gw), True, **known, extra_body=body, extra_headers=headers)
+    assert gw.journal.last.rule == rule
+
+
+# ---------------------------------------------------------------- errors
+
+
+ERRORS = [
+    (400, anthropic.BadRequestError, "invalid_request_error", "prompt is too long"),
+    (401, anthropic.AuthenticationError, "authentication_error", "invalid x-api-key"),
+    (402, anthropic.PaymentRequiredError, "billing_error", "credit balance is too low"),
+    (403, anthropic.PermissionDeniedError, "permission_error", "does not have permission"),
+    (404, anthropic.NotFoundError, "not_found_error", "model: "),
+    (413, anthropic.ContentTooLargeError, "request_too_large", "maximum allowed number of bytes"),
+    (429, anthropic.RateLimitError, "rate_limit_error", "rate limit"),
+    (500, anthropic.InternalServerError, "api_error", "Internal server error"),
+    (504, anthropic.GatewayTimeoutError, "timeout_error", "timed out"),
+    (529, anthropic.OverloadedError, "overloaded_error", "Overloaded"),
+]
+
+
+@plays("errors")
+@pytest.mark.parametrize(("status", "exception", "error_type", "message"), ERRORS, ids=[str(e[0]) for e in ERRORS])
+def test_errors_header_value_raises_the_sdk_exception_for_that_status(
+    gateway: GatewayFactory, stream: bool, status: int, exception: type[Exception], error_type: str, message: str
+) -> None:
+    client = client_for(gateway(SCENARIOS / "errors.yaml"))
+    with pytest.raises(exception) as caught:
+        ask(client, stream, extra_headers={"x-test-error": str(status)})
+    error = caught.value
+    assert isinstance(error, anthropic.APIStatusError)
+    assert error.status_code == status
+    assert error.body["error"]["type"] == error_type
+    assert message in error.body["error"]["message"]
+    assert error.response.headers["request-id"].startswith("req_")
+
+
+@plays("errors")
+def test_errors_429_carries_retry_after_and_rate_limit_headers(gateway: GatewayFactory) -> None:
+    client = client_for(gateway(SCENARIOS / "errors.yaml"))
+    with pytest.raises(anthropic.RateLimitError) as caught:
+        ask(client, False, extra_headers={"x-test-error": "429"})
+    headers = caught.value.response.headers
+    assert headers["retry-after"] == "1"
+    assert headers["anthropic-ratelimit-requests-remaining"] == "0"
+
+
+@plays("errors")
+def test_errors_without_the_header_get_a_hint(gateway: GatewayFactory) -> None:
+    message = ask(client_for(gateway(SCENARIOS / "errors.yaml")), False)
+    assert "Send the header x-test-error" in texts(message)
+
+
+# ---------------------------------------------------------------- flaky
+
+
+@plays("flaky")
+def test_flaky_fails_twice_with_529_then_succeeds(gateway: GatewayFactory) -> None:
+    client = client_for(gateway(SCENARIOS / "flaky.yaml"), max_retries=0)
+    for _ in range(2):
+        with pytest.raises(anthropic.OverloadedError):
+            ask(client, False)
+    assert texts(ask(client, False)).startswith("Recovered")
+    assert texts(ask(client, True)).startswith("Recovered"), "the last step repeats"
+
+
+@plays("flaky")
+def test_flaky_is_absorbed_by_the_sdks_default_retries(gateway: GatewayFactory) -> None:
+    gw = gateway(SCENARIOS / "flaky.yaml")
+    message = ask(client_for(gw, max_retries=2), False)
+    assert texts(message).startswith("Recovered")
+    assert [e.status for e in gw.journal] == [529, 529, 200]
+    # retry-after-ms keeps the SDK's waits short; the retries say which attempt they are.
+    assert [e.headers["x-stainless-retry-count"] for e in gw.journal] == ["0", "1", "2"]
+
+
+@plays("flaky")
+def test_flaky_fails_twice_in_each_session(gateway: GatewayFactory) -> None:
+    client = client_for(gateway(SCENARIOS / "flaky.yaml"))
+    for session in ("a", "b"):
+        with pytest.raises(anthropic.OverloadedError):
+            ask(client, False, extra_headers={"x-mockgw-session": session})
+
+
+# ---------------------------------------------------------------- midstream-overload
+
+
+@plays("midstream-overload")
+def test_midstream_overload_sends_an_error_event_after_some_text(gateway: GatewayFactory) -> None:
+    gw = gateway(SCENARIOS / "midstream-overload.yaml")
+    received: list[str] = []
+    with pytest.raises(anthropic.APIStatusError) as caught, open_stream(gw) as events:
+        received.extend(events.text_stream)
+    assert caught.value.status_code == 200  # the HTTP status was already sent
+    assert caught.value.body == {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    assert "".join(received) == "This answer starts n"
+    assert gw.journal.last.events[-2:] == ["content_block_delta", "error"]
+    assert "message_stop" not in gw.journal.last.events
+
+
+@plays("midstream-overload")
+def test_midstream_overload_gives_a_non_streamed_request_a_529(gateway: GatewayFactory) -> None:
+    with pytest.raises(anthropic.OverloadedError) as caught:
+        ask(client_for(gateway(SCENARIOS / "midstream-overload.yaml")), False)
+    assert caught.value.status_code == 529
+
+
+# ---------------------------------------------------------------- dropped-stream
+
+
+@plays("dropped-stream")
+def test_dropped_stream_ends_in_a_connection_error_after_some_text(gateway: GatewayFactory) -> None:
+    gw = gateway(SCENARIOS / "dropped-stream.yaml")
+    received: list[str] = []
+    with pytest.raises(httpx2.RemoteProtocolError), open_stream(gw) as events:
+        received.extend(events.text_stream)
+    assert "".join(received) == "This answer is cut o"
+    assert gw.journal.last.events[-1] == "content_block_delta"
+    assert gw.journal.last.error == "disconnected"
+
+
+@plays("dropped-stream")
+def test_dropped_stream_drops_a_non_streamed_request_unanswered(gateway: GatewayFactory) -> None:
+    with pytest.raises(anthropic.APIConnectionError):
+        ask(client_for(gateway(SCENARIOS / "dropped-stream.yaml")), False)
+
+
+# ---------------------------------------------------------------- slow-stream
+
+
+@plays("slow-stream")
+def test_slow_stream_waits_800_ms_then_about_40_ms_per_delta(gateway: GatewayFactory) -> None:
+    clock = FakeClock()
+    gw = gateway(SCENARIOS / "slow-stream.yaml", clock=clock)
+    with open_stream(gw, max_tokens=4096) as events:
+        deltas = list(events.text_stream)
+        text = events.get_final_text()
+    assert text.count("\n\n") == 2, "three paragraphs, so the pacing shows"
+    assert all(len(d) <= 12 for d in deltas)
+    assert len(clock.sleeps) == len(deltas)  # one wait before each content delta, nothing else
+    assert clock.sleeps[0] == pytest.approx(0.8)
+    between = clock.sleeps[1:]
+    assert all(0.025 <= wait <= 0.055 for wait in between)
+    assert len(set(between)) > 1, "seeded jitter varies the waits"
+
+
+@plays("slow-stream")
+def test_slow_stream_answers_a_non_streamed_request_after_2_5_s(gateway: GatewayFactory) -> None:
+    clock = FakeClock()
+    message = ask(client_for(gateway(SCENARIOS / "slow-stream.yaml", clock=clock)), False, max_tokens=4096)
+    assert texts(message).count("\n\n") == 2
+    assert clock.sleeps == [2.5]
+
+
+@plays("slow-stream")
+def test_slow_stream_sends_the_same_text_streamed_or_not(gateway: GatewayFactory) -> None:
+    texts_seen = []
+    for stream in (False, True):
+        gw = gateway(SCENARIOS / "slow-stream.yaml", clock=FakeClock())
+        texts_seen.append(texts(ask(client_for(gw), stream, max_tokens=4096)))
+    assert texts_seen[0] == texts_seen[1]
+
+
+# ---------------------------------------------------------------- rate-limit
+
+
+@plays("rate-limit")
+def test_rate_limit_limits_the_first_request_with_headers_then_succeeds(gateway: GatewayFactory) -> None:
+    client = client_for(gateway(SCENARIOS / "rate-limit.yaml"))
+    with pytest.raises(anthropic.RateLimitError) as caught:
+        ask(client, False)
+    error = caught.value
+    assert error.body["error"]["type"] == "rate_limit_error"
+    headers = error.response.headers
+    assert (headers["retry-after"], headers["retry-after-ms"]) == ("2", "2000")
+    for kind in ("requests", "tokens", "input-tokens", "output-tokens"):
+        assert headers[f"anthropic-ratelimit-{kind}-remaining"] == "0"
+        reset = datetime.fromisoformat(headers[f"anthropic-ratelimit-{kind}-reset"])
+        assert reset > datetime.now(UTC)
+    assert headers["anthropic-ratelimit-input-tokens-limit"] == "50000"  # the scenario's own header
+
+    assert texts(ask(client, True)).startswith("Made it through")
+    assert texts(ask(client, False)).startswith("Made it through")
+
+
+@plays("rate-limit")
+def test_rate_limit_limits_each_session_once(gateway: GatewayFactory) -> None:
+    client = client_for(gateway(SCENARIOS / "rate-limit.yaml"))
+    with pytest.raises(anthropic.RateLimitError):
+        ask(client, False)
+    with pytest.raises(anthropic.RateLimitError):
+        ask(client, False, extra_headers={"x-mockgw-session": "another"})
+
+
+# ---------------------------------------------------------------- web-search
+
+
+WEB_SEARCH = {"type": "web_search_20250305", "name": "web_search", "max_uses": 5}
+
+
+@plays("web-search")
+def test_web_search_returns_the_search_its_results_and_an_answer(gateway: GatewayFactory, stream: bool) -> None:
+    message = ask(client_for(gateway(SCENARIOS / "web-search.yaml")), stream, "What is mockgw?", tools=[WEB_SEARCH])
+    assert [b.type for b in message.content] == ["text", "server_tool_use", "web_search_tool_result", "text"]
+    search, result = message.content[1], message.content[2]
+    assert search.type == "server_tool_use" and result.type == "web_search_tool_result"
+    assert search.input == {"query": "mockgw local mock gateway"}
+    assert result.tool_use_id == search.id
+    assert isinstance(result.content, list)
+    assert [r.url for r in result.content] == ["https://example.com/mockgw", "https://example.org/testing-llm-clients"]
+    assert message.stop_reason == "end_turn"
+    assert message.usage.server_tool_use is not None
+    assert message.usage.server_tool_use.web_search_requests == 1
+
+
+@plays("web-search")
+def test_web_search_without_the_tool_answers_without_searching(gateway: GatewayFactory) -> None:
+    message = ask(client_for(gateway(SCENARIOS / "web-search.yaml")), False, "What is mockgw?")
+    assert [b.type for b in message.content] == ["text"]
+
+
+# ---------------------------------------------------------------- docs/scenarios.md
+
+
+def _yaml_blocks() -> list[Any]:
+    if not DOC.exists():
+        return [pytest.param("", id="missing", marks=pytest.mark.skip(reason="docs/scenarios.md not written yet"))]
+    text = DOC.read_text(encoding="utf-8")
+    blocks = []
+    for found in re.finditer(r"^```yaml\n(.*?)^```", text, re.DOTALL | re.MULTILINE):
+        line = text.count("\n", 0, found.start()) + 2
+        blocks.append(pytest.param(found.group(1), id=f"line-{line}"))
+    return blocks
+
+
+@pytest.mark.parametrize("block", _yaml_blocks())
+def test_every_yaml_example_in_the_scenario_reference_loads(block: str) -> None:
+    """A block is a whole scenario (``rules:`` at the top level) or says ``# fragment`` on its first line."""
+    if block.startswith("# fragment"):
+        return
+    assert re.search(r"^rules:", block, re.MULTILINE), "a whole scenario needs rules:, else mark it '# fragment'"
+    load_scenario_text(block, str(DOC))
