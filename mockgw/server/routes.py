@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -25,6 +27,7 @@ from mockgw.wire.models import ModelsPage
 
 GATEWAY: web.AppKey[Gateway] = web.AppKey("gateway", Gateway)
 REQUEST_ID = "mockgw.request_id"
+JOURNAL_ENTRY = "mockgw.journal_entry"  # the request's journal entry, for the request log line
 SESSION_HEADERS = ("x-mockgw-session", "x-claude-code-session-id")
 # A reply for rules that only script a fault (the stream needs some content to cut short).
 _FILLER = (TextReply(text=Template.parse("{{ faker.paragraph(nb_sentences=4) }}")),)
@@ -55,7 +58,13 @@ async def read_json(request: web.Request, gateway: Gateway) -> Any:
     # Refused on the Content-Length alone when it says too much: the body is never read.
     if request.content_length is not None and request.content_length > limit:
         raise InvalidRequest(TOO_LARGE, 413, "request_too_large")
-    raw = await request.content.read(limit + 1)
+    # content.read(n) returns what has arrived so far (one chunk), not n bytes: read to the end, or past the limit.
+    raw = bytearray()
+    while len(raw) <= limit:
+        chunk = await request.content.read(limit + 1 - len(raw))
+        if not chunk:
+            break
+        raw += chunk
     if len(raw) > limit:
         raise InvalidRequest(TOO_LARGE, 413, "request_too_large")
     try:
@@ -67,6 +76,48 @@ async def read_json(request: web.Request, gateway: Gateway) -> Any:
 
 def _invalid(request: web.Request, exc: InvalidRequest) -> web.Response:
     return error_response(exc.status, exc.message, request_id=request_id(request), error_type=exc.error_type)
+
+
+MAX_OVERRIDE_DELAY_MS = 600_000
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """The per-request override headers, checked: ``x-mockgw-status``, ``x-mockgw-rule``, ``x-mockgw-delay-ms``."""
+
+    status: int | None = None  # answer this error status instead of a rule (wins over ``rule``)
+    rule: str | None = None  # answer with the rule of this label, whatever its match says
+    delay_ms: int = 0  # wait this long before answering
+
+
+def _rule_labels(gateway: Gateway) -> list[str]:
+    return [gateway.scenario.rule_label(i) for i in range(len(gateway.scenario.rules))]
+
+
+def _unknown_rule(name: str, labels: list[str]) -> InvalidRequest:
+    return InvalidRequest(f"x-mockgw-rule: no rule {name!r} in this scenario (rules: {', '.join(labels) or 'none'})")
+
+
+def parse_overrides(headers: Mapping[str, str], labels: list[str]) -> Overrides:
+    """The override headers of a request (lower-cased ``headers``); InvalidRequest names a bad one."""
+    status: int | None = None
+    raw = headers.get("x-mockgw-status")
+    if raw is not None:
+        if not raw.strip().isdigit() or not 400 <= int(raw) <= 599:
+            raise InvalidRequest(f"x-mockgw-status: expected an error status from 400 to 599, got {raw!r}")
+        status = int(raw)
+    rule = headers.get("x-mockgw-rule")
+    if rule is not None and rule not in labels:
+        raise _unknown_rule(rule, labels)
+    delay_ms = 0
+    raw = headers.get("x-mockgw-delay-ms")
+    if raw is not None:
+        if not raw.strip().isdigit() or int(raw) > MAX_OVERRIDE_DELAY_MS:
+            raise InvalidRequest(
+                f"x-mockgw-delay-ms: expected whole milliseconds from 0 to {MAX_OVERRIDE_DELAY_MS}, got {raw!r}"
+            )
+        delay_ms = int(raw)
+    return Overrides(status, rule, delay_ms)
 
 
 def _unauthorized(request: web.Request) -> web.Response:
@@ -87,6 +138,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
         body=None,
         session=session,
     )
+    request[JOURNAL_ENTRY] = entry
     response = await _answer_messages(request, gateway, headers, session, entry)
     entry.status = response.status
     entry.duration_ms = (gateway.clock.now() - started) * 1000
@@ -101,6 +153,7 @@ async def _answer_messages(
         entry.error = "authentication_error"
         return _unauthorized(request)
     try:
+        overrides = parse_overrides(headers, _rule_labels(gateway)) if gateway.config.overrides else Overrides()
         body = await read_json(request, gateway)
         entry.body = body
         params = validate_message_request(body)
@@ -112,8 +165,22 @@ async def _answer_messages(
         entry.error = f"model: {params.model}"
         return error_response(404, f"model: {params.model}", request_id=rid)
 
+    if overrides.delay_ms:
+        await gateway.clock.sleep(overrides.delay_ms / 1000)
+    if overrides.status is not None:
+        entry.error = f"x-mockgw-status: {overrides.status}"
+        return error_response(overrides.status, request_id=rid)
+
     view = RequestView(params, headers, session)
-    decision = gateway.engine.decide(view)
+    if overrides.rule is not None:
+        forced = gateway.engine.force(overrides.rule, view)
+        if forced is None:  # the scenario changed while the request waited
+            unknown = _unknown_rule(overrides.rule, _rule_labels(gateway))
+            entry.error = unknown.message
+            return _invalid(request, unknown)
+        decision: Decision | NoMatch = forced
+    else:
+        decision = gateway.engine.decide(view)
     if isinstance(decision, NoMatch):
         entry.error = decision.message
         entry.unmatched = True
