@@ -273,8 +273,12 @@ class Timing(_Strict):
 
     def over(self, base: Timing) -> Timing:
         """This timing with ``base`` filling the keys it leaves out."""
-        merged = base.model_dump(exclude_none=True) | self.model_dump(exclude_none=True)
-        return Timing(**merged)
+        inherited = base.model_dump(exclude_none=True)
+        mine = self.model_dump(exclude_none=True)
+        if "tokens_per_second" in mine and "chunk_ms" not in mine:
+            # Two ways to give one pace: an inherited chunk_ms would silently beat this level's choice.
+            inherited.pop("chunk_ms", None)
+        return Timing(**(inherited | mine))
 
 
 class ErrorSpec(_Strict):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -506,3 +507,20 @@ def test_every_yaml_example_in_the_scenario_reference_loads(block: str) -> None:
         return
     assert re.search(r"^rules:", block, re.MULTILINE), "a whole scenario needs rules:, else mark it '# fragment'"
     load_scenario_text(block, str(DOC))
+
+
+# ---------------------------------------------------------------- what the reference promises
+
+
+def test_tokens_per_second_in_a_rule_replaces_the_chunk_ms_of_the_defaults(gateway: GatewayFactory) -> None:
+    scenario = """
+        defaults:
+          timing: {chunk_ms: 25, chunk_chars: 4}
+        rules:
+          - reply: "abcdefghijklmnop"
+            timing: {tokens_per_second: 100}   # 4 characters = 1 token: a delta every 10 ms
+    """
+    clock = FakeClock()
+    with open_stream(gateway(textwrap.dedent(scenario), clock=clock)) as events:
+        assert events.get_final_text() == "abcdefghijklmnop"
+    assert clock.sleeps == pytest.approx([0.01, 0.01, 0.01])  # no ttft: the first of 4 deltas goes at once
