@@ -7,7 +7,9 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from mockgw.server import routes
+from mockgw.server import admin, routes
+from mockgw.server.cors import install_cors, preflight_middleware
+from mockgw.server.logs import log_requests
 from mockgw.server.responses import error_response
 from mockgw.server.state import Gateway, GatewayConfig
 
@@ -51,9 +53,14 @@ async def anthropic_errors(request: web.Request, handler: Handler) -> web.Stream
 
 def create_app(config: GatewayConfig) -> web.Application:
     """A ready aiohttp application serving ``config``'s scenario."""
-    app = web.Application(middlewares=[anthropic_errors], client_max_size=config.max_body_bytes + 1)
+    # Outermost first: the log line times everything; errors get their shape and request-id; preflights
+    # are answered before the admin token is asked for (browsers never send credentials on a preflight).
+    middlewares = [log_requests, anthropic_errors, preflight_middleware(config.cors_origins), admin.admin_guard]
+    app = web.Application(middlewares=middlewares, client_max_size=config.max_body_bytes + 1)
     app[routes.GATEWAY] = Gateway(config)
     routes.add_routes(app)
+    admin.add_routes(app)
+    install_cors(app, config.cors_origins)
     return app
 
 

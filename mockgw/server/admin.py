@@ -1,0 +1,263 @@
+"""The admin API under ``/_mockgw/``: look at the journal, reset, read or switch the scenario, read state.
+
+Every answer is JSON; every failure is Anthropic-shaped. With an admin token configured, every path under
+``/_mockgw/`` needs it, as ``Authorization: Bearer T`` or ``x-mockgw-admin-token: T``. Admin calls are not
+journaled: the journal is what the application under test sent. See docs/admin.md.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from mockgw.journal import JournalEntry
+from mockgw.scenario.loader import (
+    ScenarioError,
+    bundled_dir,
+    list_bundled,
+    load_scenario_data,
+    load_scenario_file,
+    load_scenario_text,
+)
+from mockgw.scenario.schema import Scenario
+from mockgw.server.auth import credential
+from mockgw.server.responses import error_body, error_response, json_response
+from mockgw.server.routes import GATEWAY, request_id
+from mockgw.server.state import Gateway
+from mockgw.validation import InvalidRequest
+
+PREFIX = "/_mockgw"
+TOKEN_HEADER = "x-mockgw-admin-token"
+_JSON_TYPES = ("application/json", "text/json")
+PUT_SOURCE = "<PUT /_mockgw/scenario>"  # how problems of an uploaded scenario name their file
+UPLOADED_NAME = "uploaded"  # the name of an uploaded scenario that names itself nothing
+
+
+def is_admin_path(path: str) -> bool:
+    return path == PREFIX or path.startswith(PREFIX + "/")
+
+
+def token_matches(headers: Mapping[str, str], token: str) -> bool:
+    """Whether (lower-cased) ``headers`` carry the admin ``token``, compared in constant time."""
+    candidates = [headers.get(TOKEN_HEADER)]
+    found = credential({"authorization": headers.get("authorization", "")})
+    if found is not None:
+        candidates.append(found[1])
+    expected = token.encode()
+    return any(c is not None and hmac.compare_digest(c.encode(), expected) for c in candidates)
+
+
+@web.middleware
+async def admin_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse admin paths without the admin token (when one is configured) with a 401."""
+    token = request.app[GATEWAY].config.admin_token
+    if token and is_admin_path(request.path):
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        if not token_matches(headers, token):
+            message = f"mockgw: the admin API needs the admin token (Authorization: Bearer <token> or {TOKEN_HEADER})"
+            return error_response(401, message, request_id=request_id(request))
+    return await handler(request)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _invalid(request: web.Request, message: str, status: int = 400) -> web.Response:
+    return error_response(status, message, request_id=request_id(request))
+
+
+async def _read_text(request: web.Request, gateway: Gateway) -> str:
+    limit = gateway.config.max_body_bytes
+    raw = await request.content.read(limit + 1)
+    if len(raw) > limit:
+        raise InvalidRequest(
+            f"Request exceeds the maximum allowed number of bytes ({limit}).", 413, "request_too_large"
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidRequest("the body is not UTF-8 text") from None
+
+
+def _int_param(query: Mapping[str, str], name: str, minimum: int) -> int | None:
+    raw = query.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidRequest(f"{name}: expected a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise InvalidRequest(f"{name}: must be at least {minimum}, got {value}")
+    return value
+
+
+def _status_filter(raw: str | None) -> tuple[int, int] | None:
+    """``429`` → (429, 429); ``4xx`` → (400, 499); absent → None."""
+    if raw is None or raw == "":
+        return None
+    text = raw.strip().lower()
+    if len(text) == 3 and text[0] in "12345" and text[1:] == "xx":
+        low = int(text[0]) * 100
+        return low, low + 99
+    if text.isdigit():
+        return int(text), int(text)
+    raise InvalidRequest(f"status: expected a status like 429 or a class like 4xx, got {raw!r}")
+
+
+def filter_entries(entries: list[JournalEntry], query: Mapping[str, str]) -> list[JournalEntry]:
+    """Journal entries kept by the ``session``, ``rule``, ``status``, ``after`` and ``limit`` filters.
+
+    Raises InvalidRequest for a malformed filter value.
+    """
+    session, rule = query.get("session"), query.get("rule")
+    status = _status_filter(query.get("status"))
+    after = _int_param(query, "after", 0)
+    limit = _int_param(query, "limit", 1)
+    kept = [
+        e
+        for e in entries
+        if (session is None or e.session == session)
+        and (rule is None or e.rule == rule)
+        and (status is None or status[0] <= e.status <= status[1])
+        and (after is None or e.seq > after)
+    ]
+    return kept[-limit:] if limit is not None else kept
+
+
+def scenario_json(scenario: Scenario) -> dict[str, Any]:
+    """The scenario as JSON data that ``PUT /_mockgw/scenario`` accepts back unchanged."""
+    return scenario.model_dump(mode="json", exclude_none=True)
+
+
+def problems_response(request: web.Request, exc: ScenarioError) -> web.Response:
+    """400 with the Anthropic error shape plus ``problems``: each with its line, path and message."""
+    count = len(exc.problems)
+    message = (
+        f"mockgw: scenario not loaded ({count} problem{'s' if count != 1 else ''}); "
+        f"the previous scenario is still served.\n{exc}"
+    )
+    rid = request_id(request)
+    body = error_body("invalid_request_error", message, rid)
+    body["problems"] = [{"line": p.line, "path": p.path, "message": p.message} for p in exc.problems]
+    return json_response(body, status=400, request_id=rid)
+
+
+# ---------------------------------------------------------------- handlers
+
+
+async def list_requests(request: web.Request) -> web.StreamResponse:
+    """``GET /_mockgw/requests``: journal entries, oldest first, filtered; ``limit=N`` keeps the newest N."""
+    gateway = request.app[GATEWAY]
+    entries = gateway.journal.snapshot()
+    try:
+        kept = filter_entries(entries, request.query)
+    except InvalidRequest as exc:
+        return _invalid(request, exc.message)
+    body = {"data": [e.to_dict() for e in kept], "count": len(kept), "total": len(entries)}
+    return json_response(body, request_id=request_id(request))
+
+
+async def reset(request: web.Request) -> web.StreamResponse:
+    """``POST /_mockgw/reset``: forget journal and rule state; ``{"session": S}`` or ``?session=S``: one only."""
+    gateway = request.app[GATEWAY]
+    session = request.query.get("session")
+    try:
+        text = await _read_text(request, gateway)
+    except InvalidRequest as exc:
+        return _invalid(request, exc.message, exc.status)
+    if text.strip():
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            return _invalid(request, f"the body is not JSON: {exc}")
+        if not isinstance(data, dict) or set(data) - {"session"}:
+            return _invalid(request, 'the body is {} or {"session": "NAME"}')
+        value = data.get("session")
+        if value is not None and not isinstance(value, str):
+            return _invalid(request, "session: expected a string")
+        session = value if value is not None else session
+    gateway.reset(session)
+    return json_response(
+        {"reset": "all" if session is None else "session", "session": session}, request_id=request_id(request)
+    )
+
+
+async def get_scenario(request: web.Request) -> web.StreamResponse:
+    """``GET /_mockgw/scenario``: the served scenario's name and its JSON form."""
+    scenario = request.app[GATEWAY].scenario
+    return json_response({"name": scenario.name, "scenario": scenario_json(scenario)}, request_id=request_id(request))
+
+
+async def put_scenario(request: web.Request) -> web.StreamResponse:
+    """``PUT /_mockgw/scenario``: serve another scenario (YAML, or JSON by content type; or ``?bundled=NAME``).
+
+    A scenario with problems is refused (400, every problem listed) and the old one stays; a good one
+    replaces it with fresh rule state (the journal is kept).
+    """
+    gateway = request.app[GATEWAY]
+    try:
+        text = await _read_text(request, gateway)
+    except InvalidRequest as exc:
+        return _invalid(request, exc.message, exc.status)
+    bundled = request.query.get("bundled")
+    try:
+        if bundled is not None:
+            if text.strip():
+                return _invalid(request, "give a body or ?bundled=NAME, not both")
+            known = [name for name, _ in list_bundled()]
+            if bundled not in known:
+                return _invalid(request, f"bundled: no bundled scenario {bundled!r} (bundled: {', '.join(known)})")
+            scenario = load_scenario_file(bundled_dir() / f"{bundled}.yaml")
+        elif not text.strip():
+            return _invalid(request, "the body is empty: send a scenario as YAML or JSON")
+        elif request.content_type in _JSON_TYPES or request.content_type.endswith("+json"):
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as exc:
+                return _invalid(request, f"the body is not JSON: {exc}")
+            scenario = load_scenario_data(data, PUT_SOURCE)
+        else:
+            # YAML is the default: curl --data-binary sends form content types, and JSON is YAML too.
+            scenario = load_scenario_text(text, PUT_SOURCE)
+    except ScenarioError as exc:
+        return problems_response(request, exc)
+    if scenario.name is None:
+        scenario = scenario.model_copy(update={"name": UPLOADED_NAME})
+    gateway.load(scenario)
+    return json_response(
+        {"name": scenario.name, "rules": len(scenario.rules), "scenario": scenario_json(scenario)},
+        request_id=request_id(request),
+    )
+
+
+async def list_scenarios(request: web.Request) -> web.StreamResponse:
+    """``GET /_mockgw/scenarios``: the bundled scenarios, loadable with ``PUT /_mockgw/scenario?bundled=NAME``."""
+    data = [{"name": name, "description": description} for name, description in list_bundled()]
+    return json_response({"data": data, "current": request.app[GATEWAY].scenario.name}, request_id=request_id(request))
+
+
+async def get_state(request: web.Request) -> web.StreamResponse:
+    """``GET /_mockgw/state``: each session's rule uses and sequence steps, and the rules never used."""
+    gateway = request.app[GATEWAY]
+    body = {
+        "scenario": gateway.scenario.name,
+        "sessions": gateway.engine.state(),
+        "unused_rules": gateway.engine.unused_rules(),
+    }
+    return json_response(body, request_id=request_id(request))
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the admin API (``GET /_mockgw/health`` is registered with the model routes)."""
+    app.router.add_get(f"{PREFIX}/requests", list_requests)
+    app.router.add_post(f"{PREFIX}/reset", reset)
+    app.router.add_get(f"{PREFIX}/scenario", get_scenario)
+    app.router.add_put(f"{PREFIX}/scenario", put_scenario)
+    app.router.add_get(f"{PREFIX}/scenarios", list_scenarios)
+    app.router.add_get(f"{PREFIX}/state", get_state)

@@ -1,0 +1,135 @@
+"""CORS, so a browser app (the TypeScript SDK with ``dangerouslyAllowBrowser``, the AI SDK) can call mockgw.
+
+Preflights (``OPTIONS`` with ``Origin`` and ``Access-Control-Request-Method``) are answered on every path by a
+middleware; every other answer gets its ``access-control-*`` headers from an ``on_response_prepare`` hook,
+because a stream's headers leave at ``prepare()``, before any middleware could add them afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+
+from mockgw.server.responses import error_response
+from mockgw.server.routes import REQUEST_ID
+
+ALLOW_METHODS = "GET, HEAD, POST, PUT, DELETE, OPTIONS"
+# Sent when a preflight names no headers; otherwise the requested ones are echoed (the SDKs add
+# x-stainless-* headers by version, so no fixed list stays complete).
+ALLOW_HEADERS = (
+    "content-type, x-api-key, authorization, anthropic-version, anthropic-beta, "
+    "anthropic-dangerous-direct-browser-access, x-stainless-retry-count, x-stainless-timeout, "
+    "x-mockgw-session, x-mockgw-status, x-mockgw-rule, x-mockgw-delay-ms, x-mockgw-admin-token"
+)
+MAX_AGE = "7200"  # seconds; Chromium caps a cached preflight at two hours
+# What a browser client reads from an answer beyond the safelisted headers: the SDKs' retry logic and ids.
+EXPOSE_HEADERS = (
+    "request-id",
+    "retry-after",
+    "retry-after-ms",
+    "x-should-retry",
+    *(
+        f"anthropic-ratelimit-{kind}-{part}"
+        for kind in ("requests", "tokens", "input-tokens", "output-tokens")
+        for part in ("limit", "remaining", "reset")
+    ),
+)
+# Never worth exposing: safelisted already, hop-by-hop, or CORS's own.
+_NOT_EXPOSED = frozenset(
+    {
+        "cache-control",
+        "content-language",
+        "content-length",
+        "content-type",
+        "expires",
+        "last-modified",
+        "pragma",
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "date",
+        "server",
+        "vary",
+    }
+)
+
+
+def origin_allowed(origin: str, patterns: Sequence[str]) -> bool:
+    """Whether ``origin`` is allowed: ``*`` allows any; ``scheme://host:*`` any port of that host (or none)."""
+    origin = origin.strip().lower()
+    for pattern in patterns:
+        pattern = pattern.lower()
+        if pattern == "*" or origin == pattern:
+            return True
+        if pattern.endswith(":*"):
+            base = pattern[:-2]
+            # Exactly base, or base:digits: http://localhost:* must not allow http://localhost.evil.test.
+            if origin == base or (origin.startswith(base + ":") and origin[len(base) + 1 :].isdigit()):
+                return True
+    return False
+
+
+def _vary(response: web.StreamResponse, *names: str) -> None:
+    present = [v.strip() for v in response.headers.get("vary", "").split(",") if v.strip()]
+    lowered = {v.lower() for v in present}
+    present.extend(n for n in names if n.lower() not in lowered)
+    response.headers["vary"] = ", ".join(present)
+
+
+def preflight_middleware(origins: Sequence[str]) -> Middleware:
+    """A middleware answering CORS preflights for ``origins`` (none: it lets every request through)."""
+    allowed = tuple(origins)
+
+    @web.middleware
+    async def preflight(request: web.Request, handler: Handler) -> web.StreamResponse:
+        origin = request.headers.get("origin")
+        is_preflight = (
+            request.method == "OPTIONS" and origin is not None and "access-control-request-method" in request.headers
+        )
+        if not allowed or not is_preflight:
+            return await handler(request)
+        assert origin is not None
+        if not origin_allowed(origin, allowed):
+            message = (
+                f"mockgw: origin {origin!r} is not allowed by CORS (allowed: {', '.join(allowed)}); "
+                f"start mockgw with --cors-origin {origin} or MOCKGW_CORS_ORIGINS"
+            )
+            return error_response(403, message, request_id=request.get(REQUEST_ID, ""))
+        requested = request.headers.get("access-control-request-headers", "").strip()
+        headers = {
+            "access-control-allow-origin": origin,
+            "access-control-allow-methods": ALLOW_METHODS,
+            "access-control-allow-headers": requested or ALLOW_HEADERS,
+            "access-control-max-age": MAX_AGE,
+        }
+        # Chromium's Private Network Access: a page on a public address asking for a local one.
+        if request.headers.get("access-control-request-private-network", "").lower() == "true":
+            headers["access-control-allow-private-network"] = "true"
+        response = web.Response(status=204, headers=headers)
+        _vary(response, "Origin", "Access-Control-Request-Method", "Access-Control-Request-Headers")
+        return response
+
+    return preflight
+
+
+def install_cors(app: web.Application, origins: Sequence[str]) -> None:
+    """Give every answer to an allowed origin its CORS headers (streams included); no origins: nothing."""
+    allowed = tuple(origins)
+    if not allowed:
+        return
+
+    async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
+        origin = request.headers.get("origin")
+        _vary(response, "Origin")
+        if origin is None or not origin_allowed(origin, allowed):
+            return
+        response.headers["access-control-allow-origin"] = origin
+        if "access-control-allow-methods" in response.headers:
+            return  # a preflight answer: expose-headers means nothing there
+        own = [name.lower() for name in response.headers if not name.lower().startswith("access-control-")]
+        expose = dict.fromkeys([*EXPOSE_HEADERS, *(n for n in own if n not in _NOT_EXPOSED)])
+        response.headers["access-control-expose-headers"] = ", ".join(expose)
+
+    app.on_response_prepare.append(add_headers)

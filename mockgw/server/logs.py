@@ -1,0 +1,120 @@
+"""One log line per request on the ``mockgw`` logger, as text or as one JSON object a line.
+
+A line carries the method, the path (never the query string), the session, the rule that answered, the
+status, the duration in milliseconds and the request id; never a header, a body or a credential.
+``mockgw serve`` sends the logger to stderr (:func:`configure_logging`); under ``MockGateway`` the lines go
+wherever the application's logging sends them (by default nowhere: they are INFO records).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import IO, Any
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from mockgw.journal import JournalEntry
+from mockgw.server.routes import JOURNAL_ENTRY, REQUEST_ID, session_of
+
+log = logging.getLogger("mockgw")
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(message)s"
+_REQUEST_FIELDS = "mockgw_request"  # the LogRecord attribute that carries a request line's fields
+_OURS = "_mockgw_handler"  # marks the handler configure_logging installed, so a second call replaces it
+
+
+@dataclass(frozen=True)
+class RequestLine:
+    """What is logged about one request."""
+
+    method: str
+    path: str
+    status: int | None  # None: the client went away before an answer
+    duration_ms: float
+    session: str
+    rule: str | None
+    request_id: str | None
+
+    def text(self) -> str:
+        status = "-" if self.status is None else str(self.status)
+        return (
+            f"{self.method} {self.path} {status} {self.duration_ms:.1f}ms "
+            f"session={self.session} rule={self.rule or '-'} request_id={self.request_id or '-'}"
+        )
+
+
+def log_request(line: RequestLine) -> None:
+    """Emit one request line (INFO) on the ``mockgw`` logger, its fields attached for the JSON formatter."""
+    log.info(line.text(), extra={_REQUEST_FIELDS: asdict(line)})
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time, level, logger, message, and a request line's fields when it is one."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        fields = getattr(record, _REQUEST_FIELDS, None)
+        if isinstance(fields, dict):
+            data.update(fields)
+            data["duration_ms"] = round(fields["duration_ms"], 3)
+        if record.exc_info:
+            data["exception"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False)
+
+
+def formatter_for(log_format: str) -> logging.Formatter:
+    """The formatter of ``text`` or ``json``."""
+    return JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
+
+
+def configure_logging(log_format: str = "text", stream: IO[str] | None = None) -> logging.Handler:
+    """Send the ``mockgw`` logger (INFO and up) to ``stream`` (default stderr) in ``log_format``.
+
+    Calling it again replaces the handler it installed before; other handlers are left alone.
+    """
+    for old in [h for h in log.handlers if getattr(h, _OURS, False)]:
+        log.removeHandler(old)
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler.setFormatter(formatter_for(log_format))
+    setattr(handler, _OURS, True)
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False  # a root handler would print every line twice
+    return handler
+
+
+@web.middleware
+async def log_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Log each request once it is answered (streams: once the stream ended)."""
+    if not log.isEnabledFor(logging.INFO):
+        return await handler(request)
+    started = time.perf_counter()
+    status: int | None = None
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    finally:
+        entry: JournalEntry | None = request.get(JOURNAL_ENTRY)
+        session = entry.session if entry is not None else session_of({k.lower(): v for k, v in request.headers.items()})
+        log_request(
+            RequestLine(
+                method=request.method,
+                path=request.path,
+                status=status,
+                duration_ms=(time.perf_counter() - started) * 1000,
+                session=session,
+                rule=entry.rule if entry is not None else None,
+                request_id=request.get(REQUEST_ID),
+            )
+        )
