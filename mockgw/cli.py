@@ -125,6 +125,23 @@ def cmd_exec(args: argparse.Namespace) -> int:
     return exec_.run(command, scenario, seed=args.seed, api_keys=tuple(args.api_key or ()), journal=args.journal)
 
 
+def cmd_record(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from mockgw.server.proxy import check_upstream, record_until_signalled
+
+    problem = check_upstream(args.upstream)
+    if problem is not None:
+        return _fail(f"--upstream: {problem}", 2)
+    out = Path(args.out)
+    # Checked now, not at Ctrl-C: a recording session must not end in "cannot write".
+    if not out.parent.is_dir():
+        return _fail(f"--out: no such folder: {out.parent}", 2)
+    if out.is_dir():
+        return _fail(f"--out: {out} is a folder; give a file name like session.yaml", 2)
+    return asyncio.run(record_until_signalled(args.upstream, out, args.host, args.port))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mockgw",
@@ -176,6 +193,21 @@ def build_parser() -> argparse.ArgumentParser:
     exec_.add_argument("--api-key", action="append", metavar="KEY", help="accept only this key (CMD gets the first)")
     exec_.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD ARGS...", help="the command to run")
     exec_.set_defaults(func=cmd_exec)
+
+    record = sub.add_parser(
+        "record",
+        help="proxy to a real upstream and write what it answered as a scenario",
+        description="Relay every request to UPSTREAM unchanged (streams included) and, on Ctrl-C or SIGTERM,"
+        " write a scenario whose rules replay the /v1/messages answers seen. API keys and headers are never"
+        " written.",
+    )
+    record.add_argument(
+        "--upstream", required=True, metavar="URL", help="the real gateway, e.g. https://ai-gateway.vercel.sh"
+    )
+    record.add_argument("--out", required=True, metavar="FILE.yaml", help="the scenario file to write on exit")
+    record.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback only)")
+    record.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT}; 0: any free)")
+    record.set_defaults(func=cmd_record)
     return parser
 
 
