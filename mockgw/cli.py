@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import errno
 import json
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -14,9 +15,10 @@ from mockgw._version import __version__
 from mockgw.scenario.loader import ScenarioError, list_bundled, load_scenarios
 from mockgw.scenario.schema import Scenario
 from mockgw.server.app import RunningServer, start_server
+from mockgw.server.logs import configure_logging
 from mockgw.server.state import GatewayConfig
-
-DEFAULT_PORT = 8788
+from mockgw.settings import DEFAULT_PORT, LOG_FORMATS, ServeFlags, SettingsError, resolve
+from mockgw.watch import ScenarioWatcher
 
 
 def _fail(message: str, code: int = 1) -> int:
@@ -58,7 +60,8 @@ def banner(server: RunningServer, scenario: Scenario, api_keys: Sequence[str]) -
     )
 
 
-async def _serve(config: GatewayConfig, host: str, port: int) -> int:
+async def _serve(config: GatewayConfig, host: str, port: int, watch: Sequence[str] | None = None) -> int:
+    """Serve until SIGINT/SIGTERM; with ``watch`` (the scenario sources), reload them when they change."""
     try:
         server = await start_server(config, host, port)
     except OSError as exc:
@@ -69,20 +72,53 @@ async def _serve(config: GatewayConfig, host: str, port: int) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    watcher = None if watch is None else asyncio.create_task(ScenarioWatcher(watch, server.gateway.load).run())
     try:
         await stop.wait()
     finally:
+        if watcher is not None:
+            watcher.cancel()
         await server.stop()
     print("mockgw: stopped.", flush=True)
     return 0
 
 
+def serve_flags(args: argparse.Namespace) -> ServeFlags:
+    """The serve flags as given (``None``: not given, so a ``MOCKGW_*`` variable may decide)."""
+    return ServeFlags(
+        scenarios=args.scenario,
+        host=args.host,
+        port=args.port,
+        api_keys=args.api_key,
+        admin_token=args.admin_token,
+        seed=args.seed,
+        watch=args.watch,
+        overrides=args.overrides,
+        cors=args.cors,
+        cors_origins=args.cors_origin,
+        log_format=args.log_format,
+    )
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
-    scenario = _load(args.scenario or [])
+    try:
+        settings = resolve(serve_flags(args), os.environ)
+    except SettingsError as exc:
+        return _fail(str(exc), 2)
+    configure_logging(settings.log_format)
+    scenario = _load(settings.scenarios)
     if scenario is None:
         return 2
-    config = GatewayConfig(scenario=scenario, seed=args.seed, api_keys=tuple(args.api_key or ()))
-    return asyncio.run(_serve(config, args.host, args.port))
+    config = GatewayConfig(
+        scenario=scenario,
+        seed=settings.seed,
+        api_keys=settings.api_keys,
+        admin_token=settings.admin_token,
+        overrides=settings.overrides,
+        cors_origins=settings.cors_origins,
+    )
+    watch = settings.scenarios if settings.watch else None
+    return asyncio.run(_serve(config, settings.host, settings.port, watch))
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -150,17 +186,46 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mockgw {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="run the mock gateway")
+    serve = sub.add_parser(
+        "serve",
+        help="run the mock gateway",
+        description="Run the mock gateway. Every flag has a MOCKGW_* environment variable (MOCKGW_SCENARIO,"
+        " MOCKGW_HOST, MOCKGW_PORT, MOCKGW_API_KEYS, MOCKGW_ADMIN_TOKEN, MOCKGW_SEED, MOCKGW_WATCH,"
+        " MOCKGW_OVERRIDES, MOCKGW_CORS, MOCKGW_CORS_ORIGINS, MOCKGW_LOG_FORMAT); a flag wins over its variable."
+        " See docs/admin.md.",
+    )
     serve.add_argument(
         "--scenario",
         action="append",
         metavar="FILE",
         help="scenario file, folder or bundled name; repeat to combine (default: the bundled 'hello')",
     )
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback only)")
-    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT}; 0: any free)")
+    serve.add_argument("--host", help="address to bind (default: 127.0.0.1, loopback only)")
+    serve.add_argument("--port", type=int, help=f"port (default: {DEFAULT_PORT}; 0: any free)")
     serve.add_argument("--api-key", action="append", metavar="KEY", help="accept only this key; repeatable")
     serve.add_argument("--seed", type=int, help="seed for ids, faker text and jitter (default: the scenario's)")
+    serve.add_argument("--admin-token", metavar="TOKEN", help="require this token on every /_mockgw/ admin call")
+    serve.add_argument(
+        "--watch",
+        action=argparse.BooleanOptionalAction,
+        help="reload the scenario files when they change (a broken edit keeps the last good scenario)",
+    )
+    serve.add_argument(
+        "--overrides",
+        action=argparse.BooleanOptionalAction,
+        help="honour the x-mockgw-status, x-mockgw-rule and x-mockgw-delay-ms request headers (default: on)",
+    )
+    serve.add_argument(
+        "--cors", action=argparse.BooleanOptionalAction, help="answer browsers' CORS requests (default: on)"
+    )
+    serve.add_argument(
+        "--cors-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="allow this browser origin (http://app.test:3000; :* any port; * any origin; 'localhost' the"
+        " default localhost origins); repeatable (default: localhost)",
+    )
+    serve.add_argument("--log-format", choices=LOG_FORMATS, help="request log on stderr: text (default) or json")
     serve.set_defaults(func=cmd_serve)
 
     validate = sub.add_parser("validate", help="check scenario files and report every problem")
