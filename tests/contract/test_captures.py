@@ -1,0 +1,220 @@
+"""Real requests, replayed: every capture in ../shared/captures and every fixture in tests/fixtures.
+
+The captures are traffic recorded from Claude Code and anthropic-python. The fixtures are ours: the same
+structure (a ``role: system`` entry inside messages, 24 tools with JSON Schemas, a JSON-string
+``metadata.user_id``, cache_control on system, messages, tool results and tools, adaptive thinking with
+``display: omitted``, ``context_management``, ``output_config``, a signed thinking block and a tool round
+trip) in our own words. Each one is replayed byte for byte with its own headers and must get a 200 and,
+when it streams, a complete and valid stream. The fixtures are also sent through the official SDK.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import anthropic
+import pytest
+from conftest import CAPTURES, FIXTURES, http_call
+
+from mockgw.clock import FakeClock
+
+CAPTURE_FILES = sorted(CAPTURES.glob("*.json")) if CAPTURES.is_dir() else []
+FIXTURE_FILES = sorted(FIXTURES.glob("*.json"))
+DROPPED_HEADERS = {"host", "content-length"}
+
+# For the SDK runs: a scripted agent turn, then the answer once the tool has run.
+AGENT = {
+    "rules": [
+        {"match": {"tool_result": True}, "reply": "Done: out.txt now holds DONE."},
+        {
+            "reply": [
+                {"thinking": "A single shell command writes the file."},
+                {"text": "I will write the file."},
+                {"tool_use": {"name": "RunShell", "input": {"command": "echo DONE > out.txt"}}},
+            ]
+        },
+    ]
+}
+
+
+def load(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text())
+
+
+def replay_headers(recorded: dict[str, str]) -> dict[str, str]:
+    return {k.lower(): v for k, v in recorded.items() if k.lower() not in DROPPED_HEADERS}
+
+
+def assert_complete_stream(raw: bytes) -> list[dict[str, Any]]:
+    """Every frame ``event: NAME``/``data: JSON`` with NAME == type, in the documented order; the data."""
+    frames = [chunk.split("\n") for chunk in raw.decode().removesuffix("\n\n").split("\n\n")]
+    assert all(len(f) == 2 and f[0].startswith("event: ") and f[1].startswith("data: ") for f in frames), raw[:300]
+    events = [(f[0].removeprefix("event: "), json.loads(f[1].removeprefix("data: "))) for f in frames]
+    assert all(name == data["type"] for name, data in events)
+    letters = {
+        "message_start": "S",
+        "content_block_start": "b",
+        "content_block_delta": "d",
+        "content_block_stop": "e",
+        "message_delta": "D",
+        "message_stop": "E",
+    }
+    order = "".join(letters[name] for name, _ in events if name != "ping")
+    assert re.fullmatch(r"S(bd*e)+DE", order), order
+    assert [d["index"] for n, d in events if n == "content_block_start"] == list(range(order.count("b")))
+    return [data for _, data in events]
+
+
+def replay(url: str, capture: dict[str, Any]) -> Any:
+    return http_call(
+        f"{url}{capture['path_qs']}",
+        capture["method"],
+        body=json.dumps(capture["body"]).encode(),
+        headers=replay_headers(capture["headers"]),
+    )
+
+
+@pytest.mark.parametrize("path", CAPTURE_FILES + FIXTURE_FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_replayed_request_gets_200_and_a_complete_answer(gateway, path):
+    capture = load(path)
+    # The default scenario, on a fake clock so its realistic pacing costs no time.
+    gw = gateway(None, seed=3, clock=FakeClock())
+    response = replay(gw.url, capture)
+
+    assert response.status == 200, response.body[:500]
+    assert response.headers["request-id"].startswith("req_")
+    if "count_tokens" in capture["path_qs"]:
+        assert response.json()["input_tokens"] > 0
+    elif capture["body"].get("stream"):
+        assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
+        events = assert_complete_stream(response.body)
+        assert events[0]["message"]["model"] == capture["body"]["model"]
+        assert events[-2]["usage"]["output_tokens"] > 0
+    else:
+        message = response.json()
+        assert message["type"] == "message" and message["content"]
+        assert message["model"] == capture["body"]["model"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in CAPTURE_FILES + FIXTURE_FILES if "count_tokens" not in load(p)["path_qs"]],
+    ids=lambda p: f"{p.parent.name}/{p.stem}",
+)
+def test_replayed_message_request_is_journaled_as_sent(gateway, path):
+    capture = load(path)
+    gw = gateway(None, seed=3, clock=FakeClock())
+    replay(gw.url, capture)
+    entry = gw.journal.last
+    assert entry.path == capture["path_qs"]
+    assert entry.body == capture["body"]
+    assert entry.rule is not None
+
+
+def test_there_are_captures_and_fixtures_to_replay():
+    # A missing folder would silently turn the replays above into no tests at all.
+    if not CAPTURES.is_dir():
+        pytest.skip(f"no captures folder at {CAPTURES}")
+    assert CAPTURE_FILES
+    assert len(FIXTURE_FILES) >= 3
+
+
+# ---------------------------------------------------------------- our fixtures have the captures' structure
+
+
+@pytest.mark.parametrize("name", ["agent-first-turn", "agent-tool-result-turn"])
+def test_fixture_has_the_structure_of_a_claude_code_turn(name):
+    body = load(FIXTURES / f"{name}.json")["body"]
+    assert {"role": "system"}.items() <= next(m for m in body["messages"] if m["role"] == "system").items()
+    assert len(body["tools"]) == 24
+    assert all(t["input_schema"]["type"] == "object" and "$schema" in t["input_schema"] for t in body["tools"])
+    assert isinstance(json.loads(body["metadata"]["user_id"]), dict)
+    assert body["thinking"] == {"type": "adaptive", "display": "omitted"}
+    assert body["context_management"] and body["output_config"] and body["stream"] is True
+    text = json.dumps(body)
+    assert text.count('"cache_control"') >= 4
+    assert "Claude Code" not in text and "Claude Agent SDK" not in text  # our words, not theirs
+
+
+def test_tool_result_fixture_has_a_signed_thinking_block_and_a_tool_round_trip():
+    messages = load(FIXTURES / "agent-tool-result-turn.json")["body"]["messages"]
+    assistant, answer = messages[-2], messages[-1]
+    thinking, tool_use = assistant["content"]
+    assert thinking["type"] == "thinking" and thinking["signature"]
+    assert tool_use["type"] == "tool_use"
+    assert answer["content"][0]["type"] == "tool_result"
+    assert answer["content"][0]["tool_use_id"] == tool_use["id"]
+
+
+# ---------------------------------------------------------------- our fixtures through the official SDK
+
+
+def split_for(method: Any, body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fixture's fields the SDK method takes as parameters, and the rest (sent as extra_body)."""
+    parameters = set(inspect.signature(method).parameters)
+    known = {k: v for k, v in body.items() if k in parameters and k != "stream"}
+    return known, {k: v for k, v in body.items() if k not in parameters and k != "stream"}
+
+
+def betas(capture: dict[str, Any]) -> list[str]:
+    return capture["headers"]["anthropic-beta"].split(",")
+
+
+@pytest.fixture
+def agent(gateway):
+    gw = gateway(AGENT, seed=11)
+    with anthropic.Anthropic(base_url=gw.url, auth_token="fixture-token", max_retries=0) as client:
+        yield gw, client
+
+
+def test_first_turn_fixture_streams_through_the_sdk(agent):
+    gw, client = agent
+    capture = load(FIXTURES / "agent-first-turn.json")
+    known, extra = split_for(client.beta.messages.create, capture["body"])
+    with client.beta.messages.stream(**known, betas=betas(capture), extra_body=extra) as stream:
+        event_types = [event.type for event in stream]
+        message = stream.get_final_message()
+
+    assert event_types[0] == "message_start" and event_types[-1] == "message_stop"
+    assert [b.type for b in message.content] == ["thinking", "text", "tool_use"]
+    assert message.content[2].name == "RunShell"
+    assert message.content[2].input == {"command": "echo DONE > out.txt"}
+    assert message.stop_reason == "tool_use"
+    assert message.model == "claude-opus-4-8"
+    assert gw.journal.last.headers["anthropic-beta"] == capture["headers"]["anthropic-beta"]
+
+
+def test_tool_result_fixture_streams_through_the_sdk(agent):
+    gw, client = agent
+    capture = load(FIXTURES / "agent-tool-result-turn.json")
+    known, extra = split_for(client.beta.messages.create, capture["body"])
+    events = list(client.beta.messages.create(**known, betas=betas(capture), extra_body=extra, stream=True))
+    text = "".join(e.delta.text for e in events if e.type == "content_block_delta" and e.delta.type == "text_delta")
+
+    assert events[0].type == "message_start" and events[-1].type == "message_stop"
+    assert text == "Done: out.txt now holds DONE."
+    assert gw.journal.last.rule == "rules[0]"
+
+
+def test_count_tokens_fixture_through_the_sdk(agent):
+    _, client = agent
+    capture = load(FIXTURES / "agent-count-tokens.json")
+    known, extra = split_for(client.beta.messages.count_tokens, capture["body"])
+    counted = client.beta.messages.count_tokens(**known, betas=betas(capture), extra_body=extra)
+    assert counted.input_tokens > 0
+
+
+def test_sdk_style_fixture_through_the_sdk(gateway):
+    gw = gateway(AGENT, seed=11)
+    capture = load(FIXTURES / "sdk-create.json")
+    with anthropic.Anthropic(
+        base_url=gw.url, api_key="unused", default_headers={"x-api-key": "sk-fixture-key"}, max_retries=0
+    ) as client:
+        known, extra = split_for(client.messages.create, capture["body"])
+        message = client.messages.create(**known, extra_body=extra)
+    assert [b.type for b in message.content] == ["thinking", "text", "tool_use"]
+    assert message.model == "anthropic/claude-sonnet-4.5"
