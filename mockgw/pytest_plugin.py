@@ -110,10 +110,13 @@ def _scenario_for(item: pytest.Item, value: ScenarioLike) -> Scenario:
     try:
         scenario = coerce_scenario(value)
     except ScenarioError as exc:
-        pytest.fail(f"@pytest.mark.mockgw: the scenario does not load:\n{exc}", pytrace=False)
-    if key is not None:
-        cache[key] = scenario
-    return scenario
+        problem = str(exc)
+    else:
+        if key is not None:
+            cache[key] = scenario
+        return scenario
+    # Outside the except block, so the report is the problem alone, without a chained traceback.
+    pytest.fail(f"@pytest.mark.mockgw: the scenario does not load:\n{problem}", pytrace=False)
 
 
 def _strict_report(problems: list[str]) -> str:

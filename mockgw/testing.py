@@ -69,10 +69,10 @@ def _exists(path: str) -> bool:
 
 
 def describe(entry: JournalEntry) -> str:
-    """One line for a journal entry, as failure messages show it: ``#3 POST /v1/messages → 200 (rule greet)``."""
+    """One line for a journal entry, as failure messages show it: ``POST /v1/messages MODEL → 200 (rule greet)``."""
     model = f" {entry.model}" if entry.model else ""
     answered = f"rule {entry.rule}" if entry.rule else "no rule"
-    return f"#{entry.seq} {entry.method} {entry.path}{model} → {entry.status} ({answered})"
+    return f"{entry.method} {entry.path}{model} → {entry.status} ({answered})"
 
 
 class _GatewayAPI:
@@ -129,6 +129,7 @@ class _GatewayAPI:
         ``rule`` counts only requests that rule answered (by name, or ``rules[i]`` for an unnamed one);
         ``model`` only requests for that model. Returns the entries counted.
         """
+        __tracebackhide__ = True  # pytest shows the failure at the caller's line
         if rule is not None:
             self._check_rule_exists(rule)
         entries = self.journal.snapshot()
@@ -149,6 +150,7 @@ class _GatewayAPI:
         )
 
     def _check_rule_exists(self, rule: str) -> None:
+        __tracebackhide__ = True  # pytest shows the failure at the caller's line
         scenario = self.scenario
         labels = [scenario.rule_label(i) for i in range(len(scenario.rules))]
         if rule not in labels:
@@ -159,6 +161,7 @@ class _GatewayAPI:
 
     def assert_all_rules_used(self) -> None:
         """Assert that every rule of the scenario answered at least once (in any session)."""
+        __tracebackhide__ = True  # pytest shows the failure at the caller's line
         unused = self.gateway.engine.unused_rules()
         if unused:
             raise AssertionError(
@@ -177,9 +180,12 @@ class _GatewayAPI:
         """
         problems: list[str] = []
         if unmatched:
-            for e in self.unmatched():
-                report = (e.error or "no rule matched this request").removeprefix("mockgw: ")
-                problems.append(f"request #{e.seq} {e.method} {e.path}: {report}")
+            # Numbered by place in the journal (the test's own requests, after a reset), not by ``seq``,
+            # which keeps counting across resets.
+            for place, e in enumerate(self.journal, 1):
+                if e.unmatched:
+                    report = (e.error or "no rule matched this request").removeprefix("mockgw: ")
+                    problems.append(f"request {place} ({e.method} {e.path}): {report}")
         if unused:
             engine = self.gateway.engine
             for index, rule in enumerate(engine.scenario.rules):
@@ -210,16 +216,19 @@ class _GatewayAPI:
         }
 
     def __repr__(self) -> str:
-        where = self._server.url if self._server is not None else "not running"
-        return f"<{type(self).__name__} {where} scenario={self._config.scenario.name!r}>"
+        if self._server is None:
+            return f"<{type(self).__name__} not running, scenario={self._config.scenario.name!r}>"
+        return f"<{type(self).__name__} {self._server.url} scenario={self.gateway.scenario.name!r}>"
 
 
 def _journal_listing(entries: list[JournalEntry], last: int = 10) -> str:
     if not entries:
         return "journal: empty (no request reached mockgw)"
-    shown = entries[-last:]
-    more = f" (last {last} of {len(entries)})" if len(entries) > last else ""
-    return f"journal{more}:\n" + "\n".join(f"  {describe(e)}" for e in shown)
+    first = max(len(entries) - last, 0)
+    more = f" (last {last} of {len(entries)})" if first else ""
+    return f"journal{more}:\n" + "\n".join(
+        f"  {place}. {describe(e)}" for place, e in enumerate(entries[first:], first + 1)
+    )
 
 
 def _config(

@@ -5,8 +5,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import anthropic  # noqa: F401  (see below)
 import pytest
 
+# Imported here, anthropic stays in sys.modules across pytester's in-process runs, which otherwise drop and
+# re-import what an inner session imported: importing the SDK costs seconds, the inner tests milliseconds.
 pytest_plugins = ["pytester"]
 
 PYTHON = sys.executable  # the project's .venv python, with mockgw installed (its pytest11 entry point too)
@@ -18,7 +21,7 @@ INNER_INI = """
 [pytest]
 asyncio_mode = auto
 asyncio_default_fixture_loop_scope = function
-addopts = -p no:cacheprovider
+addopts = -p no:cacheprovider -p no:hypothesispytest
 """
 
 # A scenario most inner tests use: one named rule for "hello", one counted rule, nothing else.
