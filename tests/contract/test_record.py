@@ -7,6 +7,7 @@ Python SDK got through the proxy must be what it gets from a mockgw serving the 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -133,8 +134,11 @@ async def test_the_written_file_replays_what_the_upstream_answered(stream: bool,
 
     assert replayed == recorded
     kinds = [o[0] if o[0] == "error" else o[2] for o in recorded]
-    assert kinds == ["tool_use", "end_turn", "end_turn", "end_turn", "error", "end_turn", "error", "stop_sequence"] + [
-        "end_turn"
+    assert kinds == [
+        *["tool_use", "end_turn"],  # the tool loop
+        *["end_turn", "end_turn"],  # redacted thinking, web search
+        *["error", "end_turn", "error"],  # 429, flaky (retried), cut mid-stream
+        *["stop_sequence", "end_turn"],
     ]
 
 
@@ -214,17 +218,29 @@ async def test_the_file_is_commented_block_style_yaml_that_mockgw_loads() -> Non
 
 # ---------------------------------------------------------------- the proxy on the wire
 
-FRAMES = (
-    b'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant",'
-    b'"model":"m","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":3,"output_tokens":1}}}\n\n'
-    b'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n\n'
-    b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hel"}}\n\n',
-    b'event: content_block_del',  # a frame split across chunks
-    b'ta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"lo"}}\n\n'
-    b'event: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\n'
-    b'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},'
-    b'"usage":{"output_tokens":2}}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n',
+
+def sse(data: dict[str, Any]) -> bytes:
+    return f"event: {data['type']}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+
+
+def text_delta(text: str) -> dict[str, Any]:
+    return {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}}
+
+
+START = {"id": "msg_1", "type": "message", "role": "assistant", "model": "m", "content": [], "stop_reason": None}
+HEAD = sse({"type": "message_start", "message": {**START, "usage": {"input_tokens": 3, "output_tokens": 1}}}) + sse(
+    {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}
 )
+TAIL = sse(text_delta("lo")) + b"".join(
+    sse(d)
+    for d in (
+        {"type": "content_block_stop", "index": 0},
+        {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 2}},
+        {"type": "message_stop"},
+    )
+)
+# What the upstream writes, in these pieces: the second piece ends inside a frame.
+FRAMES = (HEAD + sse(text_delta("Hel")), TAIL[:20], TAIL[20:])
 
 
 async def test_a_stream_is_relayed_byte_for_byte_as_it_arrives() -> None:
@@ -308,11 +324,12 @@ def exchange(seq: int, messages: list[dict[str, Any]], text: str) -> Exchange:
 
 def test_a_general_rule_is_placed_after_the_specific_one_it_would_shadow() -> None:
     tool_use = {"type": "tool_use", "id": "toolu_1", "name": "ls", "input": {}}
+    answer_ls = [{"type": "tool_result", "tool_use_id": "toolu_1"}, {"type": "text", "text": "again"}]
     plain = [user("hi"), {"role": "assistant", "content": "ok"}, user("again")]
     with_result = [
         user("hi"),
         {"role": "assistant", "content": [tool_use]},
-        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1"}, {"type": "text", "text": "again"}]},
+        {"role": "user", "content": answer_ls},
     ]
     recording = Recording("http://127.0.0.1:1")
     recording.add(exchange(1, plain, "plain answer"))  # no tool_result predicate: matches both requests
@@ -357,7 +374,7 @@ def test_long_texts_are_matched_on_a_distinctive_excerpt() -> None:
         "crlf\r\nline",
         "next line\x85and line separator\u2028and bom\ufeff",
         "control \x07 and del \x7f",
-        'quotes "double" and \'single\' and \\ backslash',
+        "quotes \"double\" and 'single' and \\ backslash",
         "unicode: 18°C ☀️ 中文",
         "\n",
         "",
