@@ -10,8 +10,9 @@ normalised here, so the engine and renderer see one shape:
 
 from __future__ import annotations
 
+import copy
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import (
     BaseModel,
@@ -23,6 +24,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.config import JsonDict
 
 from mockgw.scenario.templates import Template, TemplateError, check_json_templates
 from mockgw.wire.messages import StopReason
@@ -30,6 +32,24 @@ from mockgw.wire.messages import StopReason
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# The JSON Schema (`mockgw schema`, for editor completion) is built from the normalised types; these let it
+# also accept the shorthands the validators normalise, so an editor never flags a file that loads.
+_STRING: JsonDict = {"type": "string"}
+
+
+def _widen(schema: JsonDict, **shorthands: list[JsonDict]) -> None:
+    properties = cast(dict[str, JsonDict], schema["properties"])
+    for name, forms in shorthands.items():
+        properties[name] = {"anyOf": [*forms, properties[name]]}
+
+
+def _inner(schema: JsonDict, name: str, kind: str, key: str) -> JsonDict:
+    """A copy of ``key`` (items, additionalProperties) of field ``name``'s ``kind`` branch (``X | None``)."""
+    branches = cast(list[JsonDict], cast(dict[str, JsonDict], schema["properties"])[name]["anyOf"])
+    branch = next(b for b in branches if b.get("type") == kind)
+    return copy.deepcopy(cast(JsonDict, branch[key]))  # pydantic may rewrite its own $refs in place later
 
 
 # ---------------------------------------------------------------- predicates
@@ -65,6 +85,10 @@ def _text_shorthand(default_key: str) -> Any:
 class ToolsMatch(_Strict):
     """The request offers tools: ``includes`` names one or several that must all be offered."""
 
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, json_schema_extra=lambda s: _widen(s, includes=[_STRING], excludes=[_STRING])
+    )
+
     includes: list[str] = Field(default_factory=list)
     excludes: list[str] = Field(default_factory=list)
 
@@ -89,8 +113,26 @@ class TurnMatch(_Strict):
     lte: int | None = Field(default=None, ge=1)
 
 
+def _match_shorthands(schema: JsonDict) -> None:
+    strings: JsonDict = {"type": "array", "items": _STRING}
+    value: JsonDict = {"type": ["string", "number"]}
+    text_match = _inner(schema, "header", "object", "additionalProperties")
+    headers: JsonDict = {"type": "object", "additionalProperties": {"anyOf": [value, text_match]}}
+    _widen(
+        schema,
+        last_user=[_STRING],
+        model=[_STRING],
+        system=[_STRING],
+        tools=[_STRING, strings],
+        tool_result=[{"const": True}],
+        header=[headers],
+    )
+
+
 class Match(_Strict):
     """Predicates over a request; every one given must hold."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_match_shorthands)
 
     last_user: TextMatch | None = None
     model: TextMatch | None = None
@@ -319,8 +361,16 @@ class Fault(_Strict):
         return self
 
 
+def _answer_shorthands(schema: JsonDict) -> None:
+    block = _inner(schema, "reply", "array", "items")
+    blocks: JsonDict = {"type": "array", "items": {"anyOf": [_STRING, block]}}
+    _widen(schema, reply=[_STRING, block, blocks], error=[{"type": "integer"}])
+
+
 class _Answer(_Strict):
     """What answers a request: shared by a rule and each step of a sequence."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_answer_shorthands)
 
     reply: list[ReplyBlock] | None = None
     error: ErrorSpec | None = None
@@ -395,7 +445,14 @@ class Defaults(_Strict):
 class Scenario(_Strict):
     """A whole scenario file."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, title="mockgw scenario")
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        title="mockgw scenario",
+        json_schema_extra=lambda s: _widen(
+            s, models=[{"type": "array", "items": {"anyOf": [_STRING, _inner(s, "models", "array", "items")]}}]
+        ),
+    )
 
     name: str | None = None
     description: str | None = None
