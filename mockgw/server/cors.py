@@ -18,10 +18,35 @@ from mockgw.server.routes import REQUEST_ID
 ALLOW_METHODS = "GET, HEAD, POST, PUT, DELETE, OPTIONS"
 # Sent when a preflight names no headers; otherwise the requested ones are echoed (the SDKs add
 # x-stainless-* headers by version, so no fixed list stays complete).
-ALLOW_HEADERS = (
-    "content-type, x-api-key, authorization, anthropic-version, anthropic-beta, "
-    "anthropic-dangerous-direct-browser-access, x-stainless-retry-count, x-stainless-timeout, "
-    "x-mockgw-session, x-mockgw-status, x-mockgw-rule, x-mockgw-delay-ms, x-mockgw-admin-token"
+ALLOW_HEADERS = ", ".join(
+    [
+        "content-type",
+        "x-api-key",
+        "authorization",
+        "anthropic-version",
+        "anthropic-beta",
+        "anthropic-dangerous-direct-browser-access",
+        *(
+            f"x-stainless-{name}"
+            for name in (
+                "arch",
+                "lang",
+                "os",
+                "package-version",
+                "runtime",
+                "runtime-version",
+                "retry-count",
+                "timeout",
+                "helper",
+                "helper-method",
+            )
+        ),
+        "x-mockgw-session",
+        "x-mockgw-status",
+        "x-mockgw-rule",
+        "x-mockgw-delay-ms",
+        "x-mockgw-admin-token",
+    ]
 )
 MAX_AGE = "7200"  # seconds; Chromium caps a cached preflight at two hours
 # What a browser client reads from an answer beyond the safelisted headers: the SDKs' retry logic and ids.
