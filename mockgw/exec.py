@@ -164,9 +164,8 @@ def _run(
     journal: TextIO | None,
     env: Mapping[str, str] | None,
 ) -> int:
-    scenario_keys = list(scenario.auth.keys) if scenario.auth else []
-    token = next(iter([*api_keys, *scenario_keys]), DEFAULT_TOKEN)
     with MockGateway(scenario, seed=seed, api_keys=list(api_keys)) as gw:
+        token = gw.env(api_key=DEFAULT_TOKEN)["ANTHROPIC_AUTH_TOKEN"]  # a key the gateway accepts
         child_environment = child_env(os.environ if env is None else env, gw.url, token)
         with _forwarding_signals() as forwarder:
             try:

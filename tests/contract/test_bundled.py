@@ -7,7 +7,6 @@ Each play checks what the scenario's description promises, on the paths the scen
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import textwrap
@@ -19,13 +18,11 @@ from typing import Any, TypeVar
 import anthropic
 import httpx2
 import pytest
-import yaml
 from anthropic.lib.streaming import MessageStreamManager
 from anthropic.types import Message, MessageParam
 
 from mockgw.clock import FakeClock
 from mockgw.scenario.loader import list_bundled, load_scenario_file, load_scenario_text
-from mockgw.scenario.schema import Scenario
 from mockgw.testing import MockGateway
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,12 +99,6 @@ def test_every_bundled_scenario_is_described_at_its_top(path: Path) -> None:
     assert scenario.name == path.stem
     assert scenario.description, f"{path.name} needs a description: (mockgw scenarios lists it)"
     assert (path.stem, scenario.description.splitlines()[0]) in list_bundled()
-
-
-@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
-def test_the_editor_schema_accepts_every_bundled_scenario(path: Path) -> None:
-    """`mockgw schema` drives editor completion: it must not flag a file that loads (shorthands included)."""
-    assert schema_problem(yaml.safe_load(path.read_text(encoding="utf-8"))) is None
 
 
 @pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
@@ -276,6 +267,109 @@ def test_claude_code_tool_loop_answers_recorded_claude_code_requests(
     headers = {"X-Claude-Code-Session-Id": recorded["headers"]["X-Claude-Code-Session-Id"]}
     ask(client_for(gw), True, **known, extra_body=body, extra_headers=headers)
     assert gw.journal.last.rule == rule
+
+
+# ---------------------------------------------------------------- the claude-code-* scenarios of docs/claude-code.md
+# Claude Code itself plays them in tests/clients/test_claude_code.py; here, the SDK checks each scripted path.
+
+
+@plays("claude-code-agent-loop")
+def test_claude_code_agent_loop_calls_bash_then_write_then_answers(gateway: GatewayFactory) -> None:
+    client = client_for(gateway(SCENARIOS / "claude-code-agent-loop.yaml", clock=FakeClock()))
+    prompt = {"role": "user", "content": [{"type": "text", "text": REMINDER}, {"type": "text", "text": "go"}]}
+
+    first = ask(client, True, **claude_code_request([prompt]))
+    bash = first.content[-1]
+    assert bash.type == "tool_use" and bash.name == "Bash"
+    assert bash.input["command"] == "mkdir -p build && echo 'built by mockgw' > build/status.txt && pwd"
+
+    turn = [prompt, as_param(first), tool_result(bash.id, "/home/dev/project")]
+    second = ask(client, True, **claude_code_request(turn))
+    write = second.content[-1]
+    assert write.type == "tool_use" and write.name == "Write"
+    assert write.input["file_path"] == "/home/dev/project/REPORT.md"
+
+    turn += [as_param(second), tool_result(write.id, "File created successfully")]
+    final = ask(client, True, **claude_code_request(turn))
+    assert texts(final) == "Done: Bash created build/status.txt and Write created REPORT.md."
+
+
+@plays("claude-code-agent-loop")
+@plays("claude-code-hooks")
+@pytest.mark.parametrize(
+    ("scenario", "answer"),
+    [("claude-code-agent-loop", "A tool call did not go through"), ("claude-code-hooks", "Blocked: denied by hook")],
+)
+def test_claude_code_scenarios_answer_a_refused_tool_by_quoting_it(
+    gateway: GatewayFactory, scenario: str, answer: str
+) -> None:
+    client = client_for(gateway(SCENARIOS / f"{scenario}.yaml", clock=FakeClock()))
+    prompt = {"role": "user", "content": "go"}
+    first = ask(client, True, **claude_code_request([prompt]))
+    call = first.content[-1]
+    assert call.type == "tool_use"
+    refused = tool_result(call.id, "denied by hook")
+    refused["content"][0]["is_error"] = True
+
+    final = ask(client, True, **claude_code_request([prompt, as_param(first), refused]))
+    assert texts(final).startswith(answer)
+    assert "denied by hook" in texts(final)
+
+
+@plays("claude-code-hooks")
+def test_claude_code_hooks_calls_rm_rf_then_reports_what_ran(gateway: GatewayFactory) -> None:
+    client = client_for(gateway(SCENARIOS / "claude-code-hooks.yaml", clock=FakeClock()))
+    prompt = {"role": "user", "content": "clean up"}
+    first = ask(client, True, **claude_code_request([prompt]))
+    call = first.content[-1]
+    assert call.type == "tool_use"
+    assert call.input == {"command": "rm -rf build", "description": "Remove the build folder"}
+
+    final = ask(client, True, **claude_code_request([prompt, as_param(first), tool_result(call.id, "(no output)")]))
+    assert texts(final) == "Ran: rm -rf build finished. Output: (no output)"
+
+
+@plays("claude-code-failures")
+def test_claude_code_failures_by_header(gateway: GatewayFactory) -> None:
+    client = client_for(gateway(SCENARIOS / "claude-code-failures.yaml", clock=FakeClock()))
+
+    def fail(name: str) -> dict[str, Any]:
+        return {"extra_headers": {"x-fail": name}}
+
+    with pytest.raises(anthropic.RateLimitError) as limited:
+        ask(client, True, **fail("rate-limit"))
+    assert limited.value.response.headers["retry-after"] == "1"
+    assert texts(ask(client, True, **fail("rate-limit"))).startswith("Recovered")
+    with pytest.raises(anthropic.OverloadedError):
+        ask(client, True, **fail("overloaded"))
+    with pytest.raises(anthropic.AuthenticationError):
+        ask(client, True, **fail("bad-key"))
+    with pytest.raises(anthropic.APIStatusError) as cut:
+        ask(client, True, **fail("cut-stream"))
+    assert cut.value.body["error"]["type"] == "overloaded_error"
+    assert texts(ask(client, True)).startswith("All good")
+
+
+@plays("claude-code-models")
+@pytest.mark.parametrize(
+    ("model", "answer"),
+    [
+        ("zai/glm-4.7", "zai/glm-4.7 answering through the gateway."),
+        ("anthropic/claude-sonnet-4.5", "anthropic/claude-sonnet-4.5 answering through the gateway."),
+        ("claude-mockgw-1", "You asked for claude-mockgw-1; this is mockgw's generic answer."),
+    ],
+)
+def test_claude_code_models_answers_per_model_and_lists_gateway_ids(
+    gateway: GatewayFactory, model: str, answer: str
+) -> None:
+    client = client_for(gateway(SCENARIOS / "claude-code-models.yaml", clock=FakeClock()))
+    assert texts(ask(client, True, model=model)) == answer
+    assert [m.id for m in client.models.list()] == [
+        "anthropic/claude-sonnet-4.5",
+        "anthropic/claude-haiku-4.5",
+        "claude-mockgw-1",
+        "zai/glm-4.7",
+    ]
 
 
 # ---------------------------------------------------------------- errors
@@ -533,70 +627,3 @@ def test_tokens_per_second_in_a_rule_replaces_the_chunk_ms_of_the_defaults(gatew
     with open_stream(gateway(textwrap.dedent(scenario), clock=clock)) as events:
         assert events.get_final_text() == "abcdefghijklmnop"
     assert clock.sleeps == pytest.approx([0.01, 0.01, 0.01])  # no ttft: the first of 4 deltas goes at once
-
-
-# ---------------------------------------------------------------- the editor schema
-
-
-@functools.cache
-def editor_schema() -> dict[str, Any]:
-    return Scenario.model_json_schema()  # what `mockgw schema` prints
-
-
-def schema_problem(value: Any, schema: dict[str, Any] | None = None, where: str = "") -> str | None:
-    """Where ``value`` breaks the JSON Schema of `mockgw schema`, or None (the keywords pydantic emits)."""
-    root = editor_schema()
-    schema = root if schema is None else schema
-    if "$ref" in schema:
-        return schema_problem(value, root["$defs"][schema["$ref"].rsplit("/", 1)[1]], where)
-    if "anyOf" in schema or "oneOf" in schema:
-        branches = schema.get("anyOf") or schema["oneOf"]
-        fits = [schema_problem(value, branch, where) is None for branch in branches]
-        wanted = 1 if "oneOf" in schema else None
-        ok = fits.count(True) == wanted if wanted else any(fits)
-        return None if ok else f"{where or '/'}: {value!r} fits {fits.count(True)} of its alternatives"
-    kinds = schema.get("type", [])
-    kinds = [kinds] if isinstance(kinds, str) else kinds
-    python = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list, "object": dict}
-    if kinds and not any(
-        value is None if k == "null" else isinstance(value, python[k]) and not (k != "boolean" and value is True)
-        for k in kinds
-    ):
-        return f"{where or '/'}: {value!r} is not {' or '.join(kinds)}"
-    if ("const" in schema and value != schema["const"]) or ("enum" in schema and value not in schema["enum"]):
-        return f"{where}: {value!r} is not allowed"
-    if not isinstance(value, bool) and isinstance(value, int | float):
-        if value < schema.get("minimum", value) or value > schema.get("maximum", value):
-            return f"{where}: {value} is out of range"
-        if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
-            return f"{where}: {value} is out of range"
-    if isinstance(value, list):
-        if len(value) < schema.get("minItems", 0):
-            return f"{where}: too few items"
-        for i, item in enumerate(value):
-            if "items" in schema and (problem := schema_problem(item, schema["items"], f"{where}/{i}")):
-                return problem
-    if isinstance(value, dict):
-        missing = [key for key in schema.get("required", []) if key not in value]
-        if missing:
-            return f"{where}: missing {missing}"
-        for key, item in value.items():
-            sub_schema = schema.get("properties", {}).get(key, schema.get("additionalProperties", True))
-            if sub_schema is False:
-                return f"{where}: unknown key {key!r}"
-            if isinstance(sub_schema, dict) and (problem := schema_problem(item, sub_schema, f"{where}/{key}")):
-                return problem
-    return None
-
-
-@pytest.mark.parametrize(
-    ("scenario", "where"),
-    [
-        ({"rules": [{"match": {"last_usr": "hi"}, "reply": "x"}]}, "/rules/0/match:"),
-        ({"rules": [{"reply": [{"txt": "x"}]}]}, "/rules/0/reply:"),
-        ({"rules": [{"error": {"status": 700}}]}, "/rules/0/error:"),
-        ({"seed": "seven", "rules": []}, "/seed:"),
-    ],
-)
-def test_the_editor_schema_flags_what_the_loader_refuses(scenario: dict[str, Any], where: str) -> None:
-    assert (schema_problem(scenario) or "").startswith(where)
