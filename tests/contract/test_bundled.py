@@ -7,6 +7,7 @@ Each play checks what the scenario's description promises, on the paths the scen
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import textwrap
@@ -18,11 +19,13 @@ from typing import Any, TypeVar
 import anthropic
 import httpx2
 import pytest
+import yaml
 from anthropic.lib.streaming import MessageStreamManager
 from anthropic.types import Message, MessageParam
 
 from mockgw.clock import FakeClock
 from mockgw.scenario.loader import list_bundled, load_scenario_file, load_scenario_text
+from mockgw.scenario.schema import Scenario
 from mockgw.testing import MockGateway
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,6 +102,12 @@ def test_every_bundled_scenario_is_described_at_its_top(path: Path) -> None:
     assert scenario.name == path.stem
     assert scenario.description, f"{path.name} needs a description: (mockgw scenarios lists it)"
     assert (path.stem, scenario.description.splitlines()[0]) in list_bundled()
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
+def test_the_editor_schema_accepts_every_bundled_scenario(path: Path) -> None:
+    """`mockgw schema` drives editor completion: it must not flag a file that loads (shorthands included)."""
+    assert schema_problem(yaml.safe_load(path.read_text(encoding="utf-8"))) is None
 
 
 @pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
@@ -627,3 +636,70 @@ def test_tokens_per_second_in_a_rule_replaces_the_chunk_ms_of_the_defaults(gatew
     with open_stream(gateway(textwrap.dedent(scenario), clock=clock)) as events:
         assert events.get_final_text() == "abcdefghijklmnop"
     assert clock.sleeps == pytest.approx([0.01, 0.01, 0.01])  # no ttft: the first of 4 deltas goes at once
+
+
+# ---------------------------------------------------------------- the editor schema
+
+
+@functools.cache
+def editor_schema() -> dict[str, Any]:
+    return Scenario.model_json_schema()  # what `mockgw schema` prints
+
+
+def schema_problem(value: Any, schema: dict[str, Any] | None = None, where: str = "") -> str | None:
+    """Where ``value`` breaks the JSON Schema of `mockgw schema`, or None (the keywords pydantic emits)."""
+    root = editor_schema()
+    schema = root if schema is None else schema
+    if "$ref" in schema:
+        return schema_problem(value, root["$defs"][schema["$ref"].rsplit("/", 1)[1]], where)
+    if "anyOf" in schema or "oneOf" in schema:
+        branches = schema.get("anyOf") or schema["oneOf"]
+        fits = [schema_problem(value, branch, where) is None for branch in branches]
+        wanted = 1 if "oneOf" in schema else None
+        ok = fits.count(True) == wanted if wanted else any(fits)
+        return None if ok else f"{where or '/'}: {value!r} fits {fits.count(True)} of its alternatives"
+    kinds = schema.get("type", [])
+    kinds = [kinds] if isinstance(kinds, str) else kinds
+    python = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list, "object": dict}
+    if kinds and not any(
+        value is None if k == "null" else isinstance(value, python[k]) and not (k != "boolean" and value is True)
+        for k in kinds
+    ):
+        return f"{where or '/'}: {value!r} is not {' or '.join(kinds)}"
+    if ("const" in schema and value != schema["const"]) or ("enum" in schema and value not in schema["enum"]):
+        return f"{where}: {value!r} is not allowed"
+    if not isinstance(value, bool) and isinstance(value, int | float):
+        if value < schema.get("minimum", value) or value > schema.get("maximum", value):
+            return f"{where}: {value} is out of range"
+        if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
+            return f"{where}: {value} is out of range"
+    if isinstance(value, list):
+        if len(value) < schema.get("minItems", 0):
+            return f"{where}: too few items"
+        for i, item in enumerate(value):
+            if "items" in schema and (problem := schema_problem(item, schema["items"], f"{where}/{i}")):
+                return problem
+    if isinstance(value, dict):
+        missing = [key for key in schema.get("required", []) if key not in value]
+        if missing:
+            return f"{where}: missing {missing}"
+        for key, item in value.items():
+            sub_schema = schema.get("properties", {}).get(key, schema.get("additionalProperties", True))
+            if sub_schema is False:
+                return f"{where}: unknown key {key!r}"
+            if isinstance(sub_schema, dict) and (problem := schema_problem(item, sub_schema, f"{where}/{key}")):
+                return problem
+    return None
+
+
+@pytest.mark.parametrize(
+    ("scenario", "where"),
+    [
+        ({"rules": [{"match": {"last_usr": "hi"}, "reply": "x"}]}, "/rules/0/match:"),
+        ({"rules": [{"reply": [{"txt": "x"}]}]}, "/rules/0/reply:"),
+        ({"rules": [{"error": {"status": 700}}]}, "/rules/0/error:"),
+        ({"seed": "seven", "rules": []}, "/seed:"),
+    ],
+)
+def test_the_editor_schema_flags_what_the_loader_refuses(scenario: dict[str, Any], where: str) -> None:
+    assert (schema_problem(scenario) or "").startswith(where)
