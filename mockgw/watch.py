@@ -68,18 +68,18 @@ class ScenarioWatcher:
         self.interval = interval
         self._seen = fingerprint(self.sources)
 
-    def poll(self) -> Outcome:
-        """Reload if any file changed since the last poll: ``unchanged``, ``reloaded`` or ``kept`` (broken)."""
+    def changed(self) -> bool:
+        """Whether any file changed since the last look (a broken edit is then reported once, not per poll)."""
         now = fingerprint(self.sources)
         if now == self._seen:
-            return "unchanged"
-        self._seen = now  # a broken edit is reported once, not on every poll until it is fixed
-        return self.reload()
+            return False
+        self._seen = now
+        return True
 
-    def reload(self) -> Outcome:
-        """Load the sources and apply them: ``reloaded``, or ``kept`` when they have problems (logged)."""
+    def load(self) -> Scenario | None:
+        """The sources' scenario, or None when they have problems (logged with file and line)."""
         try:
-            scenario = load_scenarios(self.sources)
+            return load_scenarios(self.sources)
         except ScenarioError as exc:
             count = len(exc.problems)
             log.error(
@@ -88,18 +88,32 @@ class ScenarioWatcher:
                 "s" if count != 1 else "",
                 exc,
             )
+            return None
+
+    def use(self, scenario: Scenario | None) -> Outcome:
+        """Hand a loaded scenario to ``apply``: ``reloaded``, or ``kept`` when there is none."""
+        if scenario is None:
             return "kept"
         self.apply(scenario)
         rules = len(scenario.rules)
         log.info("mockgw: reloaded scenario '%s' (%d rule%s)", scenario.name, rules, "s" if rules != 1 else "")
         return "reloaded"
 
+    def poll(self) -> Outcome:
+        """Reload if any file changed since the last poll: ``unchanged``, ``reloaded`` or ``kept`` (broken)."""
+        if not self.changed():
+            return "unchanged"
+        return self.use(self.load())
+
     async def run(self) -> None:
-        """Poll forever on the running loop (cancel the task to stop)."""
+        """Poll forever on the running loop (cancel the task to stop); files are parsed in a thread."""
         while True:
             await asyncio.sleep(self.interval)
             try:
-                self.poll()
+                if self.changed():
+                    # Parsing runs off the loop so streams in flight keep their pace; apply runs on it, where
+                    # the engine is used.
+                    self.use(await asyncio.to_thread(self.load))
             except Exception:
                 # A watcher must outlive surprises (a file vanishing mid-read): the server keeps serving.
                 log.exception("mockgw: watching the scenario files failed; trying again")

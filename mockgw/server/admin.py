@@ -7,6 +7,7 @@ journaled: the journal is what the application under test sent. See docs/admin.m
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 from collections.abc import Mapping
@@ -194,6 +195,35 @@ async def get_scenario(request: web.Request) -> web.StreamResponse:
     return json_response({"name": scenario.name, "scenario": scenario_json(scenario)}, request_id=request_id(request))
 
 
+def bundled_names() -> list[str]:
+    """The names ``?bundled=`` accepts: the bundled folder's files (so no name can reach outside it)."""
+    folder = bundled_dir()
+    return sorted(p.stem for p in folder.glob("*.yaml") if p.is_file()) if folder.is_dir() else []
+
+
+def parse_upload(text: str, content_type: str, bundled: str | None) -> Scenario:
+    """The scenario a ``PUT /_mockgw/scenario`` sends. Raises InvalidRequest, or ScenarioError listing problems."""
+    if bundled is not None:
+        if text.strip():
+            raise InvalidRequest("give a body or ?bundled=NAME, not both")
+        known = bundled_names()
+        if bundled not in known:
+            raise InvalidRequest(f"bundled: no bundled scenario {bundled!r} (bundled: {', '.join(known)})")
+        return load_scenario_file(bundled_dir() / f"{bundled}.yaml")
+    if not text.strip():
+        raise InvalidRequest("the body is empty: send a scenario as YAML or JSON")
+    if content_type in _JSON_TYPES or content_type.endswith("+json"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidRequest(f"the body is not JSON: {exc}") from None
+        scenario = load_scenario_data(data, PUT_SOURCE)
+    else:
+        # YAML is the default: curl --data-binary sends a form content type, and JSON is YAML too.
+        scenario = load_scenario_text(text, PUT_SOURCE)
+    return scenario if scenario.name is not None else scenario.model_copy(update={"name": UPLOADED_NAME})
+
+
 async def put_scenario(request: web.Request) -> web.StreamResponse:
     """``PUT /_mockgw/scenario``: serve another scenario (YAML, or JSON by content type; or ``?bundled=NAME``).
 
@@ -203,32 +233,12 @@ async def put_scenario(request: web.Request) -> web.StreamResponse:
     gateway = request.app[GATEWAY]
     try:
         text = await _read_text(request, gateway)
+        # Parsed in a thread: a large scenario must not hold up streams in flight on the loop.
+        scenario = await asyncio.to_thread(parse_upload, text, request.content_type, request.query.get("bundled"))
     except InvalidRequest as exc:
         return _invalid(request, exc.message, exc.status)
-    bundled = request.query.get("bundled")
-    try:
-        if bundled is not None:
-            if text.strip():
-                return _invalid(request, "give a body or ?bundled=NAME, not both")
-            known = [name for name, _ in list_bundled()]
-            if bundled not in known:
-                return _invalid(request, f"bundled: no bundled scenario {bundled!r} (bundled: {', '.join(known)})")
-            scenario = load_scenario_file(bundled_dir() / f"{bundled}.yaml")
-        elif not text.strip():
-            return _invalid(request, "the body is empty: send a scenario as YAML or JSON")
-        elif request.content_type in _JSON_TYPES or request.content_type.endswith("+json"):
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as exc:
-                return _invalid(request, f"the body is not JSON: {exc}")
-            scenario = load_scenario_data(data, PUT_SOURCE)
-        else:
-            # YAML is the default: curl --data-binary sends form content types, and JSON is YAML too.
-            scenario = load_scenario_text(text, PUT_SOURCE)
     except ScenarioError as exc:
         return problems_response(request, exc)
-    if scenario.name is None:
-        scenario = scenario.model_copy(update={"name": UPLOADED_NAME})
     gateway.load(scenario)
     return json_response(
         {"name": scenario.name, "rules": len(scenario.rules), "scenario": scenario_json(scenario)},
@@ -238,7 +248,8 @@ async def put_scenario(request: web.Request) -> web.StreamResponse:
 
 async def list_scenarios(request: web.Request) -> web.StreamResponse:
     """``GET /_mockgw/scenarios``: the bundled scenarios, loadable with ``PUT /_mockgw/scenario?bundled=NAME``."""
-    data = [{"name": name, "description": description} for name, description in list_bundled()]
+    listing = await asyncio.to_thread(list_bundled)  # reads every bundled file: off the loop
+    data = [{"name": name, "description": description} for name, description in listing]
     return json_response({"data": data, "current": request.app[GATEWAY].scenario.name}, request_id=request_id(request))
 
 
