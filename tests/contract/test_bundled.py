@@ -602,8 +602,6 @@ def test_web_search_without_the_tool_answers_without_searching(gateway: GatewayF
 
 
 def _yaml_blocks() -> list[Any]:
-    if not DOC.exists():
-        return [pytest.param("", id="missing", marks=pytest.mark.skip(reason="docs/scenarios.md not written yet"))]
     text = DOC.read_text(encoding="utf-8")
     blocks = []
     for found in re.finditer(r"^```yaml\n(.*?)^```", text, re.DOTALL | re.MULTILINE):
@@ -619,6 +617,12 @@ def test_every_yaml_example_in_the_scenario_reference_loads(block: str) -> None:
         return
     assert re.search(r"^rules:", block, re.MULTILINE), "a whole scenario needs rules:, else mark it '# fragment'"
     load_scenario_text(block, str(DOC))
+    assert schema_problem(yaml.safe_load(block)) is None, "the editor schema must accept it too"
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
+def test_the_scenario_reference_lists_every_bundled_scenario(path: Path) -> None:
+    assert f"| `{path.stem}` |" in DOC.read_text(encoding="utf-8"), "add it to the table in docs/scenarios.md"
 
 
 # ---------------------------------------------------------------- what the reference promises
