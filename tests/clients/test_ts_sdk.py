@@ -1,0 +1,149 @@
+"""The official TypeScript SDK (@anthropic-ai/sdk 1.14) against mockgw, through ts_sdk.mjs.
+
+Node prints what the SDK made of each answer as JSON; these tests check it, and the journal shows what the
+SDK sent. The client is configured from ANTHROPIC_BASE_URL and ANTHROPIC_AUTH_TOKEN only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from mockgw.testing import MockGateway
+
+GatewayFactory = Callable[..., MockGateway]
+NodeRunner = Callable[..., Any]
+
+SCENARIO = {
+    "rules": [
+        {
+            "name": "weather-answer",
+            "match": {"tool_result": {"name": "get_weather"}},
+            "reply": "It is {{ request.tool_result }} in Paris.",
+        },
+        {
+            "name": "weather-call",
+            "match": {"tools": "get_weather"},
+            "reply": [{"text": "Let me check."}, {"tool_use": {"name": "get_weather", "input": {"city": "Paris"}}}],
+        },
+        {
+            "name": "thinking",
+            "match": {"last_user": "think first"},
+            "reply": [{"thinking": "Step by step, the answer is plain."}, {"text": "Thought it through."}],
+        },
+        {"name": "hello", "reply": "Hello from mockgw, streamed in small pieces.", "timing": {"chunk_chars": 8}},
+    ]
+}
+HELLO = "Hello from mockgw, streamed in small pieces."
+
+
+@pytest.fixture
+def gw(gateway: GatewayFactory) -> MockGateway:
+    return gateway(SCENARIO)
+
+
+def test_messages_create(gw: MockGateway, run_node: NodeRunner) -> None:
+    message = run_node("ts_sdk.mjs", gw.env(), "create")
+
+    assert (message["text"], message["stop_reason"], message["model"]) == (HELLO, "end_turn", "claude-sonnet-4-6")
+    assert message["id"].startswith("msg_")
+    assert message["usage"]["output_tokens"] > 0
+    call = gw.journal.last
+    assert (call.path, call.stream) == ("/v1/messages", False)
+    assert call.headers["anthropic-version"] == "2026-10-21"
+    assert "authorization" in call.headers and "x-api-key" not in call.headers  # Bearer, from the token
+
+
+def test_messages_stream_final_message_folds_the_deltas(gw: MockGateway, run_node: NodeRunner) -> None:
+    message = run_node("ts_sdk.mjs", gw.env(), "stream")
+
+    assert message["text"] == HELLO
+    assert message["deltas"] == ["Hello fr", "om mockg", "w, strea", "med in s", "mall pie", "ces."]
+    assert message["stop_reason"] == "end_turn"
+    assert gw.journal.last.stream is True
+
+
+def test_streamed_and_created_messages_are_the_same(gw: MockGateway, run_node: NodeRunner) -> None:
+    created = run_node("ts_sdk.mjs", gw.env(), "create")
+    streamed = run_node("ts_sdk.mjs", gw.env(), "stream")
+
+    def same(m: dict[str, Any]) -> tuple[Any, ...]:
+        return (m["types"], m["text"], m["stop_reason"], m["usage"])
+
+    assert same(created) == same(streamed)
+
+
+def test_tool_round_trip(gw: MockGateway, run_node: NodeRunner) -> None:
+    out = run_node("ts_sdk.mjs", gw.env(), "tools")
+
+    assert out["first"]["types"] == ["text", "tool_use"]
+    assert out["first"]["stop_reason"] == "tool_use"
+    assert out["call"]["name"] == "get_weather" and out["call"]["input"] == {"city": "Paris"}
+    assert out["call"]["id"].startswith("toolu_")
+    assert out["final"]["text"] == "It is 18°C and sunny in Paris."
+    assert [e.rule for e in gw.journal] == ["weather-call", "weather-answer"]
+
+
+def test_thinking_blocks_with_signatures_created_and_streamed(gw: MockGateway, run_node: NodeRunner) -> None:
+    out = run_node("ts_sdk.mjs", gw.env(), "thinking")
+
+    for kind in ("created", "streamed"):
+        message = out[kind]
+        assert message["types"] == ["thinking", "text"]
+        assert message["thinking"]["thinking"] == "Step by step, the answer is plain."
+        assert message["thinking"]["signature"].startswith("EqQB")
+        assert message["text"] == "Thought it through."
+    assert out["thinking_deltas"] == "Step by step, the answer is plain."
+    assert out["signature_event"] == out["streamed"]["thinking"]["signature"]
+
+
+def test_beta_messages_create(gw: MockGateway, run_node: NodeRunner) -> None:
+    message = run_node("ts_sdk.mjs", gw.env(), "beta")
+
+    assert message["text"] == HELLO
+    call = gw.journal.last
+    assert call.path.split("?")[0] == "/v1/messages"  # 1.14 sends no ?beta=true (older SDKs did)
+    assert call.headers["anthropic-beta"] == "interleaved-thinking-2025-05-14"
+
+
+@pytest.mark.parametrize("variable", ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"])
+def test_a_key_from_either_variable_is_sent_as_bearer(
+    gateway: GatewayFactory, run_node: NodeRunner, variable: str
+) -> None:
+    gw = gateway(SCENARIO, api_keys=["sk-ts-test"])
+    env = {"ANTHROPIC_BASE_URL": gw.url, variable: "sk-ts-test"}
+
+    assert run_node("ts_sdk.mjs", env, "create")["text"] == HELLO
+    assert "authorization" in gw.journal.last.headers and "x-api-key" not in gw.journal.last.headers
+
+
+# Each status of the bundled `errors` scenario, and the SDK class it must raise (529 has its own).
+ERRORS = {
+    "400": ("BadRequestError", "invalid_request_error"),
+    "401": ("AuthenticationError", "authentication_error"),
+    "402": ("PaymentRequiredError", "billing_error"),
+    "403": ("PermissionDeniedError", "permission_error"),
+    "404": ("NotFoundError", "not_found_error"),
+    "413": ("ContentTooLargeError", "request_too_large"),
+    "429": ("RateLimitError", "rate_limit_error"),
+    "500": ("InternalServerError", "api_error"),
+    "504": ("GatewayTimeoutError", "timeout_error"),
+    "529": ("OverloadedError", "overloaded_error"),
+}
+
+
+def test_each_error_status_raises_the_sdks_error_class(gateway: GatewayFactory, run_node: NodeRunner) -> None:
+    gw = gateway("errors")
+
+    out = run_node("ts_sdk.mjs", gw.env(), "errors", *ERRORS)
+
+    assert {status: (e["thrown"], e["type"]) for status, e in out.items()} == ERRORS
+    for status, error in out.items():
+        assert error["status"] == int(status)
+        assert {"APIError", "AnthropicError", error["thrown"]} <= set(error["is"])
+        assert error["request_id"].startswith("req_")
+    # 5xx classes share InternalServerError, as the SDK documents: catch that to catch them all.
+    assert "InternalServerError" in out["529"]["is"] and "InternalServerError" in out["504"]["is"]
+    assert len(gw.journal) == len(ERRORS)  # maxRetries: 0, one request per status

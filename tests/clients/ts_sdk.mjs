@@ -1,0 +1,117 @@
+// The official TypeScript SDK (@anthropic-ai/sdk) against mockgw: `node ts_sdk.mjs CASE` prints one JSON
+// object, which tests/clients/test_ts_sdk.py checks. The client is configured from the environment alone
+// (ANTHROPIC_BASE_URL, ANTHROPIC_AUTH_TOKEN), as an application would be; retries are off so that each
+// call is one request on the wire.
+import Anthropic, * as sdk from '@anthropic-ai/sdk';
+
+const client = new Anthropic({ maxRetries: 0 });
+const MODEL = 'claude-sonnet-4-6';
+const WEATHER_TOOL = {
+  name: 'get_weather',
+  description: 'The current weather in a city.',
+  input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+};
+
+const user = (content) => ({ role: 'user', content });
+const texts = (message) => message.content.filter((b) => b.type === 'text').map((b) => b.text).join('');
+const summary = (message) => ({
+  id: message.id,
+  model: message.model,
+  stop_reason: message.stop_reason,
+  types: message.content.map((b) => b.type),
+  text: texts(message),
+  usage: message.usage,
+});
+
+const cases = {
+  async create() {
+    const message = await client.messages.create({ model: MODEL, max_tokens: 256, messages: [user('hello')] });
+    return summary(message);
+  },
+
+  async stream() {
+    const deltas = [];
+    const stream = client.messages.stream({ model: MODEL, max_tokens: 256, messages: [user('hello')] });
+    stream.on('text', (text) => deltas.push(text));
+    const message = await stream.finalMessage();
+    return { ...summary(message), deltas };
+  },
+
+  async tools() {
+    const params = { model: MODEL, max_tokens: 256, tools: [WEATHER_TOOL] };
+    const messages = [user('What is the weather in Paris?')];
+    const first = await client.messages.create({ ...params, messages });
+    const call = first.content.find((b) => b.type === 'tool_use');
+    messages.push({ role: 'assistant', content: first.content });
+    messages.push(user([{ type: 'tool_result', tool_use_id: call.id, content: '18°C and sunny' }]));
+    // The second turn streams: the SDK must fold the same conversation either way.
+    const final = await client.messages.stream({ ...params, messages }).finalMessage();
+    return { first: summary(first), call: { id: call.id, name: call.name, input: call.input }, final: summary(final) };
+  },
+
+  async thinking() {
+    const params = {
+      model: MODEL,
+      max_tokens: 2048,
+      thinking: { type: 'enabled', budget_tokens: 1024 },
+      messages: [user('think first')],
+    };
+    const created = await client.messages.create(params);
+    const thinkingDeltas = [];
+    let signature = null;
+    const stream = client.messages.stream(params);
+    stream.on('thinking', (delta) => thinkingDeltas.push(delta));
+    stream.on('signature', (s) => (signature = s));
+    const streamed = await stream.finalMessage();
+    const block = (m) => m.content.find((b) => b.type === 'thinking');
+    return {
+      created: { ...summary(created), thinking: block(created) },
+      streamed: { ...summary(streamed), thinking: block(streamed) },
+      thinking_deltas: thinkingDeltas.join(''),
+      signature_event: signature,
+    };
+  },
+
+  async beta() {
+    const message = await client.beta.messages.create({
+      model: MODEL,
+      max_tokens: 256,
+      messages: [user('hello')],
+      betas: ['interleaved-thinking-2025-05-14'],
+    });
+    return summary(message);
+  },
+
+  async errors() {
+    // One call per status of the bundled `errors` scenario (chosen by the x-test-error header).
+    // Every error class the SDK exports, to report each one the thrown error is an instance of.
+    const classes = Object.entries(sdk).filter(([name, value]) => typeof value === 'function' && name.endsWith('Error'));
+    const out = {};
+    for (const status of process.argv.slice(3)) {
+      try {
+        await client.messages.create(
+          { model: MODEL, max_tokens: 64, messages: [user('hello')] },
+          { headers: { 'x-test-error': status } },
+        );
+        out[status] = { thrown: null };
+      } catch (err) {
+        out[status] = {
+          thrown: err.constructor.name,
+          is: classes.filter(([, cls]) => err instanceof cls).map(([name]) => name).sort(),
+          status: err.status,
+          type: err.type ?? err.error?.error?.type ?? null,
+          message: err.error?.error?.message ?? null,
+          request_id: err.requestID ?? null,
+        };
+      }
+    }
+    return out;
+  },
+};
+
+const name = process.argv[2];
+if (!(name in cases)) {
+  console.error(`unknown case ${name}; one of: ${Object.keys(cases).join(', ')}`);
+  process.exit(2);
+}
+console.log(JSON.stringify(await cases[name]()));
