@@ -403,7 +403,10 @@ def apply_fault(schedule: list[ScheduleItem], fault: Fault | None) -> list[Sched
         return schedule
     out = list(schedule)
     if fault.after_events is not None:
-        out = out[: fault.after_events]
+        # Never at or after message_stop: a fault waiting for more events than this reply has strikes just
+        # before the end, so "no message_stop" holds for a reply of any length.
+        ends = bool(out) and isinstance(out[-1], Frame) and out[-1].event == "message_stop"
+        out = out[: min(fault.after_events, len(out) - 1 if ends else len(out))]
         if fault.disconnect:
             out.append(Disconnect())
         elif fault.error is not None:

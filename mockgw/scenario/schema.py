@@ -219,8 +219,13 @@ class ToolUseReply(_Strict):
 
 class ServerToolUseSpec(_Strict):
     name: str = "web_search"
-    input: JsonValue = Field(default_factory=dict)
+    input: JsonValue = Field(default_factory=dict)  # strings in it may hold {{ templates }}, like tool_use's
     id: str | None = None
+
+    @field_validator("input")
+    @classmethod
+    def _templates(cls, value: Any) -> Any:
+        return _checked_input(value)
 
 
 class ServerToolUseReply(_Strict):

@@ -214,6 +214,15 @@ def test_after_events_then_disconnect_cuts_without_message_stop() -> None:
     assert isinstance(items[-1], Disconnect)
 
 
+@pytest.mark.parametrize("fault", [{"error": {"type": "overloaded_error"}}, {"disconnect": True}])
+def test_after_events_beyond_the_reply_still_strikes_before_message_stop(fault: dict[str, Any]) -> None:
+    full = frames(schedule(TEXT))
+    items = schedule(TEXT, fault=Fault(after_events=len(full) + 10, **fault))
+    assert items[:-1] == full[:-1]  # everything up to message_delta
+    assert [i.event for i in frames(items)].count("message_stop") == 0
+    assert isinstance(items[-1], Disconnect) or frames(items)[-1].event == "error"
+
+
 def test_stall_comes_first_then_the_whole_stream() -> None:
     items = schedule(TEXT, fault=Fault(stall_ms=1500))
     assert items[0] == Stall(1.5)

@@ -156,6 +156,8 @@ def test_bad_template_in_a_file_is_reported_at_load_with_line_and_path() -> None
               - text: "{{ faker.nope }}"
           - reply:
               - tool_use: {name: t, input: {q: ["{{ __import__('os') }}"]}}
+          - reply:
+              - server_tool_use: {input: {query: "{{ faker.nope }}"}}
         """
     )
     with pytest.raises(ScenarioError) as caught:
@@ -164,6 +166,7 @@ def test_bad_template_in_a_file_is_reported_at_load_with_line_and_path() -> None
     assert problems == [
         "s.yaml:4: rules[1].reply[0].text: {{ faker.nope }}: Faker has no provider 'nope'",
         "s.yaml:6: rules[2].reply[0].tool_use.input: {{ __import__('os') }}: only faker providers can be called",
+        "s.yaml:8: rules[3].reply[0].server_tool_use.input: {{ faker.nope }}: Faker has no provider 'nope'",
     ]
 
 
