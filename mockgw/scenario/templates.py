@@ -104,11 +104,20 @@ def _faker_providers() -> frozenset[str]:
 
 
 def _check_call(text: str, provider: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> None:
-    """Refuse at load arguments the provider does not take (else the request would fail at render)."""
+    """Refuse at load a call that would fail at render (and answer a request with a 500).
+
+    The arguments must fit the provider's signature, and one trial call (on a Faker kept for checking) must
+    succeed: ``random_int(5, 1)`` or ``paragraph(nb_sentences='x')`` bind, but fail when called.
+    """
+    method = getattr(_faker(), provider)
     try:
-        inspect.signature(getattr(_faker(), provider)).bind(*args, **dict(kwargs))
+        inspect.signature(method).bind(*args, **dict(kwargs))
     except TypeError as exc:
         raise TemplateError(f"{{{{ {text} }}}}: {exc}") from None
+    try:
+        method(*args, **dict(kwargs))
+    except Exception as exc:  # any failure of the provider: it would fail the same way at render
+        raise TemplateError(f"{{{{ {text} }}}}: fails when called: {type(exc).__name__}: {exc}") from None
 
 
 def _literal(node: ast.expr, source: str) -> Any:

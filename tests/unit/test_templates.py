@@ -128,6 +128,8 @@ def test_templates_render_in_reply_text_and_tool_input_through_a_scenario() -> N
         ("faker.word(x)", "arguments must be literals"),
         ("faker.word(**{'a': 1})", "**kwargs are not allowed"),
         ("faker.paragraph(nb_sentence=2)", "got an unexpected keyword argument 'nb_sentence'"),
+        ("faker.random_int(5, 1)", "fails when called: ValueError: empty range"),  # binds, fails when called
+        ("faker.paragraph(nb_sentences='x')", "fails when called: TypeError"),
         ("faker.seed(0)", "Faker has no provider 'seed'"),  # reseeding would break every seed
         ("faker.seed_instance(1)", "Faker has no provider 'seed_instance'"),
         ("faker.format('__class__')", "Faker has no provider 'format'"),  # reaches attributes by name
