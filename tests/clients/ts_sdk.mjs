@@ -85,7 +85,7 @@ const cases = {
   async errors() {
     // One call per status of the bundled `errors` scenario (chosen by the x-test-error header).
     // Every error class the SDK exports, to report each one the thrown error is an instance of.
-    const classes = Object.entries(sdk).filter(([name, value]) => typeof value === 'function' && name.endsWith('Error'));
+    const classes = Object.entries(sdk).filter(([name, cls]) => typeof cls === 'function' && name.endsWith('Error'));
     const out = {};
     for (const status of process.argv.slice(3)) {
       try {
