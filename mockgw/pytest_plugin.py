@@ -37,13 +37,13 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+@pytest.hookimpl(hookwrapper=True)  # the old-style wrapper: it works with every pluggy pytest 7+ may bring
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
     # Remember how the test body went: after a failure, unused `times:` rules are its consequence, not news.
-    report = yield
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
     if report.when == "call":
         item.stash[_CALL_REPORT] = report
-    return report
 
 
 @pytest.fixture(scope="session")

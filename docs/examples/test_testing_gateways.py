@@ -26,7 +26,11 @@ print(message.content[0].text)
 @pytest.mark.mockgw({"rules": [{"reply": "Hi from mockgw."}]})
 def test_a_subprocess_talks_to_the_gateway(mockgw):
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT], env={**os.environ, **mockgw.env()}, capture_output=True, text=True
+        [sys.executable, "-c", SCRIPT],
+        env={**os.environ, **mockgw.env()},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
     assert done.stdout == "Hi from mockgw.\n", done.stderr
