@@ -154,6 +154,30 @@ def test_all_saw_the_same_engine():
     result.assert_outcomes(passed=4)
 
 
+def test_a_scenario_file_rewritten_between_tests_is_loaded_again(project: pytest.Pytester) -> None:
+    project.path.joinpath("changing.yaml").write_text("rules:\n  - reply: Before.\n")
+    result = run(
+        project,
+        """
+from pathlib import Path
+
+
+@pytest.mark.mockgw("changing.yaml")
+def test_before(mockgw):
+    assert ask(mockgw) == "Before."
+    Path(__file__).with_name("changing.yaml").write_text("rules:\\n  - reply: After the rewrite.\\n")
+
+
+@pytest.mark.mockgw("changing.yaml")
+def test_after(mockgw):
+    assert ask(mockgw) == "After the rewrite."
+""",
+        "-p",
+        "no:randomly",
+    )
+    result.assert_outcomes(passed=2)
+
+
 ASYNC_TESTS = """
 async def test_async_client(mockgw):
     client = anthropic.AsyncAnthropic(base_url=mockgw.url, api_key="sk-test", max_retries=0)
