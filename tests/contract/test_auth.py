@@ -15,9 +15,9 @@ from typing import Any
 
 import anthropic
 import pytest
-from conftest import body, http_call
 
 from mockgw.server.auth import AuthPolicy, authorized, credential, is_live_jwt, make_policy
+from tests.conftest import body, http_call
 
 GOOD = "sk-mockgw-good"
 OTHER = "sk-mockgw-other"

@@ -18,9 +18,9 @@ from typing import Any
 
 import anthropic
 import pytest
-from conftest import CAPTURES, FIXTURES, http_call
 
 from mockgw.clock import FakeClock
+from tests.conftest import CAPTURES, FIXTURES, http_call
 
 CAPTURE_FILES = sorted(CAPTURES.glob("*.json")) if CAPTURES.is_dir() else []
 FIXTURE_FILES = sorted(FIXTURES.glob("*.json"))

@@ -12,7 +12,8 @@ from typing import Any
 
 import anthropic
 import pytest
-from conftest import body, http_call, user
+
+from tests.conftest import body, http_call, user
 
 WEATHER_INPUT = {"city": "Paris", "unit": "celsius", "days": 3}
 THINKING_TEXT_TOOL = {

@@ -13,7 +13,8 @@ from typing import Any
 
 import anthropic
 import pytest
-from conftest import http_call
+
+from tests.conftest import http_call
 
 MODEL = "claude-sonnet-4-6"
 SCENARIO = {"rules": [{"reply": "Fine."}]}

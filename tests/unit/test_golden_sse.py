@@ -15,13 +15,13 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import http_call
 
 from mockgw.engine import Decision, Engine
 from mockgw.render import Frame, Limits, render_message, stream_schedule
 from mockgw.request import RequestView
 from mockgw.scenario.loader import load_scenario_data
 from mockgw.validation import validate_message_request
+from tests.conftest import http_call
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "thinking-text-tool.sse"
 UPDATE = os.environ.get("MOCKGW_UPDATE_GOLDEN") == "1"
