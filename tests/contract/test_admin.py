@@ -9,11 +9,11 @@ import json
 from typing import Any
 
 import pytest
-from conftest import RawResponse, body, http_call
 
 from mockgw.scenario.loader import load_scenarios
 from mockgw.server.app import create_app
 from mockgw.server.state import GatewayConfig
+from tests.conftest import RawResponse, body, http_call
 
 SCENARIO = {
     "name": "admin-test",

@@ -7,13 +7,13 @@ first a preflight naming the SDK's headers (lower-cased and sorted, as browsers 
 from __future__ import annotations
 
 import pytest
-from conftest import body, http_call
 
 from mockgw.scenario.loader import load_scenario_data
 from mockgw.server.app import create_app
 from mockgw.server.cors import ALLOW_HEADERS, EXPOSE_HEADERS, origin_allowed
 from mockgw.server.state import GatewayConfig
 from mockgw.settings import LOCALHOST_ORIGINS
+from tests.conftest import body, http_call
 
 APP = "http://localhost:5173"
 SDK_HEADERS = (

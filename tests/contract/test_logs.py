@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from conftest import body, http_call
 
 from mockgw.server.logs import configure_logging
+from tests.conftest import body, http_call
 
 API_KEY = "sk-ant-api-key-that-must-not-leak"
 BEARER = "bearer-token-that-must-not-leak"

@@ -10,12 +10,12 @@ import time
 
 import anthropic
 import pytest
-from conftest import body, http_call
 
 from mockgw.clock import FakeClock
 from mockgw.scenario.loader import load_scenario_data
 from mockgw.server.app import create_app
 from mockgw.server.state import GatewayConfig
+from tests.conftest import body, http_call
 
 MODEL = "claude-sonnet-4-6"
 RATE_LIMITED = "Number of request tokens has exceeded your per-minute rate limit"
