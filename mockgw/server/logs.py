@@ -107,6 +107,8 @@ async def log_requests(request: web.Request, handler: Handler) -> web.StreamResp
     finally:
         entry: JournalEntry | None = request.get(JOURNAL_ENTRY)
         session = entry.session if entry is not None else session_of({k.lower(): v for k, v in request.headers.items()})
+        if entry is not None and not entry.status:
+            status = None  # a scripted drop of a non-streamed request: no answer went out
         log_request(
             RequestLine(
                 method=request.method,

@@ -152,3 +152,12 @@ def test_serve_logs_json_to_stderr_without_credentials(tmp_path) -> None:
     ]
     for secret in SECRETS:
         assert secret not in stderr
+
+
+def test_a_request_dropped_unanswered_is_logged_without_a_status(gateway, captured) -> None:
+    stream = captured("json")
+    gw = gateway({"rules": [{"name": "drop", "reply": "x", "fault": {"disconnect": True}}]})
+    with pytest.raises(ConnectionError):  # http.client.RemoteDisconnected
+        http_call(f"{gw.url}/v1/messages", json_body=body())
+    [line] = lines(stream, 1)
+    assert (json.loads(line)["status"], json.loads(line)["rule"]) == (None, "drop")
