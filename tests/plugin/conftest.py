@@ -10,7 +10,6 @@ import pytest
 
 # Imported here, anthropic stays in sys.modules across pytester's in-process runs, which otherwise drop and
 # re-import what an inner session imported: importing the SDK costs seconds, the inner tests milliseconds.
-pytest_plugins = ["pytester"]
 
 PYTHON = sys.executable  # the project's .venv python, with mockgw installed (its pytest11 entry point too)
 REPO = Path(__file__).resolve().parents[2]
