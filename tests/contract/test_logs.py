@@ -156,7 +156,7 @@ def test_serve_logs_json_to_stderr_without_credentials(tmp_path) -> None:
 
 def test_a_request_dropped_unanswered_is_logged_without_a_status(gateway, captured) -> None:
     stream = captured("json")
-    gw = gateway({"rules": [{"name": "drop", "reply": "x", "fault": {"disconnect": True}}]})
+    gw = gateway({"rules": [{"name": "drop", "reply": "x", "fault": {"disconnect": True, "after_events": 2}}]})
     with pytest.raises(ConnectionError):  # http.client.RemoteDisconnected
         http_call(f"{gw.url}/v1/messages", json_body=body())
     [line] = lines(stream, 1)
