@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,6 +85,15 @@ def claude_bin() -> Path:
     return CLAUDE
 
 
+@pytest.fixture(scope="session")
+def jq_bin() -> str:
+    """``jq``, which the docs' recipes use to read JSON."""
+    jq = shutil.which("jq")
+    require(jq is not None, "jq is not installed (docs/claude-code.md uses it to read JSON)")
+    assert jq is not None
+    return jq
+
+
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     """An empty working folder for the client."""
@@ -147,6 +157,13 @@ def claude(claude_bin: Path, workdir: Path, home: Path) -> ClaudeRunner:
         return ClaudeRun(done.returncode, done.stdout, done.stderr)
 
     return run
+
+
+@pytest.fixture
+def new_user_env(claude_bin: Path, home: Path, tmp_path: Path) -> dict[str, str]:
+    """The environment of a new user's shell: ``mockgw`` and ``claude`` on PATH, an empty HOME, nothing else."""
+    path = os.pathsep.join([str(Path(sys.executable).parent), str(claude_bin.parent), os.environ.get("PATH", "")])
+    return clean_env(home, {"PATH": path, "TMPDIR": str(tmp_path)})
 
 
 NodeRunner = Callable[..., Any]
