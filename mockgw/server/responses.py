@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 from mockgw.wire.errors import ErrorResponse, default_message, error_type_for_status
 from mockgw.wire.events import ErrorDetail
@@ -19,13 +20,18 @@ def json_body(data: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+# Framing headers are aiohttp's to compute from the body; a scenario's `headers:` may set any other.
+_FRAMING = frozenset({"content-length", "transfer-encoding"})
+
+
 def json_response(
     data: Any, *, status: int = 200, request_id: str, headers: dict[str, str] | None = None
 ) -> web.Response:
-    all_headers = {"request-id": request_id}
+    # Case-insensitive, so a scenario's `Content-Type: text/html` replaces ours instead of clashing with it.
+    all_headers = CIMultiDict({"request-id": request_id, "content-type": JSON_TYPE})
     if headers:
-        all_headers.update(headers)
-    return web.Response(body=json_body(data), status=status, content_type=JSON_TYPE, headers=all_headers)
+        all_headers.update({k: v for k, v in headers.items() if k.lower() not in _FRAMING})
+    return web.Response(body=json_body(data), status=status, headers=all_headers)
 
 
 def rate_limit_headers(retry_after: float) -> dict[str, str]:

@@ -251,6 +251,17 @@ def test_error_extra_headers_are_sent(gateway: GatewayFactory) -> None:
     assert headers["retry-after"] == "60"  # given headers win over the computed ones
 
 
+def test_error_headers_may_replace_the_content_type_but_not_the_framing(gateway: GatewayFactory) -> None:
+    # A proxy's error page, say: the body stays the error JSON, the headers say what the scenario says.
+    headers = {"Content-Type": "text/html; charset=utf-8", "Content-Length": "3"}
+    gw = gateway({"rules": [{"error": {"status": 502, "headers": headers}}]})
+    response = post(gw, body())
+    assert response.status == 502
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert int(response.headers["content-length"]) == len(response.body) > 3
+    assert response.json()["error"]["type"] == "api_error"
+
+
 @pytest.mark.parametrize(("should_retry", "header"), [(True, "true"), (False, "false")])
 def test_should_retry_sets_x_should_retry(gateway: GatewayFactory, should_retry: bool, header: str) -> None:
     gw = gateway({"rules": [{"error": {"status": 500, "should_retry": should_retry}}]})
