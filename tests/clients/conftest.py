@@ -45,11 +45,16 @@ CLAUDE_ENV = {
 _LEAKY_PREFIXES = ("ANTHROPIC_", "CLAUDE_", "XDG_", "AWS_", "GOOGLE_", "VERTEX_")
 
 
+def in_ci() -> bool:
+    """Whether ``CI`` is set (to anything but empty, ``0`` or ``false``), as CI services do."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false")
+
+
 def require(available: bool, reason: str) -> None:
     """Skip when ``reason`` holds, or fail under CI: there, a missing client is a broken build."""
     if available:
         return
-    if os.environ.get("CI"):
+    if in_ci():
         pytest.fail(f"{reason} (CI is set, so this is a failure, not a skip; run `make clients`)", pytrace=False)
     pytest.skip(f"{reason}; run `make clients`")
 
