@@ -1,0 +1,672 @@
+"""mockgw's benchmark suite (``make bench``; never part of ``make test``).
+
+    .venv/bin/python bench/run.py [--quick] [--only NAME[,NAME...]]
+
+NAME: throughput, streaming, startup, memory, parsing (and ``profile``, only when asked for: py-spy on
+the server under wrk). Writes a markdown table to stdout and to ``bench/results/latest.md``.
+
+The machine this runs on is small, shared and noisy, so every comparison is made side by side in one run:
+the servers under test run at the same time, pinned to one core, and the load generator (wrk, or a
+Python client) runs pinned to the other core; runs alternate between the servers (A, B, C, A, B, C, ...)
+and the medians are compared. Besides requests/s, each run reads the server's CPU time from /proc, so
+CPU microseconds per request (a figure other processes on the machine barely disturb) back up the ratio.
+All servers bind 127.0.0.1; every load is bounded in count and in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import timeit
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from common import (
+    BENCH,
+    LOAD_CPU,
+    POST_LUA,
+    PYTHON,
+    RESULTS,
+    ROOT,
+    SCENARIOS,
+    SERVER_CPU,
+    Sampler,
+    Section,
+    Server,
+    Target,
+    WrkRun,
+    ensure_wrk,
+    free_port,
+    http,
+    log,
+    machine,
+    mockgw_server,
+    pct,
+    pin,
+    request_body,
+    running,
+    table,
+    wait_ready,
+    wrk,
+)
+
+PEERS = BENCH / "peers"
+AIMOCK_CLI = PEERS / "node_modules" / "@copilotkit" / "aimock" / "dist" / "cli.js"
+CAPTURE = ROOT.parent / "shared" / "captures" / "claude-code-2.1.197-first-turn.json"
+ALL = ("throughput", "streaming", "startup", "memory", "parsing")
+
+
+# ---------------------------------------------------------------- 1. throughput
+
+
+def peer_aimock(text: str) -> Server | str:
+    """@copilotkit/aimock serving ``text`` for any Anthropic /v1/messages request, or why it cannot run."""
+    node = shutil.which("node")
+    if node is None:
+        return "node is not installed"
+    if not AIMOCK_CLI.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            return "npm is not installed (needed once: cd bench/peers && npm ci)"
+        log("installing the peer mocks: cd bench/peers && npm ci")
+        done = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=PEERS, capture_output=True, text=True
+        )
+        if done.returncode != 0 or not AIMOCK_CLI.exists():
+            return f"npm ci in bench/peers failed: {done.stderr.strip()[-300:]}"
+    # One catch-all fixture (an empty match) with the same text as bench/scenarios/canned.yaml.
+    fixture = RESULTS / "aimock-canned.json"
+    fixture.write_text(json.dumps({"fixtures": [{"match": {}, "response": {"content": text}}]}))
+    port = free_port()
+    cmd = [node, str(AIMOCK_CLI), "-p", str(port), "-f", str(fixture), "--log-level", "silent"]
+    return Server("aimock", cmd, port)
+
+
+def canned_text() -> str:
+    import yaml  # mockgw's own dependency; only the reply text is read here
+
+    data = yaml.safe_load((SCENARIOS / "canned.yaml").read_text())
+    text: str = data["rules"][0]["reply"]
+    return text
+
+
+def bench_throughput(quick: bool, targets: list[Target]) -> Section:
+    section = Section("1. Non-streamed throughput (wrk, 1 thread, 32 connections, post.lua)")
+    if ensure_wrk() is None:
+        section.lines.append("Skipped: wrk is not installed (`apt-get install -y wrk`).")
+        targets.append(Target("throughput", "≥ 0.8 of bare aiohttp", "not run (no wrk)", None))
+        return section
+    rounds, seconds = (2, 2.0) if quick else (3, 6.0)
+    mockgw = mockgw_server("mockgw serve", SCENARIOS / "canned.yaml")
+    with running(mockgw):
+        status, captured = http("POST", mockgw.url + "/v1/messages", request_body())
+        assert status == 200, f"mockgw answered {status}: {captured[:300]!r}"
+        body_file = RESULTS / "canned-body.json"
+        body_file.write_bytes(captured)
+        port = free_port()
+        bare = Server(
+            "bare-aiohttp",
+            [PYTHON, str(BENCH / "bare_aiohttp.py"), "--port", str(port), "--body", str(body_file)],
+            port,
+        )
+        port = free_port()
+        fixture = Server(
+            "MockGateway",
+            [
+                PYTHON,
+                str(BENCH / "fixture_server.py"),
+                "--port",
+                str(port),
+                "--scenario",
+                str(SCENARIOS / "canned.yaml"),
+            ],
+            port,
+        )
+        servers = [mockgw, fixture, bare]
+        peer = peer_aimock(canned_text())
+        peer_problem = peer if isinstance(peer, str) else None
+        if isinstance(peer, Server):
+            servers.append(peer)
+        with running(*servers[1:]):
+            for server in servers:
+                if server is not mockgw:
+                    status, answer = http("POST", server.url + "/v1/messages", request_body())
+                    assert status == 200, f"{server.name} answered {status}: {answer[:300]!r}"
+            log("warming up")
+            for server in servers:
+                wrk(server.url, 1.0)
+            runs: dict[str, list[WrkRun]] = {s.name: [] for s in servers}
+            for r in range(rounds):
+                for server in servers:
+                    run = wrk(server.url, seconds, server=server)
+                    runs[server.name].append(run)
+                    log(f"round {r + 1}/{rounds} {server.name}: {run.rps:.0f} req/s, p50 {run.p50_ms:.2f} ms")
+
+    def med(name: str, attr: str) -> float:
+        return statistics.median(getattr(run, attr) for run in runs[name])
+
+    bare_rps, bare_cpu = med("bare-aiohttp", "rps"), med("bare-aiohttp", "cpu_us_per_request")
+    rows = []
+    for name, name_runs in runs.items():
+        rps, cpu = med(name, "rps"), med(name, "cpu_us_per_request")
+        rows.append(
+            [
+                name,
+                f"{rps:,.0f}",
+                f"**{rps / bare_rps:.2f}**",
+                f"{med(name, 'p50_ms'):.2f}",
+                f"{med(name, 'p99_ms'):.2f}",
+                f"{cpu:.0f}",
+                f"{bare_cpu / cpu:.2f}",
+                " / ".join(f"{run.rps:,.0f}" for run in name_runs),
+                sum(run.bad for run in name_runs),
+            ]
+        )
+        section.data[name] = {
+            "rps": rps,
+            "ratio": rps / bare_rps,
+            "p50_ms": med(name, "p50_ms"),
+            "p99_ms": med(name, "p99_ms"),
+            "cpu_us_per_request": cpu,
+            "cpu_ratio": bare_cpu / cpu,
+            "runs": [run.__dict__ for run in name_runs],
+        }
+    section.lines += table(
+        [
+            "server",
+            "req/s (median)",
+            "ratio to bare",
+            "p50 ms",
+            "p99 ms",
+            "server CPU µs/req",
+            "CPU ratio (bare/x)",
+            "req/s per run",
+            "non-2xx/errors",
+        ],
+        rows,
+    )
+    section.lines.append("")
+    section.lines.append(
+        f"{rounds} rounds × {seconds:g} s per server, alternating; servers on CPU {SERVER_CPU}, wrk on CPU {LOAD_CPU}. "
+        "Ratio = median req/s ÷ bare aiohttp's median req/s; CPU ratio = bare's CPU time per request ÷ this "
+        "server's (less sensitive to other load on the machine)."
+    )
+    section.lines.append(
+        "`mockgw serve` writes its one log line per request to stderr (here a file, bench/results/); "
+        "`MockGateway` is the same server as a test suite runs it, without the log line (the logger is not "
+        "configured under pytest). The peer answers the same text from one catch-all fixture."
+    )
+    if peer_problem:
+        section.lines.append(f"Peer @copilotkit/aimock not run: {peer_problem}.")
+    for name in ("mockgw serve", "MockGateway"):
+        ratio, cpu_ratio = section.data[name]["ratio"], section.data[name]["cpu_ratio"]
+        targets.append(
+            Target(
+                f"throughput ({name})",
+                "≥ 0.8 of bare aiohttp",
+                f"{ratio:.2f} (CPU ratio {cpu_ratio:.2f})",
+                ratio >= 0.8,
+                "" if ratio >= 0.8 else f"missed by {0.8 - ratio:.2f}",
+            )
+        )
+        if "aimock" in section.data:
+            peer_ratio = section.data["aimock"]["ratio"]
+            targets.append(
+                Target(
+                    f"throughput ({name})",
+                    "ahead of every peer",
+                    f"{ratio:.2f} vs aimock {peer_ratio:.2f}",
+                    ratio > peer_ratio,
+                    f"{ratio / peer_ratio:.2f}× aimock's req/s",
+                )
+            )
+    return section
+
+
+# ---------------------------------------------------------------- 2. streaming (and 4a. memory at 1,000 streams)
+
+
+def _overlap(started: Sequence[float], ended: Sequence[float]) -> int:
+    """The largest number of streams open at the same moment."""
+    events = sorted([(t, 1) for t in started] + [(t, -1) for t in ended])
+    best = now = 0
+    for _, step in events:
+        now += step
+        best = max(best, now)
+    return best
+
+
+def _shares(values: Sequence[float]) -> str:
+    return " / ".join(f"{100 * v:.0f}%" for v in values)
+
+
+def bench_streaming(quick: bool, targets: list[Target], memory: dict[str, Any]) -> Section:
+    section = Section("2. Streaming timing: 1,000 concurrent streams, 20 deltas each, chunk_ms 50")
+    streams, runs = 1000, (1 if quick else 3)
+    scripted = 50.0
+    body_file = RESULTS / "stream-request.json"
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    body_file.write_bytes(request_body(stream=True))
+    all_errors: list[float] = []
+    steady_errors: list[float] = []
+    overlaps: list[int] = []
+    server_cpu: list[float] = []
+    client_cpu: list[float] = []
+    problems: list[str] = []
+    complete = deltas_seen = 0
+    server = mockgw_server("mockgw-stream", SCENARIOS / "stream.yaml")
+    with running(server):
+        idle_rss = server.rss_mb()
+        peak_rss = 0.0
+        for r in range(runs):
+            cmd = [PYTHON, str(BENCH / "stream_client.py"), "--url", server.url, "--streams", str(streams)]
+            cmd += ["--body", str(body_file)]
+            with Sampler(server) as sampler:
+                done = subprocess.run(
+                    cmd, cwd=ROOT, capture_output=True, text=True, timeout=180, preexec_fn=pin(LOAD_CPU)
+                )
+            if done.returncode != 0:
+                raise RuntimeError(f"stream_client failed: {done.stderr[-800:]}")
+            peak_rss = max(peak_rss, sampler.peak)
+            result = json.loads(done.stdout)
+            problems += result["errors"][:3]
+            complete += result["complete"]
+            server_cpu.append(sampler.cpu_share(*result["phase"]))
+            client_cpu.append(result["client_cpu"])
+            overlaps.append(_overlap(result["started"], result["ended"]))
+            # "Steady": gaps that end after every stream has had its first delta (all streams open and
+            # past the burst of 1,000 requests arriving together).
+            firsts = [d[0] for d in result["deltas"] if d]
+            all_open = max(firsts) if firsts else 0.0
+            for arrivals in result["deltas"]:
+                deltas_seen += len(arrivals)
+                for before, after in itertools.pairwise(arrivals):
+                    error = abs((after - before) * 1000 - scripted)
+                    all_errors.append(error)
+                    if before >= all_open:
+                        steady_errors.append(error)
+            log(
+                f"streaming run {r + 1}/{runs}: {result['complete']}/{streams} complete, peak RSS {sampler.peak:.1f} MB"
+            )
+    if not all_errors:
+        raise RuntimeError(f"no gaps measured: {problems}")
+    rows = [
+        [
+            "all gaps",
+            len(all_errors),
+            f"{pct(all_errors, 50):.2f}",
+            f"{pct(all_errors, 99):.2f}",
+            f"{max(all_errors):.1f}",
+        ],
+    ]
+    if steady_errors:
+        rows.append(
+            [
+                "steady (all streams open)",
+                len(steady_errors),
+                f"{pct(steady_errors, 50):.2f}",
+                f"{pct(steady_errors, 99):.2f}",
+                f"{max(steady_errors):.1f}",
+            ]
+        )
+    section.lines += table(["gaps", "count", "p50 abs error ms", "p99 abs error ms", "max ms"], rows)
+    section.lines.append("")
+    section.lines.append(
+        f"{runs} run(s) of {streams} streams; {complete}/{streams * runs} streams complete, {deltas_seen} deltas; "
+        f"most streams open at once: {min(overlaps)}–{max(overlaps)}. The client (bench/stream_client.py, "
+        "aiohttp) runs in its own process on the other core; its own scheduling is part of the error. "
+        f"CPU use while the streams ran (share of one core): server {_shares(server_cpu)}, "
+        f"client {_shares(client_cpu)}; near 100% means that process could not keep up."
+    )
+    if problems:
+        section.lines.append(f"Errors seen: {problems}")
+    p99 = pct(all_errors, 99)
+    section.data = {
+        "p50_error_ms": pct(all_errors, 50),
+        "p99_error_ms": p99,
+        "steady_p99_error_ms": pct(steady_errors, 99) if steady_errors else None,
+        "complete": complete,
+        "overlap": overlaps,
+        "server_cpu": server_cpu,
+        "client_cpu": client_cpu,
+    }
+    targets.append(
+        Target(
+            "streaming",
+            "p99 gap error ≤ 5 ms",
+            f"{p99:.2f} ms",
+            p99 <= 5.0,
+            "" if p99 <= 5.0 else f"missed by {p99 - 5.0:.2f} ms",
+        )
+    )
+    memory["idle_mb"] = idle_rss
+    memory["streams_mb"] = peak_rss
+    return section
+
+
+# ---------------------------------------------------------------- 3. start-up
+
+
+def bench_startup(quick: bool, targets: list[Target]) -> Section:
+    section = Section("3. Start-up")
+    scenario = SCENARIOS / "canned.yaml"
+    # In a child process, so the first start pays the imports as a test session's first fixture would.
+    code = f"""
+import json, statistics, sys, time
+t0 = time.perf_counter()
+from mockgw.testing import MockGateway
+imported = time.perf_counter() - t0
+times = []
+for i in range({5 if quick else 20} + 1):
+    t = time.perf_counter()
+    gw = MockGateway({str(scenario)!r})
+    gw.start()
+    gw.close()
+    times.append(time.perf_counter() - t)
+json.dump({{"import": imported, "first": times[0], "times": times[1:]}}, sys.stdout)
+"""
+    done = subprocess.run(
+        [PYTHON, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120, preexec_fn=pin(SERVER_CPU)
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"start-up bench failed: {done.stderr[-800:]}")
+    fixture = json.loads(done.stdout)
+    median_ms = statistics.median(fixture["times"]) * 1000
+    serve_times = []
+    for _ in range(3 if quick else 7):
+        port = free_port()
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            [PYTHON, "-m", "mockgw", "serve", "--scenario", str(scenario), "--port", str(port)],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=pin(SERVER_CPU),
+        )
+        try:
+            wait_ready(f"http://127.0.0.1:{port}/health", proc)
+            serve_times.append(time.perf_counter() - started)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=10)
+    serve_ms = statistics.median(serve_times) * 1000
+    section.lines += table(
+        ["what", "median ms", "range ms", "n"],
+        [
+            [
+                "`MockGateway(path)` start + close (imports done)",
+                f"{median_ms:.1f}",
+                f"{min(fixture['times']) * 1000:.1f}–{max(fixture['times']) * 1000:.1f}",
+                len(fixture["times"]),
+            ],
+            ["first `MockGateway` start + close in a fresh process", f"{fixture['first'] * 1000:.1f}", "", 1],
+            ["`import mockgw.testing` in a fresh process", f"{fixture['import'] * 1000:.1f}", "", 1],
+            [
+                "`mockgw serve` spawn → first 200 from /health",
+                f"{serve_ms:.0f}",
+                f"{min(serve_times) * 1000:.0f}–{max(serve_times) * 1000:.0f}",
+                len(serve_times),
+            ],
+        ],
+    )
+    section.data = {"fixture_ms": median_ms, "first_ms": fixture["first"] * 1000, "serve_ms": serve_ms}
+    targets.append(
+        Target(
+            "start-up",
+            "fixture start under 100 ms",
+            f"{median_ms:.1f} ms",
+            median_ms < 100,
+            f"{100 / median_ms:.0f}× under" if median_ms < 100 else f"missed by {median_ms - 100:.0f} ms",
+        )
+    )
+    return section
+
+
+# ---------------------------------------------------------------- 4. memory
+
+
+def bench_memory(quick: bool, targets: list[Target], memory: dict[str, Any]) -> Section:
+    section = Section("4. Memory (RSS of the server process)")
+    rows: list[list[object]] = []
+    if "streams_mb" in memory:
+        rows.append(["idle, after start (streaming server)", "", f"{memory['idle_mb']:.1f}"])
+        rows.append(["peak with 1,000 open streams", "", f"{memory['streams_mb']:.1f}"])
+    if ensure_wrk() is None:
+        section.lines += table(["point", "requests", "RSS MB"], rows)
+        section.lines.append("The 100,000-request part was skipped: wrk is not installed.")
+        targets.append(Target("memory", "growth < 10 MB over 100,000 requests", "not run (no wrk)", None))
+        return section
+    warmup, measured = (2_000, 20_000) if quick else (10_000, 100_000)
+    server = mockgw_server("mockgw-memory", SCENARIOS / "canned.yaml")
+    deadline = time.monotonic() + (60 if quick else 150)
+
+    def load(count: int, checkpoint: Callable[[int], None] | None = None, every: int = 0) -> int:
+        """Send about ``count`` requests in short wrk runs (bounded by the deadline); how many went."""
+        done = next_mark = 0
+        while done < count and time.monotonic() < deadline:
+            run = wrk(server.url, min(5.0, max(1.0, (count - done) / 3000)))
+            if run.bad:
+                raise RuntimeError(f"{run.bad} failed requests during the memory run")
+            done += run.requests
+            if checkpoint and every and done >= next_mark + every:
+                next_mark = done - done % every
+                checkpoint(done)
+        return done
+
+    with running(server):
+        rows.append(["canned server, after start", 0, f"{server.rss_mb():.1f}"])
+        warmed = load(warmup)
+        after_warmup = server.rss_mb()
+        rows.append(["after the warm-up", f"{warmed:,}", f"{after_warmup:.1f}"])
+
+        def checkpoint(done: int) -> None:
+            rows.append([f"warm-up + {done:,}", f"{warmed + done:,}", f"{server.rss_mb():.1f}"])
+
+        done_after_warmup = load(measured, checkpoint, measured // 4)
+        final = server.rss_mb()
+        if rows[-1][1] != f"{warmed + done_after_warmup:,}":
+            rows.append([f"warm-up + {done_after_warmup:,}", f"{warmed + done_after_warmup:,}", f"{final:.1f}"])
+    growth = final - after_warmup
+    section.lines += table(["point", "requests", "RSS MB"], rows)
+    section.lines.append("")
+    section.lines.append(
+        f"Growth over {done_after_warmup:,} requests after the warm-up: **{growth:+.1f} MB** "
+        "(journal bounded at its default, 1,000 entries)."
+    )
+    section.data = {"growth_mb": growth, "requests": done_after_warmup, **memory}
+    full = done_after_warmup >= measured
+    targets.append(
+        Target(
+            "memory",
+            "growth < 10 MB over 100,000 requests",
+            f"{growth:+.1f} MB over {done_after_warmup:,}",
+            growth < 10 if full else None,
+            "" if full else f"only {done_after_warmup:,} requests in the time bound" + (" (--quick)" if quick else ""),
+        )
+    )
+    return section
+
+
+# ---------------------------------------------------------------- 5. parsing
+
+
+def bench_parsing(quick: bool, targets: list[Target]) -> Section:
+    section = Section("5. Parsing + validating Claude Code's first-turn request")
+    if not CAPTURE.exists():
+        section.lines.append(f"Skipped: {CAPTURE} not found.")
+        return section
+    from mockgw.request import RequestView
+    from mockgw.validation import validate_message_request
+
+    body = json.loads(CAPTURE.read_text())["body"]
+    raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    parsed = json.loads(raw)
+    params = validate_message_request(parsed)
+
+    def view() -> None:
+        v = RequestView(params, {}, "default")
+        # Every derived field a rule, template or render may read.
+        v.last_user, v.turn, v.system, v.tool_names, v.tool_results, v.input_chars  # noqa: B018
+
+    def whole() -> None:
+        v = RequestView(validate_message_request(json.loads(raw)), {}, "default")
+        v.last_user, v.turn, v.system, v.tool_names, v.tool_results, v.input_chars  # noqa: B018
+
+    number, repeat = (20, 7) if quick else (100, 15)
+    steps = {
+        "`json.loads`": lambda: json.loads(raw),
+        "`validate_message_request` (pydantic + checks)": lambda: validate_message_request(parsed),
+        "`RequestView` derived fields": view,
+        "all three": whole,
+    }
+    per_call = {
+        name: statistics.median(timeit.repeat(fn, number=number, repeat=repeat)) / number * 1e6
+        for name, fn in steps.items()
+    }
+    base = per_call["`json.loads`"]
+    section.lines += table(
+        ["step", "µs per call (median)", "× json.loads"],
+        [[name, f"{us:,.0f}", f"{us / base:.2f}"] for name, us in per_call.items()],
+    )
+    section.lines.append("")
+    section.lines.append(
+        f"Body: {len(raw):,} bytes, {len(params.messages)} messages, {len(params.tools or ())} tools. "
+        f"timeit: {repeat} repeats of {number} calls, in the bench process."
+    )
+    section.data = {"bytes": len(raw), "per_call_us": per_call}
+    return section
+
+
+# ---------------------------------------------------------------- profile (on request)
+
+
+def bench_profile(quick: bool, targets: list[Target]) -> Section:
+    """py-spy on the mockgw server under wrk: where a non-streamed request's time goes."""
+    section = Section("Profile: mockgw under wrk (py-spy, by function, inclusive)")
+    spy = shutil.which("py-spy") or str(Path(PYTHON).parent / "py-spy")
+    if not Path(spy).exists() or ensure_wrk() is None:
+        section.lines.append("Skipped: needs py-spy (`.venv/bin/pip install py-spy`) and wrk.")
+        return section
+    server = mockgw_server("mockgw-profile", SCENARIOS / "canned.yaml")
+    seconds = 4 if quick else 10
+    with running(server), tempfile.TemporaryDirectory() as tmp:
+        folded = Path(tmp) / "profile.txt"
+        load = subprocess.Popen(
+            ["wrk", "-t1", "-c32", f"-d{seconds + 2}s", "-s", str(POST_LUA), f"{server.url}/v1/messages"],
+            stdout=subprocess.DEVNULL,
+            preexec_fn=pin(LOAD_CPU),
+        )
+        time.sleep(1)
+        subprocess.run(
+            [
+                spy,
+                "record",
+                "--nonblocking",
+                "-r",
+                "500",
+                "-d",
+                str(seconds),
+                "-f",
+                "raw",
+                "-o",
+                str(folded),
+                "-p",
+                str(server.pid),
+            ],
+            capture_output=True,
+            check=True,
+        )
+        load.wait(timeout=seconds + 30)
+        roots = r"(?:.*/site-packages/|.*/lib/python3\.\d+/|" + re.escape(str(ROOT)) + "/)?"
+        prefix = re.compile(r" \(" + roots + r"(.*?):\d+\)$")
+
+        def short(frame: str) -> str:
+            return prefix.sub(r" (\1)", frame)
+
+        inclusive: dict[str, int] = {}
+        total = 0
+        for line in folded.read_text().splitlines():
+            stack, count = line.rsplit(" ", 1)
+            total += int(count)
+            names = {short(frame) for frame in stack.split(";")}
+            for name in names:
+                inclusive[name] = inclusive.get(name, 0) + int(count)
+    rows = [
+        [f"{100 * n / total:.1f}%", f"`{name}`"]
+        for name, n in sorted(inclusive.items(), key=lambda kv: -kv[1])
+        if "(asyncio/" not in name and "(mockgw/cli.py)" not in name and "__main__" not in name
+    ][:40]
+    section.lines += table(["share of samples", "function"], rows)
+    return section
+
+
+# ---------------------------------------------------------------- main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="mockgw's benchmark suite (see docs/performance.md).")
+    parser.add_argument("--quick", action="store_true", help="shorter runs (about a minute in all)")
+    parser.add_argument("--only", help=f"comma-separated: {', '.join(ALL)}, profile")
+    args = parser.parse_args(argv)
+    only = [name.strip() for name in args.only.split(",")] if args.only else list(ALL)
+    unknown = [name for name in only if name not in (*ALL, "profile")]
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    targets: list[Target] = []
+    memory: dict[str, Any] = {}
+    sections: list[Section] = []
+    # The streaming run also gives the memory figure at 1,000 open streams, so it goes first.
+    order = [name for name in ("streaming", "throughput", "memory", "startup", "parsing", "profile") if name in only]
+    for name in order:
+        log(f"--- {name}")
+        if name == "streaming":
+            sections.append(bench_streaming(args.quick, targets, memory))
+        elif name == "memory":
+            sections.append(bench_memory(args.quick, targets, memory))
+        else:
+            bench: Callable[[bool, list[Target]], Section] = {
+                "throughput": bench_throughput,
+                "startup": bench_startup,
+                "parsing": bench_parsing,
+                "profile": bench_profile,
+            }[name]
+            sections.append(bench(args.quick, targets))
+    elapsed = time.monotonic() - started
+    sections.sort(key=lambda s: s.title)
+    lines = [
+        f"# mockgw benchmark results{' (--quick)' if args.quick else ''}",
+        "",
+        f"{time.strftime('%Y-%m-%d %H:%M')}, `{' '.join(['bench/run.py', *(argv or sys.argv[1:])])}`, {elapsed:.0f} s.",
+        *machine(),
+        "",
+    ]
+    if targets:
+        lines += ["## Targets", ""]
+        lines += table(
+            ["bench", "target", "measured", "met", "note"],
+            [[t.bench, t.goal, t.measured, {True: "yes", False: "**no**", None: "-"}[t.met], t.note] for t in targets],
+        )
+        lines.append("")
+    for section in sections:
+        lines += [f"## {section.title}", "", *section.lines, ""]
+    text = "\n".join(lines)
+    print(text)
+    (RESULTS / "latest.md").write_text(text)
+    (RESULTS / "latest.json").write_text(json.dumps({s.title: s.data for s in sections}, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
