@@ -242,9 +242,46 @@ def render_message(
 # ---------------------------------------------------------------- streaming
 
 
+# Built once: json.dumps with keyword arguments builds a new encoder on every call (about 1.5 µs, and a
+# streamed reply dumps 20-odd frames). Same settings, so the same bytes.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+# Events whose fields are all strings, ints or None by their schema.
+_PLAIN_EVENTS = (ContentBlockDeltaEvent, ContentBlockStopEvent, MessageStopEvent, PingEvent, ErrorEvent)
+
+
+def _free_json(block: BaseModel) -> bool:
+    """Whether a block carries JSON a scenario wrote (tool input, a search error), which may hold floats."""
+    if isinstance(block, ToolUseBlock | ServerToolUseBlock):
+        return bool(block.input)
+    return isinstance(block, WebSearchToolResultBlock)
+
+
+def _plain(model: BaseModel) -> bool:
+    """Whether ``model`` holds only strings, ints, booleans and None (no JSON a scenario wrote)."""
+    if isinstance(model, Message):
+        return not any(_free_json(b) for b in model.content)
+    if isinstance(model, MessageStartEvent):
+        return _plain(model.message)
+    if isinstance(model, ContentBlockStartEvent):
+        return not _free_json(model.content_block)
+    if isinstance(model, MessageDeltaEvent):
+        return model.usage.server_tool_use is None
+    return isinstance(model, _PLAIN_EVENTS)
+
+
 def dump(model: BaseModel) -> str:
-    """Compact JSON, as the API writes it."""
-    return json.dumps(model.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON, as the API writes it.
+
+    pydantic's own JSON writer is about 3× faster than ``json.dumps`` of ``model_dump`` and writes the same
+    bytes for strings (checked for every code point), ints, booleans, None, lists and objects; it writes
+    some floats differently (``1e-5`` for ``1e-05``, ``null`` for NaN), so models that may carry floats
+    (tool input, search results: JSON from the scenario) keep ``json.dumps``.
+    """
+    if _plain(model):
+        return model.model_dump_json()
+    return _ENCODER.encode(model.model_dump(mode="json"))
 
 
 def sse_frame(event: BaseModel) -> bytes:
