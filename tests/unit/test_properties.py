@@ -131,7 +131,7 @@ def shared_gateway() -> Iterator[tuple[MockGateway, anthropic.Anthropic]]:
         yield gw, client
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None)
 @given(reply=REPLY, chunk_chars=CHUNK_CHARS)
 def test_through_a_server_the_sdks_streamed_message_equals_its_created_one(
     shared_gateway: tuple[MockGateway, anthropic.Anthropic], reply: list[dict[str, Any]], chunk_chars: int
