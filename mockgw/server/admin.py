@@ -37,6 +37,7 @@ TOKEN_HEADER = "x-mockgw-admin-token"
 _JSON_TYPES = ("application/json", "text/json")
 PUT_SOURCE = "<PUT /_mockgw/scenario>"  # how problems of an uploaded scenario name their file
 UPLOADED_NAME = "uploaded"  # the name of an uploaded scenario that names itself nothing
+UI_PATH = f"{PREFIX}/ui"  # the inspector page: static, it asks for the token itself (mockgw/server/ui)
 
 
 def is_admin_path(path: str) -> bool:
@@ -57,7 +58,7 @@ def token_matches(headers: Mapping[str, str], token: str) -> bool:
 async def admin_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Refuse admin paths without the admin token (when one is configured) with a 401."""
     token = request.app[GATEWAY].config.admin_token
-    if token and is_admin_path(request.path):
+    if token and is_admin_path(request.path) and request.path != UI_PATH:
         headers = {k.lower(): v for k, v in request.headers.items()}
         if not token_matches(headers, token):
             message = f"mockgw: the admin API needs the admin token (Authorization: Bearer <token> or {TOKEN_HEADER})"

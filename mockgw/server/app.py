@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from mockgw.server import admin, routes
+from mockgw.server import admin, routes, ui
 from mockgw.server.cors import install_cors, preflight_middleware
 from mockgw.server.logs import log_requests
 from mockgw.server.responses import error_response
@@ -60,6 +60,7 @@ def create_app(config: GatewayConfig) -> web.Application:
     app[routes.GATEWAY] = Gateway(config)
     routes.add_routes(app)
     admin.add_routes(app)
+    ui.add_routes(app)
     install_cors(app, config.cors_origins)
     return app
 
