@@ -102,7 +102,8 @@ class Server:
 
     def start(self) -> Server:
         RESULTS.mkdir(parents=True, exist_ok=True)
-        stderr = (RESULTS / f"{self.name}.log").open("wb")
+        # stderr (mockgw serve's request log) goes to a file named after the server, for a look afterwards.
+        stderr = (RESULTS / (re.sub(r"\W+", "-", self.name).strip("-") + ".log")).open("wb")
         self.proc = subprocess.Popen(
             self.cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr, preexec_fn=pin(SERVER_CPU)
         )
@@ -190,7 +191,8 @@ def ensure_wrk() -> str | None:
 
 def wrk(url: str, seconds: float, connections: int = 32, server: Server | None = None) -> WrkRun:
     """One wrk run of post.lua against ``url``; with ``server``, also its CPU time per request."""
-    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-s", str(POST_LUA), f"{url}/v1/messages"]
+    duration = f"-d{max(1, round(seconds))}s"  # wrk takes whole seconds
+    cmd = ["wrk", "-t1", f"-c{connections}", duration, "--latency", "-s", str(POST_LUA), f"{url}/v1/messages"]
     cpu_before = server.cpu_seconds() if server else 0.0
     out = subprocess.run(
         cmd, cwd=ROOT, capture_output=True, text=True, timeout=seconds + 60, preexec_fn=pin(LOAD_CPU), check=True
