@@ -128,7 +128,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if scenario is None:
             ok = False
         else:
-            print(f"{source}: ok ({len(scenario.rules)} rules)")
+            count = len(scenario.rules)
+            print(f"{source}: ok ({count} rule{'s' if count != 1 else ''})")
     return 0 if ok else 2
 
 
