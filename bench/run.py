@@ -2,14 +2,16 @@
 
     .venv/bin/python bench/run.py [--quick] [--only NAME[,NAME...]]
 
-NAME: throughput, streaming, startup, memory, parsing (and ``profile``, only when asked for: py-spy on
-the server under wrk). Writes a markdown table to stdout and to ``bench/results/latest.md``.
+NAME: throughput, streaming, startup, memory, parsing (the default: all five), and, only when asked for,
+``profile`` (py-spy on the server under wrk) and ``breakdown`` (CPU per request with parts of the request
+path switched off). Writes a markdown report to stdout and to ``bench/results/latest.md`` (raw figures in
+``latest.json``).
 
 The machine this runs on is small, shared and noisy, so every comparison is made side by side in one run:
 the servers under test run at the same time, pinned to one core, and the load generator (wrk, or a
 Python client) runs pinned to the other core; runs alternate between the servers (A, B, C, A, B, C, ...)
 and the medians are compared. Besides requests/s, each run reads the server's CPU time from /proc, so
-CPU microseconds per request (a figure other processes on the machine barely disturb) back up the ratio.
+CPU microseconds per request (a figure other processes on the machine disturb less) back up the ratio.
 All servers bind 127.0.0.1; every load is bounded in count and in time.
 """
 
@@ -659,16 +661,87 @@ def bench_profile(quick: bool, targets: list[Target]) -> Section:
     return section
 
 
+# ---------------------------------------------------------------- breakdown (on request)
+
+VARIANTS = (
+    ("as MockGateway (no log line)", []),
+    ("+ request log line (as `mockgw serve`)", ["log"]),
+    ("+ log line, fields by dict(vars) not asdict", ["log", "log-dict"]),
+    ("− CORS response hook", ["no-cors"]),
+    ("− input token estimate (input_chars)", ["no-input-chars"]),
+    ("− journal header redaction", ["no-redact"]),
+    ("− all three", ["no-cors", "no-input-chars", "no-redact"]),
+)
+
+
+def bench_breakdown(quick: bool, targets: list[Target]) -> Section:
+    """What parts of the request path cost: CPU per request with each part switched off (bench/variant_server.py)."""
+    section = Section("Breakdown: server CPU per request with one part of mockgw switched on or off")
+    if ensure_wrk() is None:
+        section.lines.append("Skipped: wrk is not installed.")
+        return section
+    rounds, seconds = (2, 2.0) if quick else (3, 4.0)
+    servers: list[tuple[str, Server]] = []
+    for label, parts in VARIANTS:
+        port = free_port()
+        cmd = [
+            PYTHON,
+            str(BENCH / "variant_server.py"),
+            "--port",
+            str(port),
+            "--scenario",
+            str(SCENARIOS / "canned.yaml"),
+        ]
+        servers.append((label, Server(f"variant-{len(servers)}", [*cmd, *parts], port)))
+    body_file = RESULTS / "canned-body.json"
+    with running(*(server for _, server in servers)):
+        status, captured = http("POST", servers[0][1].url + "/v1/messages", request_body())
+        assert status == 200, f"variant answered {status}: {captured[:300]!r}"
+        body_file.write_bytes(captured)
+        port = free_port()
+        bare = Server(
+            "bare-aiohttp",
+            [PYTHON, str(BENCH / "bare_aiohttp.py"), "--port", str(port), "--body", str(body_file)],
+            port,
+        )
+        servers.append(("bare aiohttp", bare))
+        with running(bare):
+            for _, server in servers:
+                wrk(server.url, 1.0)
+            cpu: dict[str, list[float]] = {label: [] for label, _ in servers}
+            for r in range(rounds):
+                for label, server in servers:
+                    run = wrk(server.url, seconds, server=server)
+                    if run.bad:
+                        raise RuntimeError(f"{label}: {run.bad} failed requests")
+                    assert run.cpu_us_per_request is not None
+                    cpu[label].append(run.cpu_us_per_request)
+                log(f"breakdown round {r + 1}/{rounds} done")
+    base = statistics.median(cpu[VARIANTS[0][0]])
+    rows = []
+    for label, values in cpu.items():
+        median = statistics.median(values)
+        rows.append([label, f"{median:.0f}", f"{median - base:+.0f}", " / ".join(f"{v:.0f}" for v in values)])
+    section.lines += table(["variant", "server CPU µs/req (median)", "vs MockGateway", "per run"], rows)
+    section.lines.append("")
+    section.lines.append(
+        f"{rounds} rounds × {seconds:g} s of wrk per variant, alternating. Each variant patches one part "
+        "(bench/variant_server.py); differences under about 15 µs are within the noise of this machine."
+    )
+    section.data = {label: statistics.median(values) for label, values in cpu.items()}
+    return section
+
+
 # ---------------------------------------------------------------- main
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="mockgw's benchmark suite (see docs/performance.md).")
     parser.add_argument("--quick", action="store_true", help="shorter runs (about a minute in all)")
-    parser.add_argument("--only", help=f"comma-separated: {', '.join(ALL)}, profile")
+    parser.add_argument("--only", help=f"comma-separated: {', '.join(ALL)}; also profile, breakdown")
     args = parser.parse_args(argv)
     only = [name.strip() for name in args.only.split(",")] if args.only else list(ALL)
-    unknown = [name for name in only if name not in (*ALL, "profile")]
+    unknown = [name for name in only if name not in (*ALL, "profile", "breakdown")]
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -677,7 +750,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     memory: dict[str, Any] = {}
     sections: list[Section] = []
     # The streaming run also gives the memory figure at 1,000 open streams, so it goes first.
-    order = [name for name in ("streaming", "throughput", "memory", "startup", "parsing", "profile") if name in only]
+    everything = ("streaming", "throughput", "memory", "startup", "parsing", "profile", "breakdown")
+    order = [name for name in everything if name in only]
     for name in order:
         log(f"--- {name}")
         if name == "streaming":
@@ -690,6 +764,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "startup": bench_startup,
                 "parsing": bench_parsing,
                 "profile": bench_profile,
+                "breakdown": bench_breakdown,
             }[name]
             sections.append(bench(args.quick, targets))
     elapsed = time.monotonic() - started
