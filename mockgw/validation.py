@@ -8,6 +8,8 @@ express (thinking budget against max_tokens, tool_use answered by tool_result, .
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -35,6 +37,81 @@ class InvalidRequest(Exception):
         self.message = message
         self.status = status
         self.error_type = error_type
+
+
+# Deeper JSON is refused: Python's json module (and everything that writes the body out again: the journal,
+# the admin API) would hit the recursion limit near 1,000 levels, and no real request comes close to this.
+MAX_JSON_DEPTH = 512
+NOT_JSON = "The request body is not valid JSON: "
+# A \uXXXX escape of a UTF-16 surrogate; only a high one followed by a low one makes a character.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_LOW_SURROGATE_ESCAPE = re.compile(r"\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:  # iterative: the point is not to recurse
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def _where(text: str, index: int) -> str:
+    """``line L column C (char P)``, as Python's JSON errors (and so the API's) locate a character."""
+    line = text.count("\n", 0, index) + 1
+    column = index - text.rfind("\n", 0, index)
+    return f"line {line} column {column} (char {index})"
+
+
+def _lone_surrogate(text: str) -> str | None:
+    """Why ``text`` (JSON that parsed) holds a lone surrogate escape, which no UTF-8 text can carry; else None."""
+    if "\\ud" not in text and "\\uD" not in text:
+        return None  # the common case, found by two fast scans
+    skip_to = 0
+    for found in _SURROGATE_ESCAPE.finditer(text):
+        at = found.start()
+        if at < skip_to:
+            continue  # the low half of a pair already checked
+        backslashes = 0
+        while at - backslashes > 0 and text[at - backslashes - 1] == "\\":
+            backslashes += 1
+        if backslashes % 2:
+            continue  # an escaped backslash, then the letter u: plain text
+        if _LOW_SURROGATE_ESCAPE.match(text, at):
+            return f"lone low surrogate in string: {_where(text, at)}"
+        if not _LOW_SURROGATE_ESCAPE.match(text, found.end()):
+            return f"no low surrogate in string: {_where(text, at)}"
+        skip_to = found.end() + 6
+    return None
+
+
+def parse_json(raw: str | bytes | bytearray, prefix: str = NOT_JSON) -> Any:
+    """The JSON value of a body; InvalidRequest (400) with the API's wording when it is not JSON.
+
+    Stricter than ``json.loads``: UTF-8 that encodes a surrogate is refused (json.loads lets it pass), so
+    are lone surrogate escapes (``"\\ud800"``: no UTF-8 answer could echo them; the API refuses them as
+    "no low surrogate in string"), and nesting deeper than ``MAX_JSON_DEPTH`` (never a RecursionError).
+    ``prefix`` starts every message.
+    """
+    too_deep = f"{prefix}nested too deeply (at most {MAX_JSON_DEPTH} levels)"
+    try:
+        text = raw if isinstance(raw, str) else raw.decode(json.detect_encoding(raw))
+        value = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        # The API's wording: "The request body is not valid JSON: unexpected character: line 1 column 2 (char 1)".
+        raise InvalidRequest(f"{prefix}{exc}") from None
+    except RecursionError:
+        raise InvalidRequest(too_deep) from None
+    lone = _lone_surrogate(text)
+    if lone is not None:
+        raise InvalidRequest(f"{prefix}{lone}")
+    # Depth needs at least that many brackets: counting them is cheap, walking the value is not.
+    if text.count("[") + text.count("{") > MAX_JSON_DEPTH and _too_deep(value, MAX_JSON_DEPTH):
+        raise InvalidRequest(too_deep)
+    return value
 
 
 def _is_branch(part: int | str) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,15 +27,16 @@ from mockgw.scenario.loader import (
 from mockgw.scenario.schema import Scenario
 from mockgw.server.auth import credential
 from mockgw.server.responses import error_body, error_response, json_response
-from mockgw.server.routes import GATEWAY, request_id
+from mockgw.server.routes import GATEWAY, read_body, request_id
 from mockgw.server.state import Gateway
-from mockgw.validation import InvalidRequest
+from mockgw.validation import InvalidRequest, parse_json
 
 PREFIX = "/_mockgw"
 TOKEN_HEADER = "x-mockgw-admin-token"
 _JSON_TYPES = ("application/json", "text/json")
 PUT_SOURCE = "<PUT /_mockgw/scenario>"  # how problems of an uploaded scenario name their file
 UPLOADED_NAME = "uploaded"  # the name of an uploaded scenario that names itself nothing
+NOT_JSON = "the body is not JSON: "
 UI_PATH = f"{PREFIX}/ui"  # the inspector page: static, it asks for the token itself (mockgw/server/ui)
 
 
@@ -74,12 +74,7 @@ def _invalid(request: web.Request, message: str, status: int = 400) -> web.Respo
 
 
 async def _read_text(request: web.Request, gateway: Gateway) -> str:
-    limit = gateway.config.max_body_bytes
-    raw = await request.content.read(limit + 1)
-    if len(raw) > limit:
-        raise InvalidRequest(
-            f"Request exceeds the maximum allowed number of bytes ({limit}).", 413, "request_too_large"
-        )
+    raw = await read_body(request, gateway.config.max_body_bytes)  # the whole body, not its first chunk
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -175,9 +170,9 @@ async def reset(request: web.Request) -> web.StreamResponse:
         return _invalid(request, exc.message, exc.status)
     if text.strip():
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            return _invalid(request, f"the body is not JSON: {exc}")
+            data = parse_json(text, NOT_JSON)
+        except InvalidRequest as exc:
+            return _invalid(request, exc.message)
         if not isinstance(data, dict) or set(data) - {"session"}:
             return _invalid(request, 'the body is {} or {"session": "NAME"}')
         value = data.get("session")
@@ -214,11 +209,7 @@ def parse_upload(text: str, content_type: str, bundled: str | None) -> Scenario:
     if not text.strip():
         raise InvalidRequest("the body is empty: send a scenario as YAML or JSON")
     if content_type in _JSON_TYPES or content_type.endswith("+json"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidRequest(f"the body is not JSON: {exc}") from None
-        scenario = load_scenario_data(data, PUT_SOURCE)
+        scenario = load_scenario_data(parse_json(text, NOT_JSON), PUT_SOURCE)
     else:
         # YAML is the default: curl --data-binary sends a form content type, and JSON is YAML too.
         scenario = load_scenario_text(text, PUT_SOURCE)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from mockgw.server.auth import authorized
 from mockgw.server.responses import error_response, json_response
 from mockgw.server.sse import SSE_HEADERS, play
 from mockgw.server.state import Gateway
-from mockgw.validation import InvalidRequest, validate_count_tokens_request, validate_message_request
+from mockgw.validation import InvalidRequest, parse_json, validate_count_tokens_request, validate_message_request
 from mockgw.wire.errors import status_for_error_type
 from mockgw.wire.models import ModelsPage
 
@@ -52,9 +51,8 @@ def session_of(headers: dict[str, str]) -> str:
     return "default"
 
 
-async def read_json(request: web.Request, gateway: Gateway) -> Any:
-    """The parsed JSON body; raise InvalidRequest (413 or 400) when it is too large or not JSON."""
-    limit = gateway.config.max_body_bytes
+async def read_body(request: web.Request, limit: int) -> bytearray:
+    """The whole body; raise InvalidRequest (413 request_too_large) when it is over ``limit`` bytes."""
     # Refused on the Content-Length alone when it says too much: the body is never read.
     if request.content_length is not None and request.content_length > limit:
         raise InvalidRequest(TOO_LARGE, 413, "request_too_large")
@@ -67,11 +65,12 @@ async def read_json(request: web.Request, gateway: Gateway) -> Any:
         raw += chunk
     if len(raw) > limit:
         raise InvalidRequest(TOO_LARGE, 413, "request_too_large")
-    try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        # The API's wording: "The request body is not valid JSON: unexpected character: line 1 column 2 (char 1)".
-        raise InvalidRequest(f"The request body is not valid JSON: {exc}") from None
+    return raw
+
+
+async def read_json(request: web.Request, gateway: Gateway) -> Any:
+    """The parsed JSON body; raise InvalidRequest (413 or 400) when it is too large or not JSON."""
+    return parse_json(await read_body(request, gateway.config.max_body_bytes))
 
 
 def _invalid(request: web.Request, exc: InvalidRequest) -> web.Response:
