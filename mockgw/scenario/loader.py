@@ -29,6 +29,7 @@ _BUNDLED_NAME = re.compile(r"[A-Za-z0-9_-]+")  # no dots or slashes: a name can 
 _YAML_SUFFIXES = (".yaml", ".yml")
 _SHORT_INPUT = 40  # longer offending values are left out of messages; the line number finds them
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # ---------------------------------------------------------------- problems
 
@@ -76,7 +77,8 @@ def _render_path(segs: Sequence[_Seg]) -> str:
     out = ""
     for item, is_index in segs:
         out += f"[{item}]" if is_index else (f".{item}" if out else str(item))
-    return out
+    # A key with a lone surrogate is shown escaped: problems are printed and sent as UTF-8.
+    return out if out.isascii() else out.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _strip(tp: Any) -> Any:
@@ -333,12 +335,38 @@ def _problem(error: ErrorDetails, where: _Where, source: str, root: yaml.Node | 
     return Problem(source, line, _render_path(segs), _message(error))
 
 
+def _lone_surrogates(data: object, source: str, root: yaml.Node | None) -> list[Problem]:
+    """Text holding a lone surrogate (YAML's ``"\\ud800"`` escape): no UTF-8 answer can carry it."""
+    problems: list[Problem] = []
+    seen: set[int] = set()  # YAML aliases share values, and may even form cycles
+    stack: list[tuple[object, list[_Seg]]] = [(data, [])]
+    while stack:  # iterative: a deeply nested file must not overflow the Python stack
+        value, path = stack.pop()
+        texts: list[tuple[object, list[_Seg]]] = [(value, path)]
+        if isinstance(value, dict | list) and id(value) not in seen:
+            seen.add(id(value))
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, child in items:
+                child_path = [*path, (key, isinstance(value, list))]
+                texts.append((key, child_path))
+                stack.append((child, child_path))
+        for text, where in texts:
+            found = _SURROGATE.search(text) if isinstance(text, str) else None
+            if found is not None:
+                line = _locate(root, [item for item, _ in where]) if root is not None else None
+                message = f"lone surrogate \\u{ord(found.group()):04x} in text: write the character itself"
+                problems.append(Problem(source, line, _render_path(where), message))
+    return problems
+
+
 def _validate(data: object, source: str, root: yaml.Node | None) -> tuple[Scenario | None, list[Problem]]:
     if not isinstance(data, dict):
         line = root.start_mark.line + 1 if root is not None else None
         return None, [Problem(source, line, "", "a scenario is a mapping with rules: [...]")]
+    surrogates = _lone_surrogates(data, source, root)
     try:
-        return Scenario.model_validate(data), []
+        scenario = Scenario.model_validate(data)
+        return (None, surrogates) if surrogates else (scenario, [])
     except ValidationError as exc:
         errors = [(error, _clean_loc(error["loc"])) for error in exc.errors(include_url=False)]
     # A smart union (``turn: int | TurnMatch``) reports one error per member. When the author clearly
@@ -351,7 +379,7 @@ def _validate(data: object, source: str, root: yaml.Node | None) -> tuple[Scenar
             where.tags and where.tags[-1] == len(error["loc"]) - 1 and tuple(error["loc"][: where.tags[-1]]) in entered
         )
     ]
-    return None, problems
+    return None, problems + surrogates
 
 
 def _raise_if(problems: list[Problem]) -> None:

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 from mockgw.server import admin, routes, ui
 from mockgw.server.cors import install_cors, preflight_middleware
@@ -51,11 +52,41 @@ async def anthropic_errors(request: web.Request, handler: Handler) -> web.Stream
     return response
 
 
+def well_formed(text: str) -> str:
+    """``text`` with the undecodable bytes aiohttp keeps as lone surrogates (surrogateescape) made U+FFFD."""
+    if text.isascii():
+        return text
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a surrogate that stands for no byte
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+
+@web.middleware
+async def well_formed_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Header values that are not UTF-8 become text here, once, before anything reads them.
+
+    Otherwise they would reach the journal, the log and templated replies as lone surrogates, which no
+    UTF-8 answer can carry (a 500 where the caller deserved an answer).
+    """
+    if any(well_formed(value) != value for value in request.headers.values()):
+        fixed = CIMultiDict((name, well_formed(value)) for name, value in request.headers.items())
+        request = request.clone(headers=fixed)
+    return await handler(request)
+
+
 def create_app(config: GatewayConfig) -> web.Application:
     """A ready aiohttp application serving ``config``'s scenario."""
-    # Outermost first: the log line times everything; errors get their shape and request-id; preflights
-    # are answered before the admin token is asked for (browsers never send credentials on a preflight).
-    middlewares = [log_requests, anthropic_errors, preflight_middleware(config.cors_origins), admin.admin_guard]
+    # Outermost first: headers are made text; the log line times everything; errors get their shape and
+    # request-id; preflights are answered before the admin token is asked for (browsers never send
+    # credentials on a preflight).
+    middlewares = [
+        well_formed_headers,
+        log_requests,
+        anthropic_errors,
+        preflight_middleware(config.cors_origins),
+        admin.admin_guard,
+    ]
     app = web.Application(middlewares=middlewares, client_max_size=config.max_body_bytes + 1)
     app[routes.GATEWAY] = Gateway(config)
     routes.add_routes(app)
