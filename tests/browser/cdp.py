@@ -360,6 +360,17 @@ class Page:
         )
         self.send("Input.insertText", {"text": text})
 
+    def press_enter(self) -> None:
+        """Press and release Enter on the focused element, as a keyboard user would."""
+        key = {"key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13}
+        self.send("Input.dispatchKeyEvent", {"type": "keyDown", "text": "\r", **key})
+        self.send("Input.dispatchKeyEvent", {"type": "keyUp", **key})
+
+    def focus(self, selector: str) -> None:
+        """Move the keyboard focus to the first element ``selector`` matches."""
+        self._center(selector)
+        self.evaluate(f"document.querySelector({json.dumps(selector)}).focus()")
+
     def select(self, selector: str, value: str) -> None:
         """Choose ``value`` in the ``<select>`` that ``selector`` matches (and fire its change event)."""
         self.evaluate(

@@ -161,6 +161,21 @@ def test_clicking_a_row_shows_the_request_body_and_the_events_sent(gateway, page
     assert page.text("#detail-title") == "Request 1"
 
 
+def test_a_request_can_be_chosen_from_the_keyboard_and_keeps_the_focus_as_rows_arrive(gateway, page: Page) -> None:
+    gw = gateway(SCENARIO)
+    ask(gw.url, "hello")
+    open_inspector(page, gw.url)
+    wait_rows(page, 1)
+    page.focus("#requests tbody tr button")
+    page.press_enter()
+    page.wait_for("document.getElementById('detail-title').textContent === 'Request 1'")
+    ask(gw.url, "busy")  # a new row arrives, above the chosen one
+    wait_rows(page, 2)
+    focused = "document.activeElement.closest('tr')?.dataset.seq"
+    assert page.evaluate(focused) == "1"
+    assert page.evaluate("document.querySelector('#requests tr[aria-current=true]').dataset.seq") == "1"
+
+
 def test_a_request_in_flight_is_shown_pending_then_with_its_answer(gateway, page: Page) -> None:
     gw = gateway(SCENARIO)
     open_inspector(page, gw.url)
@@ -217,6 +232,7 @@ def test_reset_with_a_session_filter_forgets_only_that_session(gateway, page: Pa
     page.click("#reset")
     wait_rows(page, 0)
     assert [e.session for e in gw.journal] == ["bob"]
+    assert page.text("#empty") == "No requests from session alice."
     page.type("#session-filter", "")
     assert [r[2] for r in wait_rows(page, 1)] == ["bob"]
 
