@@ -198,8 +198,11 @@ def wrk(url: str, seconds: float, connections: int = 32, server: Server | None =
         cmd, cwd=ROOT, capture_output=True, text=True, timeout=seconds + 60, preexec_fn=pin(LOAD_CPU), check=True
     ).stdout
     cpu = server.cpu_seconds() - cpu_before if server else None
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
-    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.M))
+    found = re.search(r"(\d+) requests in", out)
+    if found is None or len(latency) != 2:
+        raise RuntimeError(f"unexpected wrk output for {url}:\n{out}")
+    requests = int(found.group(1))
     bad = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     if errors:
