@@ -128,7 +128,11 @@ async def start_server(config: GatewayConfig, host: str = "127.0.0.1", port: int
     Raises OSError when the address cannot be bound (the port is in use, say).
     """
     # A short shutdown grace: open streams (a scripted stall, say) must not hold up stop() or Ctrl-C.
-    runner = web.AppRunner(create_app(config), access_log=None, handle_signals=False, shutdown_timeout=0.5)
+    # handler_cancellation: a client that goes away ends its handler at once, even in a scripted stall or
+    # delay, instead of leaving a task running to the end of it.
+    runner = web.AppRunner(
+        create_app(config), access_log=None, handle_signals=False, shutdown_timeout=0.5, handler_cancellation=True
+    )
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     try:

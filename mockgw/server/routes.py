@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from mockgw.scenario.schema import TextReply
 from mockgw.scenario.templates import Template
 from mockgw.server.auth import authorized
 from mockgw.server.responses import error_response, json_response
-from mockgw.server.sse import SSE_HEADERS, play
+from mockgw.server.sse import SSE_HEADERS, PlayResult, play
 from mockgw.server.state import Gateway
 from mockgw.validation import InvalidRequest, parse_json, validate_count_tokens_request, validate_message_request
 from mockgw.wire.errors import status_for_error_type
@@ -139,9 +140,15 @@ async def messages(request: web.Request) -> web.StreamResponse:
         session=session,
     )
     request[JOURNAL_ENTRY] = entry
-    response = await _answer_messages(request, gateway, headers, session, entry)
+    try:
+        response = await _answer_messages(request, gateway, headers, session, entry)
+    except asyncio.CancelledError:
+        # The client went away (aiohttp cancels the handler): in a delay, a stall or mid-stream.
+        entry.error = entry.error or "client_gone"
+        raise
+    finally:
+        entry.duration_ms = (gateway.clock.now() - started) * 1000
     entry.status = response.status
-    entry.duration_ms = (gateway.clock.now() - started) * 1000
     return response
 
 
@@ -241,8 +248,9 @@ async def _play_decision(
     schedule = stream_schedule(message, decision.timing, engine.rng, fault)
     response = web.StreamResponse(status=200, headers={**SSE_HEADERS, "request-id": rid})
     await response.prepare(request)
-    result = await play(request, response, schedule, clock)
-    entry.events = result.events
+    entry.status = response.status  # on the wire now, even if the client goes away before the end
+    result = PlayResult(events=entry.events)  # filled as frames go out: a stream cut short shows how far it got
+    await play(request, response, schedule, clock, result)
     entry.ttft_ms = None if result.ttft is None else result.ttft * 1000
     if result.outcome != "complete":
         entry.error = result.outcome

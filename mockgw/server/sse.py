@@ -26,13 +26,19 @@ class PlayResult:
 
 
 async def play(
-    request: web.Request, response: web.StreamResponse, schedule: list[ScheduleItem], clock: Clock
+    request: web.Request,
+    response: web.StreamResponse,
+    schedule: list[ScheduleItem],
+    clock: Clock,
+    result: PlayResult | None = None,
 ) -> PlayResult:
     """Write each frame after its delay; stall or drop the connection where the schedule says.
 
     A client that goes away mid-stream ends the play quietly: that is a normal event for a server.
+    ``result`` (a new one if not given) is filled in as frames go out, so it tells how far a play got even
+    when it is cancelled.
     """
-    result = PlayResult()
+    result = result if result is not None else PlayResult()
     started = clock.now()
     try:
         for item in schedule:
