@@ -116,6 +116,17 @@ def test_api_key_is_required_by_mockgw_and_handed_to_the_child(
     assert (code, capfd.readouterr().out) == (0, "pong\n401\n")
 
 
+def test_a_scenario_that_wants_a_key_hands_its_first_key_to_the_child(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    keyed = scenario_file(tmp_path, "{auth: {keys: [sk-scenario-1, sk-scenario-2]}, rules: [{reply: pong}]}")
+    child = "import os; print(os.environ['ANTHROPIC_AUTH_TOKEN'])\n" + SDK_CHILD
+
+    code = main(["exec", "--scenario", keyed, "--", PY, "-c", child])
+
+    assert (code, capfd.readouterr().out) == (0, "sk-scenario-1\npong\n")
+
+
 def test_journal_has_one_json_line_per_request_with_credentials_redacted(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
