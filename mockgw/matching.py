@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from mockgw.journal import SECRET_HEADERS
 from mockgw.request import RequestView
 from mockgw.scenario.schema import Match, TextMatch, ToolResultMatch, ToolsMatch, TurnMatch
 
@@ -109,6 +110,10 @@ def misses(match: Match | None, request: RequestView) -> list[Miss]:
             value = request.headers.get(name)
             if value is None:
                 out.append(Miss(f"header.{name}", "header not sent"))
+            elif name in SECRET_HEADERS:
+                # The report goes to the journal, the admin API and the inspector: never show a credential.
+                failed = text_misses(f"header.{name}", test, value)
+                out += [Miss(m.predicate, "the credential sent does not match (not shown)") for m in failed]
             else:
                 out += text_misses(f"header.{name}", test, value)
     if match.stream is not None and request.stream != match.stream:
