@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from aiohttp import web
+from aiohttp import HttpVersion11, web
 from multidict import CIMultiDict
 
 from mockgw.server import admin, routes, ui
@@ -75,6 +75,23 @@ async def well_formed_headers(request: web.Request, handler: Handler) -> web.Str
     return await handler(request)
 
 
+async def expect_header(request: web.Request) -> web.StreamResponse | None:
+    """``Expect: 100-continue`` gets its interim answer; any other expectation an Anthropic-shaped 417.
+
+    aiohttp answers ``Expect`` before any middleware runs; its own handler answers in plain text, and fails
+    with a 500 when the value is not UTF-8.
+    """
+    if request.version != HttpVersion11:
+        return None
+    expect = well_formed(request.headers.get("expect", ""))
+    if expect.lower() == "100-continue":
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        request.writer.output_size = 0  # the answer proper has not started (aiohttp's handler does the same)
+        return None
+    rid = request.app[routes.GATEWAY].engine.ids.request()
+    return error_response(417, f"Unknown Expect: {expect!r}", request_id=rid)
+
+
 def create_app(config: GatewayConfig) -> web.Application:
     """A ready aiohttp application serving ``config``'s scenario."""
     # Outermost first: headers are made text; the log line times everything; errors get their shape and
@@ -93,6 +110,10 @@ def create_app(config: GatewayConfig) -> web.Application:
     admin.add_routes(app)
     ui.add_routes(app)
     install_cors(app, config.cors_origins)
+    for route in app.router.routes():
+        # Routes take an expect handler only when added; set ours on all of them here, in one place.
+        # (Unknown paths keep aiohttp's: they have no route to set it on.)
+        route._expect_handler = expect_header
     return app
 
 
