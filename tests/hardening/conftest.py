@@ -67,7 +67,8 @@ def is_protocol_error(answer: Answer) -> bool:
     """aiohttp's own plain-text 4xx, answered before any middleware runs, so not Anthropic-shaped.
 
     400 for a request its HTTP parser refuses (a bad method, a header line over 8190 bytes, a control
-    character in a header value, a duplicated Content-Type); 417 for an ``Expect`` other than 100-continue.
+    character in a header value, a duplicated Content-Type); 417 for an ``Expect`` other than 100-continue
+    on a path with no route (on mockgw's routes that 417 is Anthropic-shaped).
     """
     plain = answer.headers.get("content-type", "").startswith("text/plain")
     return plain and answer.status in (400, 417)

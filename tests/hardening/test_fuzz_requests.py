@@ -7,8 +7,10 @@ never an error in the server's log. One gateway serves the whole module; its sce
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
+import socket
 import string
 from collections.abc import Iterator
 from typing import Any
@@ -69,11 +71,13 @@ def gw(logs: Records) -> Iterator[MockGateway]:
 def no_errors_logged(logs: Records, gw: MockGateway) -> Iterator[None]:
     """After each test: nothing logged at ERROR, and the journal and state still serialise."""
     yield
-    for path in ("/_mockgw/requests", "/_mockgw/state"):
-        answer = send(gw.port, "GET", path)
-        assert answer.status == 200, answer
-    assert_no_server_errors(logs)
-    logs.records.clear()
+    try:
+        for path in ("/_mockgw/requests", "/_mockgw/state"):
+            answer = send(gw.port, "GET", path)
+            assert answer.status == 200, answer
+        assert_no_server_errors(logs)
+    finally:
+        logs.records.clear()
 
 
 def post(gw: MockGateway, path: str, raw: bytes, content_type: str | None = "application/json") -> Answer:
@@ -345,6 +349,42 @@ def test_a_duplicated_header_is_answered_fairly(gw: MockGateway) -> None:
     pairs += [(b"x-mockgw-session", b"a"), (b"x-mockgw-session", b"b")]
     answer = raw_request(gw.port, request_bytes(b"POST", b"/v1/messages", pairs, json.dumps(body()).encode()))
     assert answer.status == 200, answer
+
+
+@pytest.mark.parametrize("path", [*MESSAGE_PATHS, "/_mockgw/reset"])
+@pytest.mark.parametrize("expect", [b"foo", b"\x80\xff", b"100-continue, foo", b"a" * 8000])
+def test_an_expectation_other_than_100_continue_is_an_anthropic_417(gw: MockGateway, path: str, expect: bytes) -> None:
+    pairs = [(b"Content-Type", b"application/json"), (b"Expect", expect)]
+    answer = raw_request(gw.port, request_bytes(b"POST", path.encode(), pairs, json.dumps(body()).encode()))
+    assert answer.status == 417
+    assert assert_anthropic_error(answer)["error"]["message"].startswith("Unknown Expect: ")
+
+
+def test_expect_100_continue_gets_its_interim_answer_then_the_reply(gw: MockGateway) -> None:
+    raw = json.dumps(body("continue")).encode()
+    head = request_bytes(
+        b"POST", b"/v1/messages", [(b"Content-Type", b"application/json"), (b"Expect", b"100-continue")]
+    )
+    with socket.create_connection(("127.0.0.1", gw.port), timeout=10) as sock:
+        sock.sendall(head.replace(b"Content-Length: 0", b"Content-Length: %d" % len(raw)))
+        assert sock.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"  # curl waits for this before the body
+        sock.sendall(raw)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        assert response.status == 200
+        assert json.loads(response.read())["content"][0]["text"].startswith("continue | ")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="aiohttp answers Expect on a path with no route (404/405) with its own handler, before any mockgw "
+    "code, and that handler fails on a value that is not UTF-8: a plain-text 500. Routes that exist are covered.",
+)
+def test_a_non_utf8_expectation_on_an_unknown_path_is_a_4xx(gw: MockGateway, logs: Records) -> None:
+    pairs = [(b"Content-Type", b"application/json"), (b"Expect", b"\x80")]
+    answer = raw_request(gw.port, request_bytes(b"POST", b"/no/such/path", pairs, b"{}"))
+    logs.records.clear()  # aiohttp logs its failure: the known gap, not one for the other tests to report
+    assert answer.status < 500
 
 
 # ---------------------------------------------------------------- methods and paths
