@@ -112,8 +112,8 @@ def test_a_client_gone_during_a_scripted_wait_ends_its_handler_at_once(
     """Without this, a 30 s stall would keep a task (and its memory) for 30 s after the client left."""
     gw = gateway(SCENARIO)
     sock = open_request(gw.port, text, stream=stream, headers=headers)
-    assert wait_until(lambda: len(gw.journal) == 1 and bool(loop_tasks(gw)))  # the request is in, and waiting
-    time.sleep(0.1)
+    assert wait_until(lambda: len(gw.journal) == 1 and bool(loop_tasks(gw)))  # the request is in
+    time.sleep(0.1)  # and well into its wait
     started = time.monotonic()
     leave(sock, "close")
     assert_left_cleanly(gw, logs, rule)
