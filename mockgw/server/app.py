@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 
 from aiohttp import HttpVersion11, web
 from multidict import CIMultiDict
@@ -12,10 +11,10 @@ from mockgw.server import admin, routes, ui
 from mockgw.server.cors import install_cors, preflight_middleware
 from mockgw.server.logs import log_requests
 from mockgw.server.responses import error_response
+from mockgw.server.routes import Handler
 from mockgw.server.state import Gateway, GatewayConfig
 
 log = logging.getLogger("mockgw")
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @web.middleware

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,9 +26,11 @@ from mockgw.validation import InvalidRequest, parse_json, validate_count_tokens_
 from mockgw.wire.errors import status_for_error_type
 from mockgw.wire.models import ModelsPage
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 GATEWAY: web.AppKey[Gateway] = web.AppKey("gateway", Gateway)
-REQUEST_ID = "mockgw.request_id"
-JOURNAL_ENTRY = "mockgw.journal_entry"  # the request's journal entry, for the request log line
+REQUEST_ID: web.RequestKey[str] = web.RequestKey("mockgw.request_id", str)
+# The request's journal entry, for the request log line.
+JOURNAL_ENTRY: web.RequestKey[JournalEntry] = web.RequestKey("mockgw.journal_entry", JournalEntry)
 SESSION_HEADERS = ("x-mockgw-session", "x-claude-code-session-id")
 # A reply for rules that only script a fault (the stream needs some content to cut short).
 _FILLER = (TextReply(text=Template.parse("{{ faker.paragraph(nb_sentences=4) }}")),)
@@ -40,8 +43,7 @@ def gateway_of(request: web.Request) -> Gateway:
 
 
 def request_id(request: web.Request) -> str:
-    rid: str = request[REQUEST_ID]
-    return rid
+    return request[REQUEST_ID]
 
 
 def session_of(headers: dict[str, str]) -> str:
@@ -125,31 +127,43 @@ def _unauthorized(request: web.Request) -> web.Response:
     return error_response(401, "invalid x-api-key", request_id=request_id(request))
 
 
+def journaled(handler: Handler) -> Handler:
+    """Record every call of an API route in the journal: what came in, the status, the time taken."""
+
+    @functools.wraps(handler)
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        gateway = gateway_of(request)
+        started = gateway.clock.now()
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        entry = gateway.journal.new_entry(
+            time=time.time(),
+            method=request.method,
+            path=request.path_qs,
+            headers=redact_headers(headers),
+            body=None,
+            session=session_of(headers),
+        )
+        request[JOURNAL_ENTRY] = entry
+        try:
+            response = await handler(request)
+        except asyncio.CancelledError:
+            # The client went away (aiohttp cancels the handler): in a delay, a stall or mid-stream.
+            entry.error = entry.error or "client_gone"
+            raise
+        finally:
+            entry.duration_ms = (gateway.clock.now() - started) * 1000
+        entry.status = response.status
+        return response
+
+    return wrapper
+
+
+@journaled
 async def messages(request: web.Request) -> web.StreamResponse:
     """``POST /v1/messages`` (any query string: Claude Code sends ``?beta=true``)."""
-    gateway = gateway_of(request)
-    started = gateway.clock.now()
+    entry = request[JOURNAL_ENTRY]
     headers = {k.lower(): v for k, v in request.headers.items()}
-    session = session_of(headers)
-    entry = gateway.journal.new_entry(
-        time=time.time(),
-        method=request.method,
-        path=request.path_qs,
-        headers=redact_headers(headers),
-        body=None,
-        session=session,
-    )
-    request[JOURNAL_ENTRY] = entry
-    try:
-        response = await _answer_messages(request, gateway, headers, session, entry)
-    except asyncio.CancelledError:
-        # The client went away (aiohttp cancels the handler): in a delay, a stall or mid-stream.
-        entry.error = entry.error or "client_gone"
-        raise
-    finally:
-        entry.duration_ms = (gateway.clock.now() - started) * 1000
-    entry.status = response.status
-    return response
+    return await _answer_messages(request, gateway_of(request), headers, entry.session, entry)
 
 
 async def _answer_messages(
@@ -261,6 +275,7 @@ class DisconnectFault(Exception):
     """Raised to drop a non-streamed request's connection without an answer (a scripted fault)."""
 
 
+@journaled
 async def count_tokens(request: web.Request) -> web.StreamResponse:
     """``POST /v1/messages/count_tokens``: ``{"input_tokens": N}`` by the documented 4-chars rule."""
     gateway = gateway_of(request)
@@ -268,7 +283,9 @@ async def count_tokens(request: web.Request) -> web.StreamResponse:
     if not authorized(headers, gateway.auth, time.time()):
         return _unauthorized(request)
     try:
-        params = validate_count_tokens_request(await read_json(request, gateway))
+        body = await read_json(request, gateway)
+        request[JOURNAL_ENTRY].body = body
+        params = validate_count_tokens_request(body)
     except InvalidRequest as exc:
         return _invalid(request, exc)
     return json_response({"input_tokens": tokens(input_chars(params))}, request_id=request_id(request))
@@ -286,6 +303,7 @@ def _page_size(raw: str | None) -> int:
     return value
 
 
+@journaled
 async def list_models(request: web.Request) -> web.StreamResponse:
     """``GET /v1/models`` with ``limit``, ``after_id``, ``before_id`` paging."""
     gateway = gateway_of(request)
@@ -316,6 +334,7 @@ async def list_models(request: web.Request) -> web.StreamResponse:
     return json_response(body.model_dump(mode="json"), request_id=request_id(request))
 
 
+@journaled
 async def get_model(request: web.Request) -> web.StreamResponse:
     """``GET /v1/models/{id}`` (ids with a slash, ``anthropic/claude-sonnet-4.5``, work too)."""
     gateway = gateway_of(request)
