@@ -281,11 +281,16 @@ class Sampler:
 
     def cpu_share(self, start: float, end: float) -> float:
         """The server's CPU use between two ``time.monotonic()`` readings, as a share of one core."""
+        used, seconds = self.cpu_used(start, end)
+        return used / seconds if seconds else float("nan")
+
+    def cpu_used(self, start: float, end: float) -> tuple[float, float]:
+        """(CPU seconds the server used, seconds of samples) between two ``time.monotonic()`` readings."""
         inside = [s for s in self.cpu if start <= s[0] <= end]
         if len(inside) < 2:
-            return float("nan")
+            return 0.0, 0.0
         (t0, c0), (t1, c1) = inside[0], inside[-1]
-        return (c1 - c0) / (t1 - t0)
+        return c1 - c0, t1 - t0
 
     def __enter__(self) -> Sampler:
         self._thread.start()
