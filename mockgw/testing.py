@@ -237,6 +237,8 @@ def _config(
     api_keys: list[str] | tuple[str, ...] | None,
     clock: Clock | None,
     journal_size: int,
+    admin_token: str | None,
+    overrides: bool,
 ) -> GatewayConfig:
     return GatewayConfig(
         scenario=coerce_scenario(scenario),
@@ -244,6 +246,8 @@ def _config(
         api_keys=tuple(api_keys or ()),
         clock=clock or RealClock(),
         journal_size=journal_size,
+        admin_token=admin_token,
+        overrides=overrides,
     )
 
 
@@ -266,8 +270,10 @@ class MockGateway(_GatewayAPI):
         port: int = 0,
         clock: Clock | None = None,
         journal_size: int = DEFAULT_JOURNAL_SIZE,
+        admin_token: str | None = None,
+        overrides: bool = True,
     ) -> None:
-        self._config = _config(scenario, seed, api_keys, clock, journal_size)
+        self._config = _config(scenario, seed, api_keys, clock, journal_size, admin_token, overrides)
         self._host, self._port = host, port
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -392,8 +398,10 @@ class AsyncMockGateway(_GatewayAPI):
         port: int = 0,
         clock: Clock | None = None,
         journal_size: int = DEFAULT_JOURNAL_SIZE,
+        admin_token: str | None = None,
+        overrides: bool = True,
     ) -> None:
-        self._config = _config(scenario, seed, api_keys, clock, journal_size)
+        self._config = _config(scenario, seed, api_keys, clock, journal_size, admin_token, overrides)
         self._host, self._port = host, port
         self._server: RunningServer | None = None
         self._closed = False

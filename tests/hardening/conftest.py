@@ -15,7 +15,6 @@ from typing import Any
 
 from aiohttp.http_exceptions import HttpProcessingError
 
-from mockgw.server.state import GatewayConfig
 from mockgw.testing import MockGateway
 
 # Every logger a server's trouble can reach: ours, aiohttp's (access, server, web), and asyncio's
@@ -156,14 +155,6 @@ def assert_no_server_errors(logs: Records) -> None:
 
 
 # ---------------------------------------------------------------- gateways and their loop
-
-
-class ConfiguredGateway(MockGateway):
-    """A MockGateway from a full GatewayConfig (an admin token, say, which MockGateway does not take)."""
-
-    def __init__(self, config: GatewayConfig) -> None:
-        super().__init__(config.scenario)
-        self._config = config
 
 
 def on_loop(gw: MockGateway, fn: Callable[[], Any]) -> Any:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from mockgw.scenario.loader import ScenarioError, bundled_dir, load_scenario_data, load_scenarios, resolve_source
+from mockgw.scenario.loader import ScenarioError, bundled_dir, load_scenarios, resolve_source
 from mockgw.server.admin import UI_PATH, is_admin_path
 from mockgw.server.app import create_app
 from mockgw.server.logs import JsonFormatter
@@ -29,7 +29,6 @@ from mockgw.testing import MockGateway
 from tests.conftest import body
 from tests.hardening.conftest import (
     Answer,
-    ConfiguredGateway,
     assert_anthropic_error,
     is_protocol_error,
     raw_request,
@@ -116,8 +115,7 @@ GUARDED = [(m, p) for m, p in ADMIN_ROUTES if p != UI_PATH]
 
 @pytest.fixture(scope="module")
 def guarded() -> Iterator[MockGateway]:
-    config = GatewayConfig(scenario=load_scenarios(["hello"]), admin_token=TOKEN)
-    with ConfiguredGateway(config) as gw:
+    with MockGateway("hello", admin_token=TOKEN) as gw:
         yield gw
 
 
@@ -339,13 +337,9 @@ KEYED_SCENARIO = {
 
 
 def test_keys_and_tokens_are_never_logged_journaled_or_listed() -> None:
-    config = GatewayConfig(
-        scenario=load_scenario_data(KEYED_SCENARIO),
-        api_keys=(API_KEY, BEARER),
-        admin_token=TOKEN,
-    )
     admin = {"authorization": f"Bearer {TOKEN}"}
-    with server_logs(logging.DEBUG) as logs, ConfiguredGateway(config) as gw:
+    gateway = MockGateway(KEYED_SCENARIO, api_keys=[API_KEY, BEARER], admin_token=TOKEN)
+    with server_logs(logging.DEBUG) as logs, gateway as gw:
         port = gw.port
         for headers, text, stream in [
             ({"x-api-key": API_KEY}, "hi", False),
