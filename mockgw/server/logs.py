@@ -48,9 +48,19 @@ class RequestLine:
         )
 
 
+def _is_polling(line: RequestLine) -> bool:
+    # The inspector page reads the journal every second and containers probe health: at INFO these
+    # lines would drown the ones a user reads the log for.
+    return line.method in ("GET", "HEAD") and (line.path.startswith("/_mockgw/") or line.path == "/health")
+
+
 def log_request(line: RequestLine) -> None:
-    """Emit one request line (INFO) on the ``mockgw`` logger, its fields attached for the JSON formatter."""
-    log.info(line.text(), extra={_REQUEST_FIELDS: asdict(line)})
+    """Emit one request line on the ``mockgw`` logger, its fields attached for the JSON formatter.
+
+    INFO, except reads of the admin API and health probes (DEBUG), which pollers repeat every second.
+    """
+    level = logging.DEBUG if _is_polling(line) else logging.INFO
+    log.log(level, line.text(), extra={_REQUEST_FIELDS: asdict(line)})
 
 
 class JsonFormatter(logging.Formatter):

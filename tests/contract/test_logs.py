@@ -89,7 +89,7 @@ def test_every_request_is_one_line_whatever_the_path(gateway, captured) -> None:
     http_call(f"{gw.url}/v1/messages", json_body=body())
     http_call(f"{gw.url}/v1/messages", json_body={"model": "m"})
     http_call(f"{gw.url}/v1/models", "GET")
-    http_call(f"{gw.url}/_mockgw/requests", "GET")
+    http_call(f"{gw.url}/_mockgw/reset", "POST")
     http_call(f"{gw.url}/nowhere", "GET")
     preflight = {"origin": "http://localhost:3000", "access-control-request-method": "POST"}
     http_call(f"{gw.url}/v1/messages", "OPTIONS", headers=preflight)
@@ -98,7 +98,7 @@ def test_every_request_is_one_line_whatever_the_path(gateway, captured) -> None:
         ("POST", "/v1/messages", 200, "greet"),
         ("POST", "/v1/messages", 400, None),
         ("GET", "/v1/models", 200, None),
-        ("GET", "/_mockgw/requests", 200, None),
+        ("POST", "/_mockgw/reset", 200, None),
         ("GET", "/nowhere", 404, None),
         ("OPTIONS", "/v1/messages", 204, None),
     ]
@@ -113,8 +113,8 @@ def test_credentials_never_reach_the_log(gateway, captured, log_format: str) -> 
     http_call(f"{url}/v1/messages", json_body=body(), headers={"authorization": f"Bearer {BEARER}"})
     http_call(f"{url}/v1/messages", json_body=body(), headers={"x-api-key": f"{API_KEY}-wrong"})  # refused: 401
     http_call(f"{url}/v1/messages?beta=true&key={API_KEY}", json_body=body(), headers={"x-api-key": API_KEY})
-    http_call(f"{url}/_mockgw/state", "GET", headers={"x-mockgw-admin-token": ADMIN_TOKEN})
-    http_call(f"{url}/_mockgw/state", "GET", headers={"authorization": f"Bearer {ADMIN_TOKEN}"})
+    http_call(f"{url}/_mockgw/reset", "POST", headers={"x-mockgw-admin-token": ADMIN_TOKEN})
+    http_call(f"{url}/_mockgw/reset", "POST", headers={"authorization": f"Bearer {ADMIN_TOKEN}"})
     text = "\n".join(lines(stream, 6))
     assert len(text.splitlines()) == 6
     assert "/v1/messages 401" in text or '"status": 401' in text
@@ -137,7 +137,7 @@ def test_serve_logs_json_to_stderr_without_credentials(tmp_path) -> None:
         url = re.search(r"http://127\.0\.0\.1:\d+", first)
         assert url is not None, first
         ok = http_call(f"{url[0]}/v1/messages", json_body=body(), headers={"x-api-key": API_KEY})
-        admin = http_call(f"{url[0]}/_mockgw/requests", "GET", headers={"x-mockgw-admin-token": ADMIN_TOKEN})
+        admin = http_call(f"{url[0]}/_mockgw/reset", "POST", headers={"x-mockgw-admin-token": ADMIN_TOKEN})
         assert (ok.status, admin.status) == (200, 200)
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=20)
@@ -148,10 +148,26 @@ def test_serve_logs_json_to_stderr_without_credentials(tmp_path) -> None:
     logged = [json.loads(line) for line in stderr.splitlines()]
     assert [(d["method"], d["path"], d["status"]) for d in logged] == [
         ("POST", "/v1/messages", 200),
-        ("GET", "/_mockgw/requests", 200),
+        ("POST", "/_mockgw/reset", 200),
     ]
     for secret in SECRETS:
         assert secret not in stderr
+
+
+def test_polling_reads_of_the_admin_api_and_health_are_logged_at_debug(gateway, captured) -> None:
+    """The inspector reads the journal every second and containers probe health: INFO stays readable."""
+    stream = captured("json")
+    logging.getLogger("mockgw").setLevel(logging.DEBUG)
+    gw = gateway(SCENARIO)
+    http_call(f"{gw.url}/_mockgw/requests", "GET")
+    http_call(f"{gw.url}/health", "GET")
+    http_call(f"{gw.url}/_mockgw/reset", "POST")
+    logged = [json.loads(line) for line in lines(stream, 3)]
+    assert [(d["level"], d["method"], d["path"]) for d in logged] == [
+        ("debug", "GET", "/_mockgw/requests"),
+        ("debug", "GET", "/health"),
+        ("info", "POST", "/_mockgw/reset"),
+    ]
 
 
 def test_a_request_dropped_unanswered_is_logged_without_a_status(gateway, captured) -> None:
