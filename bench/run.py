@@ -300,7 +300,7 @@ class StreamStats:
             f"{self.complete}/{self.streams}",
             f"{min(self.overlaps)}",
             _shares(self.server_cpu),
-            " / ".join(f"{v:.2f}" for v in self.server_ms_per_stream),
+            " / ".join("–" if math.isnan(v) else f"{v:.2f}" for v in self.server_ms_per_stream),
             _shares(self.client_cpu),
         ]
 
@@ -355,7 +355,9 @@ def bench_streaming(quick: bool, targets: list[Target], memory: dict[str, Any]) 
                 stat = stats[n, clock, name]
                 stat.add(result, scripted)
                 stat.server_cpu.append(sampler.cpu_share(*result["phase"]))
-                stat.server_ms_per_stream.append(sampler.cpu_used(*result["phase"])[0] / n * 1000)
+                used = sampler.cpu_used(*result["phase"])[0]
+                # /proc counts CPU time in 10 ms ticks: too coarse for a few streams.
+                stat.server_ms_per_stream.append(used / n * 1000 if used >= 0.1 else float("nan"))
                 stat.peak_rss = max(stat.peak_rss, sampler.peak)
                 log(
                     f"streaming run {r + 1}/{runs}, {n} streams, {clock}, {name}: {result['complete']}/{n} "
