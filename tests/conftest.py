@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,8 +12,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import settings
 
 from mockgw.testing import MockGateway, ScenarioLike
+
+# In CI the property and fuzz tests replay a fixed set of examples, so a run is repeatable and a red CI can
+# be reproduced; locally they explore new examples every run (and report any failure with its seed).
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 CAPTURES = Path(__file__).resolve().parents[1].parent / "shared" / "captures"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -11,6 +11,7 @@ import http.client
 import io
 import json
 import logging
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -64,9 +65,13 @@ def check_loads_or_explains(text: str) -> Scenario | None:
         return None
 
 
+YAML_LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
+
+
 def check_problems(exc: ScenarioError, text: str | None = None) -> None:
     assert exc.problems, "a ScenarioError lists at least one problem"
-    lines = None if text is None else text.count("\n") + 1
+    # Lines as YAML counts them: NEL, LS and PS break lines too (the loader reports YAML's marks).
+    lines = None if text is None else len(YAML_LINE_BREAK.findall(text)) + 1
     for problem in exc.problems:
         assert problem.file == (SOURCE if text is not None else "<fuzz>")
         if problem.line is not None:
