@@ -127,8 +127,11 @@ def _unauthorized(request: web.Request) -> web.Response:
     return error_response(401, "invalid x-api-key", request_id=request_id(request))
 
 
-def journaled(handler: Handler) -> Handler:
-    """Record every call of an API route in the journal: what came in, the status, the time taken."""
+def api_route(handler: Handler) -> Handler:
+    """An API route: every call recorded in the journal, and refused with 401 when credentials don't pass.
+
+    One place for the gateway's credential rule (see ``auth.authorized``), before any body is read.
+    """
 
     @functools.wraps(handler)
     async def wrapper(request: web.Request) -> web.StreamResponse:
@@ -145,7 +148,11 @@ def journaled(handler: Handler) -> Handler:
         )
         request[JOURNAL_ENTRY] = entry
         try:
-            response = await handler(request)
+            if authorized(headers, gateway.auth, time.time()):
+                response = await handler(request)
+            else:
+                entry.error = "authentication_error"
+                response = _unauthorized(request)
         except asyncio.CancelledError:
             # The client went away (aiohttp cancels the handler): in a delay, a stall or mid-stream.
             entry.error = entry.error or "client_gone"
@@ -158,7 +165,7 @@ def journaled(handler: Handler) -> Handler:
     return wrapper
 
 
-@journaled
+@api_route
 async def messages(request: web.Request) -> web.StreamResponse:
     """``POST /v1/messages`` (any query string: Claude Code sends ``?beta=true``)."""
     entry = request[JOURNAL_ENTRY]
@@ -170,9 +177,6 @@ async def _answer_messages(
     request: web.Request, gateway: Gateway, headers: dict[str, str], session: str, entry: JournalEntry
 ) -> web.StreamResponse:
     rid = request_id(request)
-    if not authorized(headers, gateway.auth, time.time()):
-        entry.error = "authentication_error"
-        return _unauthorized(request)
     try:
         # Most requests carry no override header: skip building the rule labels for them.
         wanted = gateway.config.overrides and not OVERRIDE_HEADERS.isdisjoint(headers)
@@ -275,13 +279,10 @@ class DisconnectFault(Exception):
     """Raised to drop a non-streamed request's connection without an answer (a scripted fault)."""
 
 
-@journaled
+@api_route
 async def count_tokens(request: web.Request) -> web.StreamResponse:
     """``POST /v1/messages/count_tokens``: ``{"input_tokens": N}`` by the documented 4-chars rule."""
     gateway = gateway_of(request)
-    headers = {k.lower(): v for k, v in request.headers.items()}
-    if not authorized(headers, gateway.auth, time.time()):
-        return _unauthorized(request)
     try:
         body = await read_json(request, gateway)
         request[JOURNAL_ENTRY].body = body
@@ -303,13 +304,10 @@ def _page_size(raw: str | None) -> int:
     return value
 
 
-@journaled
+@api_route
 async def list_models(request: web.Request) -> web.StreamResponse:
     """``GET /v1/models`` with ``limit``, ``after_id``, ``before_id`` paging."""
     gateway = gateway_of(request)
-    headers = {k.lower(): v for k, v in request.headers.items()}
-    if not authorized(headers, gateway.auth, time.time()):
-        return _unauthorized(request)
     try:
         limit = _page_size(request.query.get("limit"))
     except InvalidRequest as exc:
@@ -334,13 +332,10 @@ async def list_models(request: web.Request) -> web.StreamResponse:
     return json_response(body.model_dump(mode="json"), request_id=request_id(request))
 
 
-@journaled
+@api_route
 async def get_model(request: web.Request) -> web.StreamResponse:
     """``GET /v1/models/{id}`` (ids with a slash, ``anthropic/claude-sonnet-4.5``, work too)."""
     gateway = gateway_of(request)
-    headers = {k.lower(): v for k, v in request.headers.items()}
-    if not authorized(headers, gateway.auth, time.time()):
-        return _unauthorized(request)
     model_id = request.match_info["model_id"]
     for model in gateway.models:
         if model.id == model_id:
