@@ -12,7 +12,7 @@ import json
 import logging
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
 
@@ -60,7 +60,9 @@ def log_request(line: RequestLine) -> None:
     INFO, except reads of the admin API and health probes (DEBUG), which pollers repeat every second.
     """
     level = logging.DEBUG if _is_polling(line) else logging.INFO
-    log.log(level, line.text(), extra={_REQUEST_FIELDS: asdict(line)})
+    if log.isEnabledFor(level):
+        # vars(), not dataclasses.asdict: the fields are flat, and asdict's deep copy cost tens of µs a request.
+        log.log(level, line.text(), extra={_REQUEST_FIELDS: dict(vars(line))})
 
 
 class JsonFormatter(logging.Formatter):
