@@ -24,4 +24,6 @@ def test_the_readme_scenario_loads() -> None:
 def test_the_readme_fixture_example_passes(pytester: pytest.Pytester) -> None:
     [example] = [b for b in blocks("python") if "def test_" in b]
     pytester.makepyfile(test_readme_example=example)
+    # A user project of its own: its own pytest settings, as a reader who copies the example would have.
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
