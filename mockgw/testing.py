@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypedDict, TypeVar, Unpack
 
 from mockgw.clock import Clock, RealClock
 from mockgw.journal import DEFAULT_JOURNAL_SIZE, Journal, JournalEntry
@@ -75,11 +75,52 @@ def describe(entry: JournalEntry) -> str:
     return f"{entry.method} {entry.path}{model} → {entry.status} ({answered})"
 
 
-class _GatewayAPI:
-    """What both gateways offer once started: the address, the journal, assertions, ``env()``."""
+class GatewayOptions(TypedDict, total=False):
+    """The keyword options both gateways take (see ``_GatewayAPI``)."""
 
-    _server: RunningServer | None
-    _config: GatewayConfig
+    seed: int | None
+    api_keys: list[str] | tuple[str, ...] | None
+    host: str
+    port: int
+    clock: Clock | None
+    journal_size: int
+    admin_token: str | None
+    overrides: bool
+
+
+class _GatewayAPI:
+    """What both gateways offer once started: the address, the journal, assertions, ``env()``.
+
+    Both take the same options: ``seed``, ``api_keys``, ``host``/``port`` (127.0.0.1, 0: a free port),
+    ``clock`` (a FakeClock plays stream timing without sleeping), ``journal_size``, ``admin_token`` and
+    ``overrides`` (the ``x-mockgw-*`` request headers; on by default).
+    """
+
+    def __init__(
+        self,
+        scenario: ScenarioLike = None,
+        *,
+        seed: int | None = None,
+        api_keys: list[str] | tuple[str, ...] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clock: Clock | None = None,
+        journal_size: int = DEFAULT_JOURNAL_SIZE,
+        admin_token: str | None = None,
+        overrides: bool = True,
+    ) -> None:
+        self._config = GatewayConfig(
+            scenario=coerce_scenario(scenario),
+            seed=seed,
+            api_keys=tuple(api_keys or ()),
+            clock=clock or RealClock(),
+            journal_size=journal_size,
+            admin_token=admin_token,
+            overrides=overrides,
+        )
+        self._host, self._port = host, port
+        self._server: RunningServer | None = None
+        self._closed = False
 
     # ------------------------------------------------------------ state
 
@@ -231,26 +272,6 @@ def _journal_listing(entries: list[JournalEntry], last: int = 10) -> str:
     )
 
 
-def _config(
-    scenario: ScenarioLike,
-    seed: int | None,
-    api_keys: list[str] | tuple[str, ...] | None,
-    clock: Clock | None,
-    journal_size: int,
-    admin_token: str | None,
-    overrides: bool,
-) -> GatewayConfig:
-    return GatewayConfig(
-        scenario=coerce_scenario(scenario),
-        seed=seed,
-        api_keys=tuple(api_keys or ()),
-        clock=clock or RealClock(),
-        journal_size=journal_size,
-        admin_token=admin_token,
-        overrides=overrides,
-    )
-
-
 class MockGateway(_GatewayAPI):
     """A mockgw server on 127.0.0.1 (port 0 unless given), in its own thread and event loop.
 
@@ -260,25 +281,10 @@ class MockGateway(_GatewayAPI):
     ``seed`` makes ids and filler text repeat; ``api_keys``: the only credentials accepted (default: any).
     """
 
-    def __init__(
-        self,
-        scenario: ScenarioLike = None,
-        *,
-        seed: int | None = None,
-        api_keys: list[str] | tuple[str, ...] | None = None,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        clock: Clock | None = None,
-        journal_size: int = DEFAULT_JOURNAL_SIZE,
-        admin_token: str | None = None,
-        overrides: bool = True,
-    ) -> None:
-        self._config = _config(scenario, seed, api_keys, clock, journal_size, admin_token, overrides)
-        self._host, self._port = host, port
+    def __init__(self, scenario: ScenarioLike = None, **options: Unpack[GatewayOptions]) -> None:
+        super().__init__(scenario, **options)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._server: RunningServer | None = None
-        self._closed = False
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------ lifecycle
@@ -387,24 +393,6 @@ class AsyncMockGateway(_GatewayAPI):
     The server answers only while its loop runs: start it on the loop your test runs on (a fixture of the
     same loop scope as the test). When in doubt, use ``MockGateway``, which brings its own loop.
     """
-
-    def __init__(
-        self,
-        scenario: ScenarioLike = None,
-        *,
-        seed: int | None = None,
-        api_keys: list[str] | tuple[str, ...] | None = None,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        clock: Clock | None = None,
-        journal_size: int = DEFAULT_JOURNAL_SIZE,
-        admin_token: str | None = None,
-        overrides: bool = True,
-    ) -> None:
-        self._config = _config(scenario, seed, api_keys, clock, journal_size, admin_token, overrides)
-        self._host, self._port = host, port
-        self._server: RunningServer | None = None
-        self._closed = False
 
     async def start(self) -> Self:
         """Start serving on the running loop (a second call does nothing); returns self."""
