@@ -64,7 +64,8 @@ SECRET_HEADERS = frozenset({"authorization", "x-api-key", "proxy-authorization",
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """Lower-cased headers with credentials replaced by ``[redacted]``."""
-    return {k.lower(): ("[redacted]" if k.lower() in SECRET_HEADERS else v) for k, v in headers.items()}
+    lowered = ((k.lower(), v) for k, v in headers.items())
+    return {k: ("[redacted]" if k in SECRET_HEADERS else v) for k, v in lowered}
 
 
 class Journal(Sequence[JournalEntry]):

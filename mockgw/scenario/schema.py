@@ -217,15 +217,10 @@ class ToolUseReply(_Strict):
     tool_use: ToolUseSpec
 
 
-class ServerToolUseSpec(_Strict):
-    name: str = "web_search"
-    input: JsonValue = Field(default_factory=dict)  # strings in it may hold {{ templates }}, like tool_use's
-    id: str | None = None
+class ServerToolUseSpec(ToolUseSpec):
+    """A server tool call (web search): a tool_use whose name defaults to ``web_search``."""
 
-    @field_validator("input")
-    @classmethod
-    def _templates(cls, value: Any) -> Any:
-        return _checked_input(value)
+    name: str = "web_search"
 
 
 class ServerToolUseReply(_Strict):

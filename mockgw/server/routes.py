@@ -29,6 +29,8 @@ from mockgw.wire.models import ModelsPage
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 GATEWAY: web.AppKey[Gateway] = web.AppKey("gateway", Gateway)
 REQUEST_ID: web.RequestKey[str] = web.RequestKey("mockgw.request_id", str)
+# The request's headers with lower-cased names, made once by api_route for every step after it.
+HEADERS: web.RequestKey[dict[str, str]] = web.RequestKey("mockgw.headers", dict)
 # The request's journal entry, for the request log line.
 JOURNAL_ENTRY: web.RequestKey[JournalEntry] = web.RequestKey("mockgw.journal_entry", JournalEntry)
 SESSION_HEADERS = ("x-mockgw-session", "x-claude-code-session-id")
@@ -147,6 +149,7 @@ def api_route(handler: Handler) -> Handler:
             session=session_of(headers),
         )
         request[JOURNAL_ENTRY] = entry
+        request[HEADERS] = headers
         try:
             if authorized(headers, gateway.auth, time.time()):
                 response = await handler(request)
@@ -169,8 +172,7 @@ def api_route(handler: Handler) -> Handler:
 async def messages(request: web.Request) -> web.StreamResponse:
     """``POST /v1/messages`` (any query string: Claude Code sends ``?beta=true``)."""
     entry = request[JOURNAL_ENTRY]
-    headers = {k.lower(): v for k, v in request.headers.items()}
-    return await _answer_messages(request, gateway_of(request), headers, entry.session, entry)
+    return await _answer_messages(request, gateway_of(request), request[HEADERS], entry.session, entry)
 
 
 async def _answer_messages(
