@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import textwrap
 from collections.abc import Callable
@@ -257,7 +258,10 @@ def _captures() -> list[Any]:
     params = []
     for name, rule in (("first-turn", "run-bash"), ("tool-result-turn", "final-answer")):
         path = CAPTURES / f"claude-code-2.1.197-{name}.json"
-        missing = pytest.mark.skipif(not path.exists(), reason="no recorded Claude Code traffic in this checkout")
+        # CI always has ../shared beside the clone: there a missing capture fails instead of skipping.
+        missing = pytest.mark.skipif(
+            not path.exists() and not os.environ.get("CI"), reason="no recorded Claude Code traffic in this checkout"
+        )
         params.append(pytest.param(path, rule, id=name, marks=missing))
     return params
 

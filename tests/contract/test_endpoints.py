@@ -13,7 +13,7 @@ from typing import Any
 import anthropic
 import pytest
 
-from tests.conftest import body, http_call, user
+from tests.conftest import assert_event_order, body, http_call, sse_frames, user
 
 WEATHER_INPUT = {"city": "Paris", "unit": "celsius", "days": 3}
 THINKING_TEXT_TOOL = {
@@ -28,22 +28,6 @@ THINKING_TEXT_TOOL = {
     ]
 }
 THINKING_BODY = body("forecast?", max_tokens=4096, thinking={"type": "enabled", "budget_tokens": 1024})
-
-
-def sse_frames(raw: bytes) -> list[tuple[str, dict[str, Any]]]:
-    """Split a stream into (event name, data) pairs, failing on any frame that is not exactly
-    ``event: NAME`` + ``data: JSON`` + blank line."""
-    text = raw.decode()
-    assert text.endswith("\n\n"), f"the stream does not end with a blank line: {text[-40:]!r}"
-    frames = []
-    for chunk in text[:-2].split("\n\n"):
-        lines = chunk.split("\n")
-        assert len(lines) == 2, f"a frame has {len(lines)} lines: {chunk!r}"
-        event, data = lines
-        assert event.startswith("event: "), f"no event: line: {chunk!r}"
-        assert data.startswith("data: "), f"no data: line: {chunk!r}"
-        frames.append((event.removeprefix("event: "), json.loads(data.removeprefix("data: "))))
-    return frames
 
 
 @pytest.fixture
@@ -67,17 +51,7 @@ def test_every_frame_has_an_event_line_naming_its_data_type(stream):
 
 
 def test_events_follow_the_documented_order(stream):
-    letters = {
-        "message_start": "S",
-        "content_block_start": "b",
-        "content_block_delta": "d",
-        "content_block_stop": "e",
-        "message_delta": "D",
-        "message_stop": "E",
-    }
-    sequence = "".join(letters[name] for name, _ in stream if name != "ping")
-    assert re.fullmatch(r"S(bd*e)*DE", sequence), sequence
-    assert sequence.count("b") == 3
+    assert assert_event_order(stream).count("b") == 3
 
 
 def test_stream_carries_a_ping(stream):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from mockgw.scenario.loader import ScenarioError, bundled_dir, load_scenarios, resolve_source
+from mockgw.scenario.loader import ScenarioError, bundled_dir, list_bundled, load_scenarios, resolve_source
 from mockgw.server.admin import UI_PATH, is_admin_path
 from mockgw.server.app import create_app
 from mockgw.server.logs import JsonFormatter
@@ -235,9 +235,8 @@ def test_no_url_reads_a_file(guarded: MockGateway, path: str) -> None:
 
 def test_the_bundled_folder_is_the_only_source_of_names() -> None:
     # Every bundled name the admin API accepts is a file directly inside the bundled folder.
-    folder = bundled_dir().resolve()
-    for path in folder.glob("*.yaml"):
-        assert path.resolve().parent == folder
+    names = sorted(p.stem for p in bundled_dir().glob("*.yaml"))
+    assert names and names == sorted(name for name, _ in list_bundled())
 
 
 # ---------------------------------------------------------------- sizes

@@ -21,7 +21,7 @@ from mockgw.render import Frame, Limits, render_message, stream_schedule
 from mockgw.request import RequestView
 from mockgw.scenario.loader import load_scenario_data
 from mockgw.validation import validate_message_request
-from tests.conftest import http_call
+from tests.conftest import http_call, sdk_fold
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "thinking-text-tool.sse"
 UPDATE = os.environ.get("MOCKGW_UPDATE_GOLDEN") == "1"
@@ -109,3 +109,18 @@ def test_golden_file_says_what_wire_md_says():
     assert delta_types.index("signature_delta") == delta_types.count("thinking_delta") >= 2
     assert delta_types.count("text_delta") >= 2 and delta_types.count("input_json_delta") >= 2
     assert [d["content_block"] for d in data if d["type"] == "content_block_start"][2]["input"] == {}
+
+
+def test_the_official_sdk_folds_the_golden_stream_into_the_scripted_reply():
+    # Read by the SDK's own decoder and accumulator, not only by our frame splitter above.
+    folded = sdk_fold(GOLDEN.read_bytes(), piece_sizes=[7] * 400)  # arriving in small network pieces
+    thinking, text, tool = folded["content"]
+    assert thinking["type"] == "thinking" and thinking["signature"]
+    assert thinking["thinking"] == "The user asks for the weather in Paris. I should call get_weather."
+    assert text == {"type": "text", "text": "Let me check the weather in Paris for you."}
+    assert (tool["type"], tool["name"], tool["input"]) == (
+        "tool_use",
+        "get_weather",
+        {"city": "Paris", "unit": "celsius"},
+    )
+    assert tool["id"].startswith("toolu_") and folded["stop_reason"] == "tool_use"

@@ -14,8 +14,6 @@ from typing import Any
 
 import anthropic
 import pytest
-from anthropic._streaming import SSEDecoder
-from anthropic.lib.streaming._messages import accumulate_event
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,7 +24,7 @@ from mockgw.scenario.loader import load_scenario_data
 from mockgw.scenario.schema import Timing
 from mockgw.testing import MockGateway
 from mockgw.validation import validate_message_request
-from tests.conftest import GatewayFactory, body, http_call
+from tests.conftest import GatewayFactory, body, http_call, sdk_fold
 
 # Strings in replies are templates: keep "{{" out, the rest of unicode in (surrogates excluded, as JSON must).
 TEXT = st.text(max_size=80).filter(lambda s: "{{" not in s)
@@ -52,35 +50,6 @@ BLOCK = st.one_of(
 REPLY = st.lists(BLOCK, min_size=1, max_size=5)
 CHUNK_CHARS = st.integers(min_value=1, max_value=40)
 TEMPLATES = Engine(load_scenario_data({}))  # made once: an engine's Faker costs milliseconds
-
-
-def sdk_fold(data: bytes, piece_sizes: list[int]) -> dict[str, Any]:
-    """Fold SSE bytes with the SDK's decoder and accumulator, the bytes arriving in pieces of these sizes."""
-
-    def pieces() -> Iterator[bytes]:
-        at = 0
-        for size in piece_sizes:
-            if at >= len(data):
-                return
-            yield data[at : at + size]
-            at += size
-        if at < len(data):
-            yield data[at:]
-
-    snapshot: Any = None
-    json_bufs: dict[int, bytes] = {}
-    names: list[str] = []
-    for sse in SSEDecoder().iter_bytes(pieces()):
-        names.append(sse.event or "")
-        if sse.event == "ping":  # the SDK's Stream skips pings before accumulating
-            continue
-        event = sse.json()
-        assert event["type"] == sse.event  # every client needs the event: line to name the data
-        snapshot = accumulate_event(event=event, current_snapshot=snapshot, json_bufs=json_bufs)
-    assert names[0] == "message_start" and names[-1] == "message_stop"
-    folded: dict[str, Any] = snapshot.to_dict()
-    assert folded.pop("stop_details", None) is None  # a field the SDK adds; we never send one
-    return folded
 
 
 def render_both(reply: list[dict[str, Any]], chunk_chars: int, max_tokens: int, seed: int) -> tuple[bytes, bytes]:
