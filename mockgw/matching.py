@@ -6,7 +6,6 @@ an empty list means the rule matches. The near-miss report for "no rule matched"
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from mockgw.journal import SECRET_HEADERS
@@ -32,18 +31,12 @@ def _short(text: str, limit: int = 60) -> str:
 
 def text_misses(name: str, test: TextMatch, text: str) -> list[Miss]:
     """The failed parts of a text test (equals/contains/regex) on ``text``."""
-    flags = re.IGNORECASE if test.ignore_case else 0
-    subject = text.casefold() if test.ignore_case else text
     out: list[Miss] = []
-    if test.equals is not None:
-        want = test.equals.casefold() if test.ignore_case else test.equals
-        if subject != want:
-            out.append(Miss(f"{name}.equals", f"{_short(text)} is not {_short(test.equals)}"))
-    if test.contains is not None:
-        want = test.contains.casefold() if test.ignore_case else test.contains
-        if want not in subject:
-            out.append(Miss(f"{name}.contains", f"{_short(text)} does not contain {_short(test.contains)}"))
-    if test.regex is not None and re.search(test.regex, text, flags) is None:
+    if test.equals is not None and not test.equals_holds(text):
+        out.append(Miss(f"{name}.equals", f"{_short(text)} is not {_short(test.equals)}"))
+    if test.contains is not None and not test.contains_holds(text):
+        out.append(Miss(f"{name}.contains", f"{_short(text)} does not contain {_short(test.contains)}"))
+    if test.regex is not None and not test.regex_holds(text):
         out.append(Miss(f"{name}.regex", f"{_short(text)} does not match /{test.regex}/"))
     return out
 

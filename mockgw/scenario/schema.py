@@ -20,6 +20,7 @@ from pydantic import (
     Discriminator,
     Field,
     JsonValue,
+    PrivateAttr,
     Tag,
     field_validator,
     model_validator,
@@ -62,6 +63,10 @@ class TextMatch(_Strict):
     contains: str | None = None
     regex: str | None = None
     ignore_case: bool = False
+    # Made once at load, so matching a request does no compiling or case-folding of the scenario's side.
+    _pattern: re.Pattern[str] | None = PrivateAttr(default=None)
+    _equals: str | None = PrivateAttr(default=None)
+    _contains: str | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _one_test(self) -> TextMatch:
@@ -69,10 +74,23 @@ class TextMatch(_Strict):
             raise ValueError("give at least one of equals, contains, regex")
         if self.regex is not None:
             try:
-                re.compile(self.regex)
+                self._pattern = re.compile(self.regex, re.IGNORECASE if self.ignore_case else 0)
             except re.error as exc:
                 raise ValueError(f"bad regex {self.regex!r}: {exc}") from exc
+        fold = str.casefold if self.ignore_case else str
+        self._equals = None if self.equals is None else fold(self.equals)
+        self._contains = None if self.contains is None else fold(self.contains)
         return self
+
+    def equals_holds(self, text: str) -> bool:
+        return (text.casefold() if self.ignore_case else text) == self._equals
+
+    def contains_holds(self, text: str) -> bool:
+        assert self._contains is not None
+        return self._contains in (text.casefold() if self.ignore_case else text)
+
+    def regex_holds(self, text: str) -> bool:
+        return self._pattern is not None and self._pattern.search(text) is not None
 
 
 def _text_shorthand(default_key: str) -> Any:
