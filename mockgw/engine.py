@@ -19,7 +19,6 @@ from mockgw.render import Ids, Reply
 from mockgw.request import RequestView
 from mockgw.scenario.schema import ErrorSpec, Fault, Rule, Scenario, Timing
 
-DEFAULT_SESSION = "default"
 NEAR_MISSES_SHOWN = 3
 
 

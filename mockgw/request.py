@@ -20,6 +20,8 @@ from mockgw.wire.requests import (
     ToolUseBlockParam,
 )
 
+DEFAULT_SESSION = "default"  # requests that name no session share this one
+
 
 @dataclass(frozen=True)
 class ToolResult:
@@ -51,7 +53,7 @@ class RequestView:
 
     params: MessageCreateParams
     headers: Mapping[str, str] = field(default_factory=dict)  # lower-cased names
-    session: str = "default"
+    session: str = DEFAULT_SESSION
 
     @property
     def model(self) -> str:

@@ -178,11 +178,12 @@ def parse_expression(source: str) -> Expr:
 class Template:
     """A string with ``{{ }}`` expressions, parsed at load; ``render`` fills it in."""
 
-    __slots__ = ("_parts", "source")
+    __slots__ = ("_parts", "is_literal", "source")
 
     def __init__(self, source: str, parts: tuple[str | Expr, ...]) -> None:
         self.source = source
         self._parts = parts
+        self.is_literal = all(isinstance(p, str) for p in parts)  # known at parse: render skips the join
 
     @staticmethod
     @functools.lru_cache(maxsize=4096)
@@ -197,10 +198,6 @@ class Template:
         if pos < len(source):
             parts.append(source[pos:])
         return Template(source, tuple(parts))
-
-    @property
-    def is_literal(self) -> bool:
-        return all(isinstance(p, str) for p in self._parts)
 
     def render(self, ctx: TemplateContext) -> str:
         if self.is_literal:

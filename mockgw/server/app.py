@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 
 from aiohttp import HttpVersion11, web
+from aiohttp.typedefs import Handler
 from multidict import CIMultiDict
 
 from mockgw.server import admin, routes, ui
 from mockgw.server.cors import install_cors, preflight_middleware
 from mockgw.server.logs import log_requests
 from mockgw.server.responses import error_response
-from mockgw.server.routes import Handler
 from mockgw.server.state import Gateway, GatewayConfig
 
 log = logging.getLogger("mockgw")

@@ -5,17 +5,18 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from mockgw._version import __version__
 from mockgw.engine import Decision, NoMatch
 from mockgw.journal import JournalEntry, redact_headers
 from mockgw.render import Limits, Reply, message_json, render_message, stream_schedule, tokens
-from mockgw.request import RequestView, input_chars
+from mockgw.request import DEFAULT_SESSION, RequestView, input_chars
 from mockgw.scenario.schema import TextReply
 from mockgw.scenario.templates import Template
 from mockgw.server.auth import authorized
@@ -26,7 +27,6 @@ from mockgw.validation import InvalidRequest, parse_json, validate_count_tokens_
 from mockgw.wire.errors import status_for_error_type
 from mockgw.wire.models import ModelsPage
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 GATEWAY: web.AppKey[Gateway] = web.AppKey("gateway", Gateway)
 REQUEST_ID: web.RequestKey[str] = web.RequestKey("mockgw.request_id", str)
 # The request's headers with lower-cased names, made once by api_route for every step after it.
@@ -53,7 +53,7 @@ def session_of(headers: dict[str, str]) -> str:
     for name in SESSION_HEADERS:
         if headers.get(name):
             return headers[name]
-    return "default"
+    return DEFAULT_SESSION
 
 
 async def read_body(request: web.Request, limit: int) -> bytearray:

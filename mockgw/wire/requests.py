@@ -18,10 +18,6 @@ class _Open(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-class CacheControl(_Open):
-    type: str = "ephemeral"
-
-
 class TextBlockParam(_Open):
     type: Literal["text"]
     text: StrictStr
