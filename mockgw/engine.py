@@ -135,12 +135,13 @@ class Engine:
     def unused_rules(self) -> list[str]:
         """Rules that never answered (in any session), by label."""
         with self._lock:
-            return [self.scenario.rule_label(i) for i in range(len(self.scenario.rules)) if i not in self._total_uses]
+            return [label for i, label in enumerate(self.scenario.labels) if i not in self._total_uses]
 
     def uses(self, rule: str) -> int:
         """How often the rule with this label answered, over all sessions."""
         with self._lock:
-            return sum(n for i, n in self._total_uses.items() if self.scenario.rule_label(i) == rule)
+            labels = self.scenario.labels
+            return sum(n for i, n in self._total_uses.items() if labels[i] == rule)
 
     # ------------------------------------------------------------ deciding
 
@@ -168,7 +169,7 @@ class Engine:
         """Answer with the rule of this label, whatever its match says (None: no such rule)."""
         with self._lock:
             for index, rule in enumerate(self.scenario.rules):
-                if self.scenario.rule_label(index) == label:
+                if self.scenario.labels[index] == label:
                     return self._answer(index, rule, self.session(request.session))
         return None
 

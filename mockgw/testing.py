@@ -193,7 +193,7 @@ class _GatewayAPI:
     def _check_rule_exists(self, rule: str) -> None:
         __tracebackhide__ = True  # pytest shows the failure at the caller's line
         scenario = self.scenario
-        labels = [scenario.rule_label(i) for i in range(len(scenario.rules))]
+        labels = list(scenario.labels)
         if rule not in labels:
             # A typo in an assertion would otherwise read as "the code never called it".
             raise AssertionError(

@@ -11,6 +11,7 @@ normalised here, so the engine and renderer see one shape:
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from typing import Annotated, Any, Literal, cast
 
@@ -488,7 +489,11 @@ class Scenario(_Strict):
             return [{"id": v} if isinstance(v, str) else v for v in value]
         return value
 
+    @functools.cached_property
+    def labels(self) -> tuple[str, ...]:
+        """How reports name each rule, in order: its name, else its place (``rules[2]``). Made once."""
+        return tuple(rule.name if rule.name else f"rules[{i}]" for i, rule in enumerate(self.rules))
+
     def rule_label(self, index: int) -> str:
-        """How reports name a rule: its name, else its place (``rules[2]``)."""
-        rule = self.rules[index]
-        return rule.name if rule.name else f"rules[{index}]"
+        """The label of the rule at ``index`` (see ``labels``)."""
+        return self.labels[index]

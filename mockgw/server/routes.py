@@ -96,7 +96,7 @@ class Overrides:
 
 
 def _rule_labels(gateway: Gateway) -> list[str]:
-    return [gateway.scenario.rule_label(i) for i in range(len(gateway.scenario.rules))]
+    return list(gateway.scenario.labels)
 
 
 def _unknown_rule(name: str, labels: list[str]) -> InvalidRequest:
