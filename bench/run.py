@@ -588,8 +588,8 @@ def bench_parsing(quick: bool, targets: list[Target]) -> Section:
     if not CAPTURE.exists():
         section.lines.append(f"Skipped: {CAPTURE} not found.")
         return section
-    from mockgw.request import RequestView, input_chars
-    from mockgw.validation import validate_message_request
+    from mockgw.core.request import RequestView, input_chars
+    from mockgw.faces.anthropic.validation import validate_message_request
 
     body = json.loads(CAPTURE.read_text())["body"]
     raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()

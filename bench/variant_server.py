@@ -29,7 +29,7 @@ PARTS = ("log", "log-dict", "no-cors", "no-input-chars", "no-redact")
 
 def patch(parts: list[str]) -> dict[str, Any]:
     """Apply the parts' patches; the GatewayConfig keywords they need."""
-    import mockgw.request
+    import mockgw.core.request
     import mockgw.server.logs
     import mockgw.server.routes
 
@@ -44,7 +44,7 @@ def patch(parts: list[str]) -> dict[str, Any]:
     if "no-cors" in parts:
         config["cors_origins"] = ()
     if "no-input-chars" in parts:
-        mockgw.request.RequestView.input_chars = property(lambda self: 400)  # type: ignore[assignment,misc]
+        mockgw.core.request.RequestView.input_chars = property(lambda self: 400)  # type: ignore[assignment,misc]
     if "no-redact" in parts:
         if hasattr(mockgw.server.routes, "redact_headers"):
             mockgw.server.routes.redact_headers = lambda headers: headers  # type: ignore[assignment]

@@ -2,6 +2,6 @@
 
 import sys
 
-from mockgw.cli import main
+from mockgw.cli.main import main
 
 sys.exit(main())

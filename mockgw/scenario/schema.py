@@ -28,8 +28,8 @@ from pydantic import (
 )
 from pydantic.config import JsonDict
 
+from mockgw.faces.anthropic.wire.messages import StopReason
 from mockgw.scenario.templates import Template, TemplateError, check_json_templates
-from mockgw.wire.messages import StopReason
 
 
 class _Strict(BaseModel):

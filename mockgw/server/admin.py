@@ -15,7 +15,8 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from mockgw.journal import JournalEntry
+from mockgw.core.journal import JournalEntry
+from mockgw.faces.anthropic.validation import InvalidRequest, parse_json
 from mockgw.scenario.loader import (
     ScenarioError,
     bundled_dir,
@@ -29,7 +30,6 @@ from mockgw.server.auth import credential
 from mockgw.server.responses import error_body, error_response, json_response
 from mockgw.server.routes import GATEWAY, read_body, request_id
 from mockgw.server.state import Gateway
-from mockgw.validation import InvalidRequest, parse_json
 
 PREFIX = "/_mockgw"
 TOKEN_HEADER = "x-mockgw-admin-token"

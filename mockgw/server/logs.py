@@ -19,7 +19,7 @@ from typing import IO, Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from mockgw.journal import JournalEntry
+from mockgw.core.journal import JournalEntry
 from mockgw.server.routes import JOURNAL_ENTRY, REQUEST_ID, session_of
 
 log = logging.getLogger("mockgw")

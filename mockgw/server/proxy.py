@@ -2,7 +2,7 @@
 
 Requests go upstream with their headers (hop-by-hop ones and ``Host`` dropped) and body; answers come back
 as they are, status, headers (``request-id`` included) and bytes, SSE chunks relayed the moment they
-arrive. Alongside, each ``POST /v1/messages`` exchange is folded into a :class:`~mockgw.record.Recording`;
+arrive. Alongside, each ``POST /v1/messages`` exchange is folded into a :class:`~mockgw.cli.record.Recording`;
 ``count_tokens``, ``/v1/models`` and anything else pass through unrecorded (mockgw answers those itself).
 
 One liberty is taken with the request: ``Accept-Encoding`` is narrowed to gzip and deflate, the codings
@@ -28,7 +28,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 from yarl import URL
 
-from mockgw.record import (
+from mockgw.cli.record import (
     RecordError,
     Recording,
     SSEParser,
@@ -40,7 +40,7 @@ from mockgw.record import (
 from mockgw.scenario.loader import ScenarioError
 from mockgw.server.responses import error_response
 
-log = logging.getLogger("mockgw.record")
+log = logging.getLogger("mockgw.cli.record")
 
 # Headers that describe one connection, not the message (RFC 9110 §7.6.1), plus those aiohttp sets itself.
 HOP_BY_HOP = frozenset(

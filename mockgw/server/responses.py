@@ -10,8 +10,8 @@ from typing import Any
 from aiohttp import web
 from multidict import CIMultiDict
 
-from mockgw.wire.errors import ErrorResponse, default_message, error_type_for_status
-from mockgw.wire.events import ErrorDetail
+from mockgw.faces.anthropic.wire.errors import ErrorResponse, default_message, error_type_for_status
+from mockgw.faces.anthropic.wire.events import ErrorDetail
 
 JSON_TYPE = "application/json"
 

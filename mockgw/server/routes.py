@@ -13,19 +13,24 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from mockgw._version import __version__
-from mockgw.engine import Decision, NoMatch
-from mockgw.journal import JournalEntry, redact_headers
-from mockgw.render import Limits, Reply, message_json, render_message, stream_schedule, tokens
-from mockgw.request import DEFAULT_SESSION, RequestView, input_chars
+from mockgw.core.engine import Decision, NoMatch
+from mockgw.core.journal import JournalEntry, redact_headers
+from mockgw.core.request import DEFAULT_SESSION, RequestView, input_chars
+from mockgw.faces.anthropic.render import Limits, Reply, message_json, render_message, stream_schedule, tokens
+from mockgw.faces.anthropic.validation import (
+    InvalidRequest,
+    parse_json,
+    validate_count_tokens_request,
+    validate_message_request,
+)
+from mockgw.faces.anthropic.wire.errors import status_for_error_type
+from mockgw.faces.anthropic.wire.models import ModelsPage
 from mockgw.scenario.schema import TextReply
 from mockgw.scenario.templates import Template
 from mockgw.server.auth import authorized
 from mockgw.server.responses import error_response, json_response
 from mockgw.server.sse import SSE_HEADERS, PlayResult, play
 from mockgw.server.state import Gateway
-from mockgw.validation import InvalidRequest, parse_json, validate_count_tokens_request, validate_message_request
-from mockgw.wire.errors import status_for_error_type
-from mockgw.wire.models import ModelsPage
 
 GATEWAY: web.AppKey[Gateway] = web.AppKey("gateway", Gateway)
 REQUEST_ID: web.RequestKey[str] = web.RequestKey("mockgw.request_id", str)

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from mockgw.clock import Clock
-from mockgw.render import Disconnect, Frame, ScheduleItem, Stall
+from mockgw.core.clock import Clock
+from mockgw.faces.anthropic.render import Disconnect, Frame, ScheduleItem, Stall
 
 SSE_HEADERS = {
     "content-type": "text/event-stream; charset=utf-8",

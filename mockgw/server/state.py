@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from mockgw.catalogue import builtin_models
-from mockgw.clock import Clock, RealClock
-from mockgw.engine import Engine
-from mockgw.journal import DEFAULT_JOURNAL_SIZE, Journal
+from mockgw.cli.settings import LOCALHOST_ORIGINS
+from mockgw.core.clock import Clock, RealClock
+from mockgw.core.engine import Engine
+from mockgw.core.journal import DEFAULT_JOURNAL_SIZE, Journal
+from mockgw.faces.anthropic.wire.models import ModelInfo
+from mockgw.gateway.catalogue import builtin_models
 from mockgw.scenario.schema import Scenario
 from mockgw.server.auth import AuthPolicy, make_policy
-from mockgw.settings import LOCALHOST_ORIGINS
-from mockgw.wire.models import ModelInfo
 
 MAX_BODY_BYTES = 32 * 1024 * 1024  # the API's limit; larger bodies get 413 request_too_large
 

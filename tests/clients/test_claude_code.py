@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from mockgw.journal import JournalEntry
+from mockgw.core.journal import JournalEntry
 from mockgw.testing import MockGateway
 
 GatewayFactory = Callable[..., MockGateway]

@@ -24,7 +24,7 @@ import yaml
 from anthropic.lib.streaming import MessageStreamManager
 from anthropic.types import Message, MessageParam
 
-from mockgw.clock import FakeClock
+from mockgw.core.clock import FakeClock
 from mockgw.scenario.loader import list_bundled, load_scenario_file, load_scenario_text
 from mockgw.scenario.schema import Scenario
 from mockgw.testing import MockGateway

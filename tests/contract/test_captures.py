@@ -19,7 +19,7 @@ from typing import Any
 import anthropic
 import pytest
 
-from mockgw.clock import FakeClock
+from mockgw.core.clock import FakeClock
 from tests.conftest import CAPTURES, FIXTURES, assert_event_order, http_call, sdk_fold, sse_frames
 
 CAPTURE_FILES = sorted(CAPTURES.glob("*.json")) if CAPTURES.is_dir() else []

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pytest
 
+from mockgw.cli.settings import LOCALHOST_ORIGINS
 from mockgw.scenario.loader import load_scenario_data
 from mockgw.server.app import create_app
 from mockgw.server.cors import ALLOW_HEADERS, EXPOSE_HEADERS, origin_allowed
 from mockgw.server.state import GatewayConfig
-from mockgw.settings import LOCALHOST_ORIGINS
 from tests.conftest import body, http_call
 
 APP = "http://localhost:5173"

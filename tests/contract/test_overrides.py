@@ -11,7 +11,7 @@ import time
 import anthropic
 import pytest
 
-from mockgw.clock import FakeClock
+from mockgw.core.clock import FakeClock
 from mockgw.scenario.loader import load_scenario_data
 from mockgw.server.app import create_app
 from mockgw.server.state import GatewayConfig

@@ -22,7 +22,7 @@ import anthropic
 import pytest
 from aiohttp import web
 
-from mockgw.record import Exchange, Recording, dump_yaml
+from mockgw.cli.record import Exchange, Recording, dump_yaml
 from mockgw.scenario.loader import load_scenario_data, load_scenario_file, load_scenario_text
 from mockgw.server.proxy import RecordingProxy
 from mockgw.testing import MockGateway
@@ -439,7 +439,7 @@ def test_the_command_writes_the_file_on_a_signal_and_never_a_key(sig: signal.Sig
 def test_bad_arguments_are_refused_before_anything_listens(
     args: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from mockgw.cli import main
+    from mockgw.cli.main import main
 
     assert main(["record", *args]) == 2
     assert message in capsys.readouterr().err

@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from mockgw.clock import FakeClock
+from mockgw.core.clock import FakeClock
+from mockgw.faces.anthropic.wire.errors import default_message
 from mockgw.testing import MockGateway
-from mockgw.wire.errors import default_message
 from tests.conftest import GatewayFactory, RawResponse, body, http_call
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"

@@ -23,9 +23,9 @@ from anthropic.types import (
     WebSearchToolResultBlock,
 )
 
-from mockgw.clock import FakeClock
+from mockgw.core.clock import FakeClock
+from mockgw.faces.anthropic.wire.messages import STOP_REASONS
 from mockgw.testing import MockGateway
-from mockgw.wire.messages import STOP_REASONS
 from tests.conftest import GatewayFactory
 
 MODEL = "claude-sonnet-4-6"  # not on the SDK's deprecation list, so no warning in the test log

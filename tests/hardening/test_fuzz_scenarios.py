@@ -24,8 +24,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mockgw.cli import main
-from mockgw.clock import FakeClock
+from mockgw.cli.main import main
+from mockgw.core.clock import FakeClock
 from mockgw.scenario.loader import ScenarioError, bundled_dir, load_scenario_data, load_scenario_text
 from mockgw.scenario.schema import Scenario
 from mockgw.testing import MockGateway

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from mockgw.cli import main
+from mockgw.cli.main import main
 from mockgw.scenario.loader import bundled_dir
 from tests.conftest import body, http_call
 

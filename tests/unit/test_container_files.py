@@ -24,9 +24,9 @@ from typing import Any
 import pytest
 import yaml
 
-from mockgw.cli import build_parser, serve_flags
+from mockgw.cli.main import build_parser, serve_flags
+from mockgw.cli.settings import DEFAULT_PORT, ENV_VARIABLES, resolve
 from mockgw.scenario.loader import load_scenarios
-from mockgw.settings import DEFAULT_PORT, ENV_VARIABLES, resolve
 from tests.conftest import http_call
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -252,7 +252,7 @@ def test_the_built_wheel_carries_the_bundled_scenarios(tmp_path: Path) -> None:
 
     # Imported from the unpacked wheel (as installed, and away from the repo), `mockgw scenarios` lists them all.
     code = (
-        "from mockgw.scenario.loader import bundled_dir; from mockgw.cli import main;"
+        "from mockgw.scenario.loader import bundled_dir; from mockgw.cli.main import main;"
         " print(bundled_dir()); main(['scenarios'])"
     )
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from mockgw.engine import Decision, Engine, NoMatch
-from mockgw.request import RequestView
+from mockgw.core.engine import Decision, Engine, NoMatch
+from mockgw.core.request import RequestView
+from mockgw.faces.anthropic.validation import validate_message_request
 from mockgw.scenario.loader import load_scenario_data
 from mockgw.scenario.schema import Timing
-from mockgw.validation import validate_message_request
 
 
 def view(text: str = "hi", session: str = "default", **extra: Any) -> RequestView:

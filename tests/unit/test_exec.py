@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from mockgw.cli import main
-from mockgw.exec import child_env, exit_code
+from mockgw.cli.exec import child_env, exit_code
+from mockgw.cli.main import main
 
 PY = sys.executable
 

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from mockgw.engine import Decision, Engine
-from mockgw.render import Frame, Limits, render_message, stream_schedule
-from mockgw.request import RequestView
+from mockgw.core.engine import Decision, Engine
+from mockgw.core.request import RequestView
+from mockgw.faces.anthropic.render import Frame, Limits, render_message, stream_schedule
+from mockgw.faces.anthropic.validation import validate_message_request
 from mockgw.scenario.loader import load_scenario_data
-from mockgw.validation import validate_message_request
 from tests.conftest import http_call, sdk_fold
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "thinking-text-tool.sse"

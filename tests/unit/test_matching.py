@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from mockgw.matching import misses
-from mockgw.request import RequestView
+from mockgw.core.matching import misses
+from mockgw.core.request import RequestView
+from mockgw.faces.anthropic.validation import validate_message_request
 from mockgw.scenario.schema import Match
-from mockgw.validation import validate_message_request
 
 
 def tool(name: str) -> dict[str, Any]:

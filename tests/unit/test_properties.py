@@ -17,13 +17,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mockgw.engine import Engine
-from mockgw.render import Frame, Ids, Limits, Reply, message_json, render_message, stream_schedule
-from mockgw.request import RequestView
+from mockgw.core.engine import Engine
+from mockgw.core.request import RequestView
+from mockgw.faces.anthropic.render import Frame, Ids, Limits, Reply, message_json, render_message, stream_schedule
+from mockgw.faces.anthropic.validation import validate_message_request
 from mockgw.scenario.loader import load_scenario_data
 from mockgw.scenario.schema import Timing
 from mockgw.testing import MockGateway
-from mockgw.validation import validate_message_request
 from tests.conftest import GatewayFactory, body, http_call, sdk_fold
 
 # Strings in replies are templates: keep "{{" out, the rest of unicode in (surrogates excluded, as JSON must).

@@ -8,12 +8,11 @@ from typing import Any
 
 import pytest
 
-from mockgw.engine import Engine
-from mockgw.render import Ids, Limits, Reply, message_json, render_message, tokens
-from mockgw.request import RequestView
-from mockgw.scenario.loader import ScenarioError, load_scenario_data
-from mockgw.validation import validate_message_request
-from mockgw.wire.messages import (
+from mockgw.core.engine import Engine
+from mockgw.core.request import RequestView
+from mockgw.faces.anthropic.render import Ids, Limits, Reply, message_json, render_message, tokens
+from mockgw.faces.anthropic.validation import validate_message_request
+from mockgw.faces.anthropic.wire.messages import (
     STOP_REASONS,
     Message,
     RedactedThinkingBlock,
@@ -23,6 +22,7 @@ from mockgw.wire.messages import (
     ToolUseBlock,
     WebSearchToolResultBlock,
 )
+from mockgw.scenario.loader import ScenarioError, load_scenario_data
 
 TOOL_ID = re.compile(r"^toolu_01[A-Za-z0-9]{22}$")
 SERVER_TOOL_ID = re.compile(r"^srvtoolu_01[A-Za-z0-9]{22}$")

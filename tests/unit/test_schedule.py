@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from mockgw.clock import FakeClock
-from mockgw.render import Disconnect, Frame, ScheduleItem, Stall, stream_schedule
+from mockgw.core.clock import FakeClock
+from mockgw.faces.anthropic.render import Disconnect, Frame, ScheduleItem, Stall, stream_schedule
+from mockgw.faces.anthropic.wire.messages import Message, TextBlock, ThinkingBlock, ToolUseBlock, Usage
 from mockgw.scenario.schema import Fault, Timing
-from mockgw.wire.messages import Message, TextBlock, ThinkingBlock, ToolUseBlock, Usage
 from tests.conftest import GatewayFactory, body, http_call
 
 

@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from mockgw.cli import build_parser, serve_flags
-from mockgw.settings import LOCALHOST_ORIGINS, ServeFlags, ServeSettings, SettingsError, resolve
+from mockgw.cli.main import build_parser, serve_flags
+from mockgw.cli.settings import LOCALHOST_ORIGINS, ServeFlags, ServeSettings, SettingsError, resolve
 
 
 def flags(*argv: str) -> ServeFlags:
@@ -130,7 +130,7 @@ def test_unusable_values_are_refused_naming_the_flag_or_variable(
 def test_serve_refuses_a_bad_variable_before_loading_anything(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from mockgw.cli import main
+    from mockgw.cli.main import main
 
     monkeypatch.setenv("MOCKGW_PORT", "eighty")
     assert main(["serve"]) == 2

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from mockgw.engine import Engine
-from mockgw.request import RequestView
+from mockgw.core.engine import Engine
+from mockgw.core.request import RequestView
+from mockgw.faces.anthropic.validation import validate_message_request
 from mockgw.scenario.loader import ScenarioError, load_scenario_text
 from mockgw.scenario.schema import Scenario
 from mockgw.scenario.templates import Template, TemplateError, render_json
-from mockgw.validation import validate_message_request
 
 TOOL_LOOP = [
     {"role": "user", "content": "weather in Paris?"},

@@ -14,7 +14,7 @@ from mockgw.scenario.loader import load_scenarios
 from mockgw.scenario.schema import Scenario
 from mockgw.server.app import create_app, gateway_of
 from mockgw.server.state import GatewayConfig
-from mockgw.watch import ScenarioWatcher
+from mockgw.server.watch import ScenarioWatcher
 
 
 def write(path: Path, text: str) -> Path:

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from mockgw.wire.events import ErrorDetail
+from mockgw.faces.anthropic.wire.events import ErrorDetail
 
 ERROR_TYPE_BY_STATUS: dict[int, str] = {
     400: "invalid_request_error",

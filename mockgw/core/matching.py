@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mockgw.journal import SECRET_HEADERS
-from mockgw.request import RequestView
+from mockgw.core.journal import SECRET_HEADERS
+from mockgw.core.request import RequestView
 from mockgw.scenario.schema import Match, TextMatch, ToolResultMatch, ToolsMatch, TurnMatch
 
 

@@ -22,21 +22,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from mockgw.scenario.schema import (
-    Fault,
-    RedactedThinkingReply,
-    ReplyBlock,
-    ServerToolUseReply,
-    TextReply,
-    ThinkingReply,
-    Timing,
-    ToolUseReply,
-    WebSearchToolResultReply,
-)
-from mockgw.scenario.schema import Usage as UsageSpec
-from mockgw.scenario.templates import TemplateContext, render_json
-from mockgw.wire.errors import default_message
-from mockgw.wire.events import (
+from mockgw.faces.anthropic.wire.errors import default_message
+from mockgw.faces.anthropic.wire.events import (
     ContentBlockDeltaEvent,
     ContentBlockStartEvent,
     ContentBlockStopEvent,
@@ -53,7 +40,7 @@ from mockgw.wire.events import (
     TextDelta,
     ThinkingDelta,
 )
-from mockgw.wire.messages import (
+from mockgw.faces.anthropic.wire.messages import (
     ContentBlock,
     Message,
     RedactedThinkingBlock,
@@ -67,6 +54,19 @@ from mockgw.wire.messages import (
     WebSearchResultBlock,
     WebSearchToolResultBlock,
 )
+from mockgw.scenario.schema import (
+    Fault,
+    RedactedThinkingReply,
+    ReplyBlock,
+    ServerToolUseReply,
+    TextReply,
+    ThinkingReply,
+    Timing,
+    ToolUseReply,
+    WebSearchToolResultReply,
+)
+from mockgw.scenario.schema import Usage as UsageSpec
+from mockgw.scenario.templates import TemplateContext, render_json
 
 CHARS_PER_TOKEN = 4
 _ID_ALPHABET = string.ascii_letters + string.digits

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from mockgw.wire.messages import ContentBlock, Message, StopReason
+from mockgw.faces.anthropic.wire.messages import ContentBlock, Message, StopReason
 
 
 class MessageStartEvent(BaseModel):

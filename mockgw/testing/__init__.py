@@ -17,8 +17,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypedDict, TypeVar, Unpack
 
-from mockgw.clock import Clock, RealClock
-from mockgw.journal import DEFAULT_JOURNAL_SIZE, Journal, JournalEntry
+from mockgw.core.clock import Clock, RealClock
+from mockgw.core.journal import DEFAULT_JOURNAL_SIZE, Journal, JournalEntry
 from mockgw.scenario.loader import load_scenario_data, load_scenario_text, load_scenarios
 from mockgw.scenario.schema import Scenario
 from mockgw.server.app import RunningServer, start_server

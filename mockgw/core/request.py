@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from mockgw.wire.requests import (
+from mockgw.faces.anthropic.wire.requests import (
     CountTokensParams,
     MessageCreateParams,
     MessageParam,

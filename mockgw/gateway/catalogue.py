@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from mockgw.wire.models import ModelInfo
+from mockgw.faces.anthropic.wire.models import ModelInfo
 
 # The current ids of the official SDK's `Model` type (anthropic-python 2.14), newest first, less the
 # dated snapshots and the models it marks deprecated, plus claude-sonnet-4-5 and claude-opus-4-5 (still

@@ -32,13 +32,13 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from mockgw._version import __version__
-from mockgw.matching import misses
-from mockgw.request import RequestView
+from mockgw.core.matching import misses
+from mockgw.core.request import RequestView
+from mockgw.faces.anthropic.validation import InvalidRequest, validate_message_request
+from mockgw.faces.anthropic.wire.errors import error_type_for_status
+from mockgw.faces.anthropic.wire.messages import STOP_REASONS
 from mockgw.scenario.loader import load_scenario_data, load_scenario_text
 from mockgw.scenario.schema import Match, Scenario
-from mockgw.validation import InvalidRequest, validate_message_request
-from mockgw.wire.errors import error_type_for_status
-from mockgw.wire.messages import STOP_REASONS
 
 # Texts longer than this are matched on an excerpt (``contains``), if one is distinctive.
 LONG_TEXT = 200

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from mockgw.wire.requests import (
+from mockgw.faces.anthropic.wire.requests import (
     CountTokensParams,
     MessageCreateParams,
     ThinkingConfigEnabled,

@@ -4,8 +4,8 @@ One home for wire types: requests (what clients send), messages (what we answer)
 errors. No logic here beyond validation.
 """
 
-from mockgw.wire.errors import ERROR_TYPE_BY_STATUS, ErrorResponse, error_type_for_status
-from mockgw.wire.events import (
+from mockgw.faces.anthropic.wire.errors import ERROR_TYPE_BY_STATUS, ErrorResponse, error_type_for_status
+from mockgw.faces.anthropic.wire.events import (
     ContentBlockDeltaEvent,
     ContentBlockStartEvent,
     ContentBlockStopEvent,
@@ -16,7 +16,7 @@ from mockgw.wire.events import (
     PingEvent,
     StreamEvent,
 )
-from mockgw.wire.messages import (
+from mockgw.faces.anthropic.wire.messages import (
     ContentBlock,
     Message,
     RedactedThinkingBlock,
@@ -29,8 +29,8 @@ from mockgw.wire.messages import (
     WebSearchResultBlock,
     WebSearchToolResultBlock,
 )
-from mockgw.wire.models import ModelInfo, ModelsPage
-from mockgw.wire.requests import CountTokensParams, MessageCreateParams, MessageParam
+from mockgw.faces.anthropic.wire.models import ModelInfo, ModelsPage
+from mockgw.faces.anthropic.wire.requests import CountTokensParams, MessageCreateParams, MessageParam
 
 __all__ = [
     "ERROR_TYPE_BY_STATUS",

@@ -12,13 +12,13 @@ import sys
 from collections.abc import Sequence
 
 from mockgw._version import __version__
+from mockgw.cli.settings import DEFAULT_PORT, LOG_FORMATS, ServeFlags, SettingsError, resolve
 from mockgw.scenario.loader import ScenarioError, list_bundled, load_scenarios
 from mockgw.scenario.schema import Scenario
 from mockgw.server.app import RunningServer, start_server
 from mockgw.server.logs import configure_logging
 from mockgw.server.state import GatewayConfig
-from mockgw.settings import DEFAULT_PORT, LOG_FORMATS, ServeFlags, SettingsError, resolve
-from mockgw.watch import ScenarioWatcher
+from mockgw.server.watch import ScenarioWatcher
 
 
 def _fail(message: str, code: int = 1) -> int:
@@ -149,7 +149,7 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
 
 def cmd_exec(args: argparse.Namespace) -> int:
-    from mockgw import exec as exec_  # imported here: only `exec` needs the thread-based gateway
+    from mockgw.cli import exec as exec_  # imported here: only `exec` needs the thread-based gateway
 
     command = list(args.command)
     if command[:1] == ["--"]:

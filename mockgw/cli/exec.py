@@ -20,7 +20,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from mockgw.journal import JournalEntry
+from mockgw.core.journal import JournalEntry
 from mockgw.scenario.schema import Scenario
 from mockgw.testing import QUIET_ENV, MockGateway
 

@@ -1,0 +1,1 @@
+"""The Anthropic Messages API face: wire types, validation and rendering."""
