@@ -25,7 +25,6 @@ settings.register_profile("ci", derandomize=True, database=None, print_blob=True
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
-CAPTURES = Path(__file__).resolve().parents[1].parent / "shared" / "captures"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 

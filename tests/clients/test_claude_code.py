@@ -107,6 +107,24 @@ def test_tool_loop_runs_bash_then_write_and_answers_from_the_tool_result(
     assert bash_result["content"] == str(workdir)
 
 
+def test_claude_code_tool_loop_scenario_takes_its_scripted_path_for_claude_codes_own_requests(
+    gateway: GatewayFactory, claude: ClaudeRunner
+) -> None:
+    """What Claude Code really sends (a role: system message, reminders in the user turn, its whole tool set,
+    a session header) reaches the rules scenarios/claude-code-tool-loop.yaml scripts for it."""
+    gw = gateway("claude-code-tool-loop")
+
+    run = claude(["-p", "say hello", "--allowedTools", "Bash", "--output-format", "json"], gw)
+
+    assert run.returncode == 0, failure(run)
+    assert run.json()["result"] == "The command ran and printed: hello from mockgw. All done."
+    first, second = messages_calls(gw)
+    assert (first.rule, second.rule) == ("run-bash", "final-answer")
+    assert first.session == second.session == first.headers["x-claude-code-session-id"]
+    assert "Bash" in {tool.get("name") for tool in first.body["tools"]}
+    assert second.body["messages"][-1]["content"][0]["type"] == "tool_result"
+
+
 def test_tools_not_allowed_come_back_as_errors_and_nothing_is_written(
     gateway: GatewayFactory, claude: ClaudeRunner, workdir: Path
 ) -> None:

@@ -1,18 +1,18 @@
-"""Real requests, replayed: every capture in ../shared/captures and every fixture in tests/fixtures.
+"""Client-shaped requests, replayed: every fixture in tests/fixtures.
 
-The captures are traffic recorded from Claude Code and anthropic-python. The fixtures are ours: the same
-structure (a ``role: system`` entry inside messages, 24 tools with JSON Schemas, a JSON-string
-``metadata.user_id``, cache_control on system, messages, tool results and tools, adaptive thinking with
-``display: omitted``, ``context_management``, ``output_config``, a signed thinking block and a tool round
-trip) in our own words. Each one is replayed byte for byte with its own headers and must get a 200 and,
-when it streams, a complete and valid stream. The fixtures are also sent through the official SDK.
+The fixtures are ours, written in our own words with the structure real clients send (Claude Code: a
+``role: system`` entry inside messages, 24 tools with JSON Schemas, a JSON-string ``metadata.user_id``,
+cache_control on system, messages, tool results and tools, adaptive thinking with ``display: omitted``,
+``context_management``, ``output_config``, a signed thinking block and a tool round trip; the Python SDK: a
+plain ``messages.create``). Each one is replayed byte for byte with its own headers and must get a 200 and,
+when it streams, a complete and valid stream. The fixtures are also sent through the official SDK. What real
+clients send today is checked where they run: tests/clients/ runs Claude Code and the SDKs against mockgw.
 """
 
 from __future__ import annotations
 
 import inspect
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +20,8 @@ import anthropic
 import pytest
 
 from mockgw.core.clock import FakeClock
-from tests.conftest import CAPTURES, FIXTURES, assert_event_order, http_call, sdk_fold, sse_frames
+from tests.conftest import FIXTURES, assert_event_order, http_call, sdk_fold, sse_frames
 
-CAPTURE_FILES = sorted(CAPTURES.glob("*.json")) if CAPTURES.is_dir() else []
 FIXTURE_FILES = sorted(FIXTURES.glob("*.json"))
 DROPPED_HEADERS = {"host", "content-length"}
 
@@ -59,49 +58,49 @@ def assert_complete_stream(raw: bytes) -> list[dict[str, Any]]:
     return [data for _, data in frames]
 
 
-def replay(url: str, capture: dict[str, Any]) -> Any:
+def replay(url: str, sample: dict[str, Any]) -> Any:
     return http_call(
-        f"{url}{capture['path_qs']}",
-        capture["method"],
-        body=json.dumps(capture["body"]).encode(),
-        headers=replay_headers(capture["headers"]),
+        f"{url}{sample['path_qs']}",
+        sample["method"],
+        body=json.dumps(sample["body"]).encode(),
+        headers=replay_headers(sample["headers"]),
     )
 
 
-@pytest.mark.parametrize("path", CAPTURE_FILES + FIXTURE_FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+@pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_replayed_request_gets_200_and_a_complete_answer(gateway, path):
-    capture = load(path)
+    sample = load(path)
     # The default scenario, on a fake clock so its realistic pacing costs no time.
     gw = gateway(None, seed=3, clock=FakeClock())
-    response = replay(gw.url, capture)
+    response = replay(gw.url, sample)
 
     assert response.status == 200, response.body[:500]
     assert response.headers["request-id"].startswith("req_")
-    if "count_tokens" in capture["path_qs"]:
+    if "count_tokens" in sample["path_qs"]:
         assert response.json()["input_tokens"] > 0
-    elif capture["body"].get("stream"):
+    elif sample["body"].get("stream"):
         assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
         events = assert_complete_stream(response.body)
-        assert events[0]["message"]["model"] == capture["body"]["model"]
+        assert events[0]["message"]["model"] == sample["body"]["model"]
         assert events[-2]["usage"]["output_tokens"] > 0
     else:
         message = response.json()
         assert message["type"] == "message" and message["content"]
-        assert message["model"] == capture["body"]["model"]
+        assert message["model"] == sample["body"]["model"]
 
 
 @pytest.mark.parametrize(
     "path",
-    [p for p in CAPTURE_FILES + FIXTURE_FILES if "count_tokens" not in load(p)["path_qs"]],
+    [p for p in FIXTURE_FILES if "count_tokens" not in load(p)["path_qs"]],
     ids=lambda p: f"{p.parent.name}/{p.stem}",
 )
 def test_replayed_message_request_is_journaled_as_sent(gateway, path):
-    capture = load(path)
+    sample = load(path)
     gw = gateway(None, seed=3, clock=FakeClock())
-    replay(gw.url, capture)
+    replay(gw.url, sample)
     entry = gw.journal.last
-    assert entry.path == capture["path_qs"]
-    assert entry.body == capture["body"]
+    assert entry.path == sample["path_qs"]
+    assert entry.body == sample["body"]
     assert entry.rule is not None
 
 
@@ -109,15 +108,7 @@ def test_there_are_fixtures_to_replay():
     assert len(FIXTURE_FILES) >= 3
 
 
-def test_there_are_captures_to_replay():
-    # A missing folder would silently turn the capture replays above into no tests at all. CI always has
-    # ../shared beside the clone, so there it is a failure; a checkout without it skips with the reason.
-    if not CAPTURES.is_dir() and not os.environ.get("CI"):
-        pytest.skip(f"no captures folder at {CAPTURES}")
-    assert CAPTURE_FILES, f"no captures in {CAPTURES}"
-
-
-# ---------------------------------------------------------------- our fixtures have the captures' structure
+# ---------------------------------------------------------------- our fixtures have a Claude Code turn's structure
 
 
 @pytest.mark.parametrize("name", ["agent-first-turn", "agent-tool-result-turn"])
@@ -154,8 +145,8 @@ def split_for(method: Any, body: dict[str, Any]) -> tuple[dict[str, Any], dict[s
     return known, {k: v for k, v in body.items() if k not in parameters and k != "stream"}
 
 
-def betas(capture: dict[str, Any]) -> list[str]:
-    return capture["headers"]["anthropic-beta"].split(",")
+def betas(sample: dict[str, Any]) -> list[str]:
+    return sample["headers"]["anthropic-beta"].split(",")
 
 
 @pytest.fixture
@@ -167,9 +158,9 @@ def agent(gateway):
 
 def test_first_turn_fixture_streams_through_the_sdk(agent):
     gw, client = agent
-    capture = load(FIXTURES / "agent-first-turn.json")
-    known, extra = split_for(client.beta.messages.create, capture["body"])
-    with client.beta.messages.stream(**known, betas=betas(capture), extra_body=extra) as stream:
+    sample = load(FIXTURES / "agent-first-turn.json")
+    known, extra = split_for(client.beta.messages.create, sample["body"])
+    with client.beta.messages.stream(**known, betas=betas(sample), extra_body=extra) as stream:
         event_types = [event.type for event in stream]
         message = stream.get_final_message()
 
@@ -179,14 +170,14 @@ def test_first_turn_fixture_streams_through_the_sdk(agent):
     assert message.content[2].input == {"command": "echo DONE > out.txt"}
     assert message.stop_reason == "tool_use"
     assert message.model == "claude-opus-4-8"
-    assert gw.journal.last.headers["anthropic-beta"] == capture["headers"]["anthropic-beta"]
+    assert gw.journal.last.headers["anthropic-beta"] == sample["headers"]["anthropic-beta"]
 
 
 def test_tool_result_fixture_streams_through_the_sdk(agent):
     gw, client = agent
-    capture = load(FIXTURES / "agent-tool-result-turn.json")
-    known, extra = split_for(client.beta.messages.create, capture["body"])
-    events = list(client.beta.messages.create(**known, betas=betas(capture), extra_body=extra, stream=True))
+    sample = load(FIXTURES / "agent-tool-result-turn.json")
+    known, extra = split_for(client.beta.messages.create, sample["body"])
+    events = list(client.beta.messages.create(**known, betas=betas(sample), extra_body=extra, stream=True))
     text = "".join(e.delta.text for e in events if e.type == "content_block_delta" and e.delta.type == "text_delta")
 
     assert events[0].type == "message_start" and events[-1].type == "message_stop"
@@ -196,19 +187,19 @@ def test_tool_result_fixture_streams_through_the_sdk(agent):
 
 def test_count_tokens_fixture_through_the_sdk(agent):
     _, client = agent
-    capture = load(FIXTURES / "agent-count-tokens.json")
-    known, extra = split_for(client.beta.messages.count_tokens, capture["body"])
-    counted = client.beta.messages.count_tokens(**known, betas=betas(capture), extra_body=extra)
+    sample = load(FIXTURES / "agent-count-tokens.json")
+    known, extra = split_for(client.beta.messages.count_tokens, sample["body"])
+    counted = client.beta.messages.count_tokens(**known, betas=betas(sample), extra_body=extra)
     assert counted.input_tokens > 0
 
 
 def test_sdk_style_fixture_through_the_sdk(gateway):
     gw = gateway(AGENT, seed=11)
-    capture = load(FIXTURES / "sdk-create.json")
+    sample = load(FIXTURES / "sdk-create.json")
     with anthropic.Anthropic(
         base_url=gw.url, api_key="unused", default_headers={"x-api-key": "sk-fixture-key"}, max_retries=0
     ) as client:
-        known, extra = split_for(client.messages.create, capture["body"])
+        known, extra = split_for(client.messages.create, sample["body"])
         message = client.messages.create(**known, extra_body=extra)
     assert [b.type for b in message.content] == ["thinking", "text", "tool_use"]
     assert message.model == "anthropic/claude-sonnet-4.5"
