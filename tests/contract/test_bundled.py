@@ -465,8 +465,11 @@ def test_midstream_overload_gives_a_non_streamed_request_a_529(gateway: GatewayF
 def test_dropped_stream_ends_in_a_connection_error_after_some_text(gateway: GatewayFactory) -> None:
     gw = gateway(SCENARIOS / "dropped-stream.yaml")
     received: list[str] = []
-    with pytest.raises(httpx2.RemoteProtocolError), open_stream(gw) as events:
+    # Since anthropic 2.17 the SDK wraps the transport's error while reading the body in its own
+    # APIConnectionError; the cause is still httpx's "peer closed connection" RemoteProtocolError.
+    with pytest.raises(anthropic.APIConnectionError) as raised, open_stream(gw) as events:
         received.extend(events.text_stream)
+    assert isinstance(raised.value.__cause__, httpx2.RemoteProtocolError)
     assert "".join(received) == "This answer is cut o"
     assert gw.journal.last.events[-1] == "content_block_delta"
     assert gw.journal.last.error == "disconnected"
