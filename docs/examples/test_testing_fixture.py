@@ -13,7 +13,7 @@ def test_greets(mockgw):
 
     assert message.content[0].text == "Hi!"
     mockgw.assert_called(times=1, rule="greet")
-    assert mockgw.core.journal.last.body["messages"] == [{"role": "user", "content": "hello"}]
+    assert mockgw.journal.last.body["messages"] == [{"role": "user", "content": "hello"}]
 
 
 TOOLS = [{"name": "get_weather", "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}]
@@ -52,7 +52,7 @@ def test_the_sdk_retries_an_overloaded_gateway(mockgw):
     message = client.messages.create(model=MODEL, max_tokens=64, messages=[{"role": "user", "content": "hi"}])
 
     assert message.content[0].text == "Recovered."
-    assert [entry.status for entry in mockgw.core.journal] == [529, 200]
+    assert [entry.status for entry in mockgw.journal] == [529, 200]
 
 
 @pytest.mark.mockgw({"rules": [{"match": {"last_user": {"contains": "hello"}}, "reply": "Hi!"}]}, strict=False)
@@ -61,7 +61,7 @@ def test_an_unscripted_request_is_allowed_when_not_strict(mockgw):
     with pytest.raises(anthropic.BadRequestError, match="no rule matched"):
         client.messages.create(model=MODEL, max_tokens=64, messages=[{"role": "user", "content": "bye"}])
 
-    assert mockgw.core.journal.last.unmatched
+    assert mockgw.journal.last.unmatched
 
 
 @pytest.mark.mockgw({"rules": [{"reply": "Streamed."}]})
@@ -74,5 +74,5 @@ async def test_async_client(mockgw):
         message = await stream.get_final_message()
 
     assert message.content[0].text == "Streamed."
-    entry = mockgw.core.journal.last
+    entry = mockgw.journal.last
     assert entry.stream and entry.events[-1] == "message_stop"

@@ -53,7 +53,7 @@ def test_marker_with_an_inline_scenario(project: pytest.Pytester, marker: str) -
 @pytest.mark.mockgw({marker})
 def test_inline(mockgw):
     assert ask(mockgw) == "Inline."
-    assert mockgw.core.journal.last.rule == "greet"
+    assert mockgw.journal.last.rule == "greet"
 """,
     )
     result.assert_outcomes(passed=1)
@@ -86,11 +86,11 @@ pytestmark = pytest.mark.mockgw({"rules": [{"name": "once", "reply": "First.", "
 def test_first(mockgw):
     assert ask(mockgw) == "First."
     assert ask(mockgw) == "Later."
-    assert len(mockgw.core.journal) == 2
+    assert len(mockgw.journal) == 2
 
 
 def test_second(mockgw):
-    assert len(mockgw.core.journal) == 0
+    assert len(mockgw.journal) == 0
     assert ask(mockgw) == "First."  # the times: count starts again too
 """,
         "-p",
@@ -185,7 +185,7 @@ async def test_async_client(mockgw):
         message = await s.get_final_message()
     assert message.content[0].text == "Async."
     mockgw.assert_called(times=1)
-    assert mockgw.core.journal.last.events[-1] == "message_stop"
+    assert mockgw.journal.last.events[-1] == "message_stop"
 
 
 @pytest.mark.asyncio(loop_scope="module")

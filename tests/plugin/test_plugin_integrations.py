@@ -21,7 +21,7 @@ def test_each_worker_asks_its_own_server(mockgw, worker_id):
         model="claude-sonnet-4-6", max_tokens=8, messages=[{"role": "user", "content": "hello"}]
     )
     assert message.content[0].text == "Hi!"
-    assert len(mockgw.core.journal) == 1  # this worker's server saw this test's request alone
+    assert len(mockgw.journal) == 1  # this worker's server saw this test's request alone
     Path(os.environ["MOCKGW_PORTS"], worker_id).write_text(str(mockgw.port))
 """
 
@@ -86,7 +86,7 @@ async def test_app_with_the_fixture(aiohttp_client, mockgw):
     client = await aiohttp_client(make_app(mockgw.url))
     response = await client.post("/ask", json={"question": "Any weather today?"})
     assert await response.json() == {"answer": "Sunny."}
-    assert mockgw.core.journal.last.rule == "weather"
+    assert mockgw.journal.last.rule == "weather"
 """
 
 

@@ -108,7 +108,7 @@ def test_strict_false_allows_unmatched_requests_and_unused_rules(project: pytest
 @pytest.mark.mockgw(COUNTED, strict=False)
 def test_relaxed(mockgw):
     assert ask_quietly(mockgw, "goodbye") is None
-    assert mockgw.unmatched() == [mockgw.core.journal.last]
+    assert mockgw.unmatched() == [mockgw.journal.last]
 
 
 pytestmark = pytest.mark.mockgw(strict=False)
@@ -168,7 +168,7 @@ def test_counts(mockgw):
     mockgw.assert_called(times=3, model="claude-sonnet-4-6")
     mockgw.assert_called(times=0, model="claude-opus-4-8")
     mockgw.assert_all_rules_used()
-    assert mockgw.core.journal.last.rule == "rules[1]"
+    assert mockgw.journal.last.rule == "rules[1]"
 """,
     )
     result.assert_outcomes(passed=1)
