@@ -452,9 +452,19 @@ class AuthConfig(_Strict):
 
 
 class ModelEntry(_Strict):
+    """A model ``/v1/models`` lists. A model the built-in catalogue knows keeps its figures for any key
+    left out; ``capabilities`` is merged onto the catalogue's key by key."""
+
     id: str
     display_name: str | None = None
     created_at: str = "2025-09-29T00:00:00Z"
+    max_input_tokens: int | None = Field(default=None, ge=1)  # the context window
+    max_tokens: int | None = Field(default=None, ge=1)  # the largest max_tokens a request may ask
+    capabilities: dict[str, JsonValue] | None = None
+    lifecycle: Literal["active", "deprecated", "retired"] | None = None
+    line: str | None = None
+    deprecated_at: str | None = None
+    retires_at: str | None = None
 
 
 class Defaults(_Strict):

@@ -10,7 +10,7 @@ from mockgw.core.clock import Clock, RealClock
 from mockgw.core.engine import Engine
 from mockgw.core.journal import DEFAULT_JOURNAL_SIZE, Journal
 from mockgw.faces.anthropic.wire.models import ModelInfo
-from mockgw.gateway.catalogue import builtin_models
+from mockgw.gateway.catalogue import builtin_models, max_output_tokens, model_info
 from mockgw.scenario.schema import Scenario
 from mockgw.server.auth import AuthPolicy, make_policy
 
@@ -49,7 +49,15 @@ class Gateway:
         keys = list(self.config.api_keys) + (list(auth.keys) if auth else [])
         self.auth: AuthPolicy = make_policy(keys, bool(auth and auth.oidc))
         self.models: list[ModelInfo] = (
-            [ModelInfo(id=m.id, display_name=m.display_name or m.id, created_at=m.created_at) for m in scenario.models]
+            [
+                model_info(
+                    m.id,
+                    display_name=m.display_name,
+                    created_at=m.created_at,
+                    overrides=m.model_dump(exclude={"id", "display_name", "created_at"}),
+                )
+                for m in scenario.models
+            ]
             if scenario.models
             else builtin_models()
         )
@@ -58,6 +66,11 @@ class Gateway:
     def knows_model(self, model: str) -> bool:
         """Whether requests for ``model`` are served (always, unless the scenario is strict_models)."""
         return not self.scenario.strict_models or model in self._model_ids
+
+    def max_output_tokens(self, model: str) -> int | None:
+        """The largest ``max_tokens`` a request for ``model`` may ask (None: no limit known); see
+        ``catalogue.max_output_tokens``."""
+        return max_output_tokens(model, self.models)
 
     def reset(self, session: str | None = None) -> None:
         """Forget the journal and rule state: all of it, or one session's."""

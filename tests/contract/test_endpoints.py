@@ -285,7 +285,20 @@ def test_model_objects_have_the_api_shape(gateway):
     gw = gateway(SMALL_CATALOGUE)
     first = http_call(f"{gw.url}/v1/models?limit=2", "GET").json()["data"]
     created = first[0]["created_at"]
-    assert first[0] == {"type": "model", "id": "model-a", "display_name": "Model A", "created_at": created}
+    # An id the catalogue does not know: no limits, lifecycle active, every capability key present.
+    assert first[0] == {
+        "type": "model",
+        "id": "model-a",
+        "display_name": "Model A",
+        "created_at": created,
+        "capabilities": first[0]["capabilities"],
+        "deprecated_at": None,
+        "lifecycle": "active",
+        "line": None,
+        "max_input_tokens": None,
+        "max_tokens": None,
+        "retires_at": None,
+    }
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", created)
     assert first[1]["display_name"] == "model-b"  # no display name given: the id
 
