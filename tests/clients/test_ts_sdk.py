@@ -1,4 +1,4 @@
-"""The official TypeScript SDK (@anthropic-ai/sdk 1.14) against mockgw, through ts_sdk.mjs.
+"""The official TypeScript SDK (@anthropic-ai/sdk 1.17) against mockgw, through ts_sdk.mjs.
 
 Node prints what the SDK made of each answer as JSON; these tests check it, and the journal shows what the
 SDK sent. The client is configured from ANTHROPIC_BASE_URL and ANTHROPIC_AUTH_TOKEN only.
@@ -6,6 +6,7 @@ SDK sent. The client is configured from ANTHROPIC_BASE_URL and ANTHROPIC_AUTH_TO
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,8 @@ from mockgw.testing import MockGateway
 GatewayFactory = Callable[..., MockGateway]
 NodeRunner = Callable[..., Any]
 
+PARIS = {"city": "Paris", "temperature_c": 18.5, "conditions": ["sunny", "light wind"]}
+PARIS_JSON = json.dumps(PARIS)
 SCENARIO = {
     "rules": [
         {
@@ -33,6 +36,8 @@ SCENARIO = {
             "match": {"last_user": "think first"},
             "reply": [{"thinking": "Step by step, the answer is plain."}, {"text": "Thought it through."}],
         },
+        {"name": "weather-json", "match": {"last_user": "Paris as JSON"}, "reply": PARIS_JSON},
+        {"name": "wrong-json", "match": {"last_user": "Oslo as JSON"}, "reply": '{"city": "Oslo"}'},
         {"name": "hello", "reply": "Hello from mockgw, streamed in small pieces.", "timing": {"chunk_chars": 8}},
     ]
 }
@@ -104,8 +109,26 @@ def test_beta_messages_create(gw: MockGateway, run_node: NodeRunner) -> None:
 
     assert message["text"] == HELLO
     call = gw.journal.last
-    assert call.path.split("?")[0] == "/v1/messages"  # 1.14 sends no ?beta=true (older SDKs did)
+    assert call.path.split("?")[0] == "/v1/messages"  # 1.17 sends no ?beta=true (older SDKs did)
     assert call.headers["anthropic-beta"] == "interleaved-thinking-2025-05-14"
+
+
+def test_zod_output_format_parses_the_scripted_json_from_parse_and_stream(
+    gw: MockGateway, run_node: NodeRunner
+) -> None:
+    result = run_node("ts_sdk.mjs", gw.env(), "parse")
+
+    assert result["parsed"] == result["streamed"] == PARIS
+    assert result["text"] == PARIS_JSON
+    parsed, streamed, wrong = gw.journal
+    assert (parsed.stream, streamed.stream, wrong.rule) == (False, True, "wrong-json")
+    sent = parsed.body["output_config"]["format"]
+    assert sent["type"] == "json_schema" and "parse" not in sent  # zod's parse function stays in the client
+    assert set(sent["schema"]["properties"]) == set(PARIS)
+    assert streamed.body["output_config"] == parsed.body["output_config"]
+    # A reply that does not fit the schema fails in zod, in the client, with the SDK's own error class.
+    assert result["failure"]["thrown"] == "AnthropicError"
+    assert "Failed to parse structured output" in result["failure"]["message"]
 
 
 @pytest.mark.parametrize("variable", ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"])

@@ -3,6 +3,8 @@
 // (ANTHROPIC_BASE_URL, ANTHROPIC_AUTH_TOKEN), as an application would be; retries are off so that each
 // call is one request on the wire.
 import Anthropic, * as sdk from '@anthropic-ai/sdk';
+import { zodOutputFormat } from '@anthropic-ai/sdk/helpers/zod';
+import * as z from 'zod';
 
 const client = new Anthropic({ maxRetries: 0 });
 const MODEL = 'claude-sonnet-4-6';
@@ -11,6 +13,8 @@ const WEATHER_TOOL = {
   description: 'The current weather in a city.',
   input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
 };
+
+const WEATHER = z.object({ city: z.string(), temperature_c: z.number(), conditions: z.array(z.string()) });
 
 const user = (content) => ({ role: 'user', content });
 const texts = (message) => message.content.filter((b) => b.type === 'text').map((b) => b.text).join('');
@@ -80,6 +84,26 @@ const cases = {
       betas: ['interleaved-thinking-2025-05-14'],
     });
     return summary(message);
+  },
+
+  async parse() {
+    // Structured outputs: zodOutputFormat's JSON Schema goes out as output_config.format, and the answer's
+    // text comes back validated by zod as `parsed_output`, from messages.parse and from a stream alike.
+    const params = (question) => ({
+      model: MODEL,
+      max_tokens: 256,
+      messages: [user(question)],
+      output_config: { format: zodOutputFormat(WEATHER) },
+    });
+    const parsed = await client.messages.parse(params('The weather in Paris as JSON'));
+    const streamed = await client.messages.stream(params('The weather in Paris as JSON')).finalMessage();
+    let failure = null;
+    try {
+      await client.messages.parse(params('The weather in Oslo as JSON'));
+    } catch (err) {
+      failure = { thrown: err.constructor.name, message: err.message };
+    }
+    return { parsed: parsed.parsed_output, streamed: streamed.parsed_output, text: texts(parsed), failure };
   },
 
   async errors() {
