@@ -14,9 +14,9 @@ from typing import Any
 
 from faker import Faker
 
+from mockgw.core.answer import Ids, Reply
 from mockgw.core.matching import Miss, misses
 from mockgw.core.request import RequestView
-from mockgw.faces.anthropic.render import Ids, Reply
 from mockgw.scenario.schema import ErrorSpec, Fault, Rule, Scenario, Timing
 
 NEAR_MISSES_SHOWN = 3

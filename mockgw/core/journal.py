@@ -23,6 +23,7 @@ class JournalEntry:
     headers: Mapping[str, str]
     body: Any  # the parsed JSON body, or None
     session: str
+    face: str | None = None  # the API it came through (anthropic-messages, openai-chat…); None: not an API call
     rule: str | None = None  # the label of the rule that answered (None: no rule, e.g. a validation error)
     status: int = 0
     stream: bool = False
@@ -46,6 +47,7 @@ class JournalEntry:
             "headers": dict(self.headers),
             "body": self.body,
             "session": self.session,
+            "face": self.face,
             "model": self.model,
             "rule": self.rule,
             "status": self.status,

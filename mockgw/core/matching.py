@@ -109,6 +109,8 @@ def misses(match: Match | None, request: RequestView) -> list[Miss]:
                 out += [Miss(m.predicate, "the credential sent does not match (not shown)") for m in failed]
             else:
                 out += text_misses(f"header.{name}", test, value)
+    if match.face is not None and request.face not in match.face:
+        out.append(Miss("face", f"request came through {request.face}, not {' or '.join(match.face)}"))
     if match.stream is not None and request.stream != match.stream:
         out.append(Miss("stream", f"request has stream={str(request.stream).lower()}"))
     if match.turn is not None:

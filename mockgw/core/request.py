@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from mockgw.core.faces import ANTHROPIC_MESSAGES
 from mockgw.faces.anthropic.wire.requests import (
     CountTokensParams,
     MessageCreateParams,
@@ -49,11 +50,18 @@ def _tool_result_text(block: ToolResultBlockParam) -> str:
 
 @dataclass(frozen=True)
 class RequestView:
-    """A parsed ``/v1/messages`` request plus what the transport told us (headers, session)."""
+    """A parsed request plus what the transport told us (headers, session) and which API it came through.
+
+    ``params`` is the conversation in the neutral model every face reads into: the Messages API's shape
+    (system, user/assistant turns, tool_use and tool_result blocks, images, documents, tools offered), the
+    richest of the APIs the gateway serves. The Anthropic face passes its request through; the OpenAI faces
+    translate theirs (``mockgw/faces/openai``), so every predicate below means the same on every face.
+    """
 
     params: MessageCreateParams
     headers: Mapping[str, str] = field(default_factory=dict)  # lower-cased names
     session: str = DEFAULT_SESSION
+    face: str = ANTHROPIC_MESSAGES
 
     @property
     def model(self) -> str:

@@ -28,6 +28,7 @@ from pydantic import (
 )
 from pydantic.config import JsonDict
 
+from mockgw.core.faces import FACES
 from mockgw.faces.anthropic.wire.messages import StopReason
 from mockgw.scenario.templates import Template, TemplateError, check_json_templates
 
@@ -145,6 +146,7 @@ def _match_shorthands(schema: JsonDict) -> None:
         tools=[_STRING, strings],
         tool_result=[{"const": True}],
         header=[headers],
+        face=[_STRING],
     )
 
 
@@ -161,6 +163,17 @@ class Match(_Strict):
     header: dict[str, TextMatch] | None = None
     stream: bool | None = None
     turn: int | TurnMatch | None = None
+    face: list[str] | None = None  # the API the request came through (anthropic-messages, openai-chat, …)
+
+    @field_validator("face", mode="before")
+    @classmethod
+    def _faces(cls, value: Any) -> Any:
+        faces = [value] if isinstance(value, str) else value
+        if isinstance(faces, list):
+            unknown = [f for f in faces if f not in FACES]
+            if unknown:
+                raise ValueError(f"unknown face {', '.join(map(str, unknown))}; faces: {', '.join(FACES)}")
+        return faces
 
     @field_validator("last_user", "system", mode="before")
     @classmethod

@@ -8,7 +8,7 @@ from aiohttp import HttpVersion11, web
 from aiohttp.typedefs import Handler
 from multidict import CIMultiDict
 
-from mockgw.server import admin, routes, ui
+from mockgw.server import admin, faces, routes, ui
 from mockgw.server.cors import install_cors, preflight_middleware
 from mockgw.server.logs import log_requests
 from mockgw.server.responses import error_response
@@ -106,6 +106,7 @@ def create_app(config: GatewayConfig) -> web.Application:
     app = web.Application(middlewares=middlewares, client_max_size=config.max_body_bytes + 1)
     app[routes.GATEWAY] = Gateway(config)
     routes.add_routes(app)
+    faces.add_routes(app)
     admin.add_routes(app)
     ui.add_routes(app)
     install_cors(app, config.cors_origins)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,10 +13,11 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from mockgw._version import __version__
+from mockgw.core.answer import Reply, tokens
 from mockgw.core.engine import Decision, NoMatch
 from mockgw.core.journal import JournalEntry, redact_headers
 from mockgw.core.request import DEFAULT_SESSION, RequestView, input_chars
-from mockgw.faces.anthropic.render import Limits, Reply, message_json, render_message, stream_schedule, tokens
+from mockgw.faces.anthropic.render import Limits, message_json, render_message, stream_schedule
 from mockgw.faces.anthropic.validation import (
     InvalidRequest,
     parse_json,
@@ -130,14 +131,20 @@ def parse_overrides(headers: Mapping[str, str], labels: list[str]) -> Overrides:
     return Overrides(status, rule, delay_ms)
 
 
-def _unauthorized(request: web.Request) -> web.Response:
+def unauthorized(request: web.Request) -> web.Response:
+    """The Anthropic-shaped 401."""
     return error_response(401, "invalid x-api-key", request_id=request_id(request))
 
 
-def api_route(handler: Handler) -> Handler:
+def api_route(
+    handler: Handler,
+    face: str | None = None,
+    refuse: Callable[[web.Request], web.Response] = unauthorized,
+) -> Handler:
     """An API route: every call recorded in the journal, and refused with 401 when credentials don't pass.
 
-    One place for the gateway's credential rule (see ``auth.authorized``), before any body is read.
+    One place for the gateway's credential rule (see ``auth.authorized``), before any body is read. ``face``
+    names the API the route serves (in the journal); ``refuse`` words the 401 in that API's error shape.
     """
 
     @functools.wraps(handler)
@@ -152,6 +159,7 @@ def api_route(handler: Handler) -> Handler:
             headers=redact_headers(headers),
             body=None,
             session=session_of(headers),
+            face=face,
         )
         request[JOURNAL_ENTRY] = entry
         request[HEADERS] = headers
@@ -160,7 +168,7 @@ def api_route(handler: Handler) -> Handler:
                 response = await handler(request)
             else:
                 entry.error = "authentication_error"
-                response = _unauthorized(request)
+                response = refuse(request)
         except asyncio.CancelledError:
             # The client went away (aiohttp cancels the handler): in a delay, a stall or mid-stream.
             entry.error = entry.error or "client_gone"
@@ -173,9 +181,8 @@ def api_route(handler: Handler) -> Handler:
     return wrapper
 
 
-@api_route
 async def messages(request: web.Request) -> web.StreamResponse:
-    """``POST /v1/messages`` (any query string: Claude Code sends ``?beta=true``)."""
+    """``POST /v1/messages`` (any query string: Claude Code sends ``?beta=true``); routed by ``server/faces.py``."""
     entry = request[JOURNAL_ENTRY]
     return await _answer_messages(request, gateway_of(request), request[HEADERS], entry.session, entry)
 
@@ -374,7 +381,6 @@ async def health(request: web.Request) -> web.StreamResponse:
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_post("/v1/messages", messages)
     app.router.add_post("/v1/messages/count_tokens", count_tokens)
     app.router.add_get("/v1/models", list_models)
     app.router.add_get("/v1/models/{model_id:.+}", get_model)

@@ -11,17 +11,16 @@ thinking and tool-input JSON of the reply.
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 import random
-import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
 
+from mockgw.core.answer import CHARS_PER_TOKEN, Ids, Reply, tokens
 from mockgw.faces.anthropic.wire.errors import default_message
 from mockgw.faces.anthropic.wire.events import (
     ContentBlockDeltaEvent,
@@ -67,49 +66,6 @@ from mockgw.scenario.schema import (
 )
 from mockgw.scenario.schema import Usage as UsageSpec
 from mockgw.scenario.templates import TemplateContext, render_json
-
-CHARS_PER_TOKEN = 4
-_ID_ALPHABET = string.ascii_letters + string.digits
-
-
-def tokens(chars: int) -> int:
-    """The documented token estimate: 4 characters a token, rounded up, at least 1."""
-    return max(1, math.ceil(chars / CHARS_PER_TOKEN))
-
-
-class Ids:
-    """Ids, signatures and opaque data in the API's shapes, from a seeded generator."""
-
-    def __init__(self, rng: random.Random) -> None:
-        self.rng = rng
-
-    def _chars(self, n: int) -> str:
-        return "".join(self.rng.choices(_ID_ALPHABET, k=n))
-
-    def message(self) -> str:
-        return "msg_01" + self._chars(22)
-
-    def tool_use(self) -> str:
-        return "toolu_01" + self._chars(22)
-
-    def server_tool_use(self) -> str:
-        return "srvtoolu_01" + self._chars(22)
-
-    def request(self) -> str:
-        return "req_011C" + self._chars(20)
-
-    def opaque(self, n_bytes: int = 96) -> str:
-        """Base64 like a thinking signature or encrypted content (``EqQB…``)."""
-        return base64.b64encode(b"\x12\xa4\x01" + self.rng.randbytes(n_bytes)).decode()
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What the engine chose to answer with, ready to render."""
-
-    blocks: Sequence[ReplyBlock]
-    stop_reason: StopReason | None = None
-    usage: UsageSpec | None = None
 
 
 def _block(block: ReplyBlock, ctx: TemplateContext, ids: Ids, last_server_tool: str | None) -> ContentBlock:

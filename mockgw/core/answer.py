@@ -1,0 +1,222 @@
+"""The neutral answer: what the engine chose (``Reply``), ids from the seed, and the parts every face renders.
+
+A rule's reply is written once, in the scenario language (text, thinking, tool_use blocks). The Anthropic face
+renders it into a ``Message``; the other faces compose it into an ``Answer`` here (text, reasoning and tool
+calls, with the request's limits applied and usage counted) and write that in their own wire format. So one
+rule answers every API the gateway serves, and the token and limit rules are the same on every face.
+
+Pure: no I/O, no clock; randomness comes from the seeded generator the engine owns.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import random
+import string
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mockgw.faces.anthropic.wire.messages import StopReason
+from mockgw.scenario.schema import ReplyBlock, TextReply, ThinkingReply, ToolUseReply
+from mockgw.scenario.schema import Usage as UsageSpec
+from mockgw.scenario.templates import TemplateContext, render_json
+
+CHARS_PER_TOKEN = 4
+_ID_ALPHABET = string.ascii_letters + string.digits
+
+
+def tokens(chars: int) -> int:
+    """The documented token estimate: 4 characters a token, rounded up, at least 1."""
+    return max(1, math.ceil(chars / CHARS_PER_TOKEN))
+
+
+class Ids:
+    """Ids, signatures and opaque data in each API's shapes, from a seeded generator."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+
+    def _chars(self, n: int) -> str:
+        return "".join(self.rng.choices(_ID_ALPHABET, k=n))
+
+    def _hex(self, n: int) -> str:
+        return self.rng.randbytes((n + 1) // 2).hex()[:n]
+
+    def message(self) -> str:
+        return "msg_01" + self._chars(22)
+
+    def tool_use(self) -> str:
+        return "toolu_01" + self._chars(22)
+
+    def server_tool_use(self) -> str:
+        return "srvtoolu_01" + self._chars(22)
+
+    def request(self) -> str:
+        return "req_011C" + self._chars(20)
+
+    def opaque(self, n_bytes: int = 96) -> str:
+        """Base64 like a thinking signature or encrypted content (``EqQB…``)."""
+        return base64.b64encode(b"\x12\xa4\x01" + self.rng.randbytes(n_bytes)).decode()
+
+    # OpenAI's shapes: chat completions, tool calls, responses and their output items.
+    def chat_completion(self) -> str:
+        return "chatcmpl-" + self._chars(29)
+
+    def call(self) -> str:
+        return "call_" + self._chars(24)
+
+    def response(self) -> str:
+        return "resp_" + self._hex(50)
+
+    def item(self, prefix: str) -> str:
+        """An output item id: ``msg_…``, ``fc_…``, ``rs_…`` followed by 50 hex digits."""
+        return f"{prefix}_" + self._hex(50)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the engine chose to answer with, ready to render."""
+
+    blocks: Sequence[ReplyBlock]
+    stop_reason: StopReason | None = None
+    usage: UsageSpec | None = None
+
+
+# ---------------------------------------------------------------- the composed answer
+
+
+@dataclass(frozen=True)
+class TextPart:
+    text: str
+
+
+@dataclass(frozen=True)
+class ReasoningPart:
+    text: str
+    signature: str
+
+
+@dataclass(frozen=True)
+class ToolCallPart:
+    id: str
+    name: str
+    input: Any  # a JSON value
+
+    @property
+    def arguments(self) -> str:
+        """The input as the JSON text OpenAI's APIs carry (``function.arguments``)."""
+        return json.dumps(self.input, ensure_ascii=False, separators=(",", ":"))
+
+
+Part = TextPart | ReasoningPart | ToolCallPart
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A reply rendered for one request: its parts, why it stopped, and the token counts.
+
+    ``stop_reason`` keeps the scenario language's vocabulary (``end_turn``, ``tool_use``, ``max_tokens``,
+    ``stop_sequence``, ``refusal``…); each face maps it to its own (``stop``, ``tool_calls``, ``length``…).
+    """
+
+    parts: tuple[Part, ...]
+    stop_reason: StopReason
+    input_tokens: int
+    output_tokens: int
+    reasoning_tokens: int = 0
+    stop_sequence: str | None = None
+
+    @property
+    def text(self) -> str:
+        """Every text part joined: the one ``content`` string of a chat message."""
+        return "".join(p.text for p in self.parts if isinstance(p, TextPart))
+
+    @property
+    def reasoning(self) -> str:
+        return "".join(p.text for p in self.parts if isinstance(p, ReasoningPart))
+
+    @property
+    def tool_calls(self) -> tuple[ToolCallPart, ...]:
+        return tuple(p for p in self.parts if isinstance(p, ToolCallPart))
+
+
+def _chars(part: Part) -> int:
+    if isinstance(part, ToolCallPart):
+        return len(part.arguments)
+    return len(part.text)
+
+
+def _limit(
+    parts: list[Part], max_tokens: int | None, stop: Sequence[str]
+) -> tuple[list[Part], StopReason | None, str | None]:
+    """Cut the parts where the model would stop: a stop sequence in text, or the max_tokens budget."""
+    budget = math.inf if max_tokens is None else max_tokens * CHARS_PER_TOKEN
+    kept: list[Part] = []
+    for part in parts:
+        if isinstance(part, TextPart) and stop:
+            found = [(part.text.find(s), s) for s in stop if s and s in part.text]
+            if found:
+                at, seq = min(found)
+                if at <= budget:
+                    kept.append(TextPart(part.text[:at]))
+                    return kept, "stop_sequence", seq
+        size = _chars(part)
+        if size > budget:
+            cut = int(budget)
+            if isinstance(part, TextPart) and cut > 0:
+                kept.append(TextPart(part.text[:cut]))
+            elif isinstance(part, ReasoningPart) and cut > 0:
+                kept.append(ReasoningPart(part.text[:cut], part.signature))
+            return kept, "max_tokens", None
+        budget -= size
+        kept.append(part)
+    return kept, None, None
+
+
+def compose(
+    reply: Reply,
+    *,
+    input_chars: int,
+    ctx: TemplateContext,
+    ids: Ids,
+    tool_id: Callable[[], str],
+    max_tokens: int | None = None,
+    stop: Sequence[str] = (),
+) -> Answer:
+    """The parts of ``reply`` for this request: templates rendered, limits applied, usage counted.
+
+    Blocks only the Messages API has (server tool use, web search results, redacted thinking) have no
+    counterpart in the other APIs and are left out. ``tool_id`` makes the face's tool call ids (``call_…``).
+    """
+    parts: list[Part] = []
+    for block in reply.blocks:
+        if isinstance(block, TextReply):
+            parts.append(TextPart(block.text.render(ctx)))
+        elif isinstance(block, ThinkingReply):
+            parts.append(ReasoningPart(block.thinking.render(ctx), block.signature or ids.opaque()))
+        elif isinstance(block, ToolUseReply):
+            spec = block.tool_use
+            parts.append(ToolCallPart(spec.id or tool_id(), spec.name, render_json(spec.input, ctx)))
+    kept, cut, stop_sequence = _limit(parts, max_tokens, stop)
+    if cut is not None:
+        stop_reason: StopReason = cut
+    elif reply.stop_reason is not None:
+        stop_reason = reply.stop_reason
+    else:
+        stop_reason = "tool_use" if any(isinstance(p, ToolCallPart) for p in kept) else "end_turn"
+    given = reply.usage or UsageSpec()
+    output = tokens(sum(_chars(p) for p in kept))
+    if cut == "max_tokens" and max_tokens is not None:
+        output = max_tokens
+    reasoning_chars = sum(len(p.text) for p in kept if isinstance(p, ReasoningPart))
+    return Answer(
+        parts=tuple(kept),
+        stop_reason=stop_reason,
+        input_tokens=given.input_tokens if given.input_tokens is not None else tokens(input_chars),
+        output_tokens=given.output_tokens if given.output_tokens is not None else output,
+        reasoning_tokens=tokens(reasoning_chars) if reasoning_chars else 0,
+        stop_sequence=stop_sequence,
+    )

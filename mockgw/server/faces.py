@@ -1,0 +1,38 @@
+"""The routing table of the faces: which API answers at which path.
+
+Each row names a face (the name rules match with ``match: {face: …}`` and the journal shows), its method and
+path, its handler, and how it refuses credentials (each API has its own error shape). ``api_route`` wraps
+every handler the same way: journal entry, credential rule, request log. A new face is one folder under
+``mockgw/faces/`` and one row here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from mockgw.core.faces import ANTHROPIC_MESSAGES, OPENAI_CHAT
+from mockgw.server import openai, routes
+
+
+@dataclass(frozen=True)
+class FaceRoute:
+    face: str
+    method: str
+    path: str
+    handler: Handler
+    unauthorized: Callable[[web.Request], web.Response] = routes.unauthorized
+
+
+FACE_ROUTES: tuple[FaceRoute, ...] = (
+    FaceRoute(ANTHROPIC_MESSAGES, "POST", "/v1/messages", routes.messages),
+    FaceRoute(OPENAI_CHAT, "POST", "/v1/chat/completions", openai.chat_completions, openai.unauthorized),
+)
+
+
+def add_routes(app: web.Application) -> None:
+    for row in FACE_ROUTES:
+        app.router.add_route(row.method, row.path, routes.api_route(row.handler, row.face, row.unauthorized))

@@ -1,0 +1,226 @@
+"""The OpenAI-compatible routes: ``/v1/chat/completions``, ``/v1/responses``, ``/v1/embeddings``.
+
+aiohttp glue over the pure faces in ``mockgw/faces/openai``: read the body, let the face parse it into the
+neutral view, let the engine decide, and write the face's answer, error or stream. The steps are the Anthropic
+route's (overrides, strict models, near-miss report, error, fault, timing), in OpenAI's error shape.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+from aiohttp import web
+
+from mockgw.core.answer import Answer, Reply, compose
+from mockgw.core.engine import Decision, NoMatch
+from mockgw.core.journal import JournalEntry
+from mockgw.core.request import RequestView
+from mockgw.faces.anthropic.render import ScheduleItem
+from mockgw.faces.anthropic.validation import InvalidRequest
+from mockgw.faces.openai.chat import chat_schedule, completion, parse_chat
+from mockgw.faces.openai.errors import OpenAIError, error_body, status_for_error_type
+from mockgw.scenario.schema import TextReply
+from mockgw.scenario.templates import Template
+from mockgw.server.responses import json_response
+from mockgw.server.routes import (
+    HEADERS,
+    JOURNAL_ENTRY,
+    OVERRIDE_HEADERS,
+    DisconnectFault,
+    Overrides,
+    _rule_labels,
+    _unknown_rule,
+    gateway_of,
+    parse_overrides,
+    read_json,
+    request_id,
+)
+from mockgw.server.sse import SSE_HEADERS, PlayResult, play
+from mockgw.server.state import Gateway
+
+# A reply for rules that only script a fault (a stream needs some content to cut short).
+_FILLER = (TextReply(text=Template.parse("{{ faker.paragraph(nb_sentences=4) }}")),)
+
+
+def error_headers(status: int, retry_after: float | None, should_retry: bool | None) -> dict[str, str]:
+    """``retry-after`` (+ ``-ms``, which the openai SDKs read first) and ``x-should-retry``, as the API sends."""
+    headers: dict[str, str] = {}
+    if status == 429 and retry_after is None:
+        retry_after = 1
+    if retry_after is not None:
+        headers["retry-after"] = str(max(0, math.ceil(retry_after)))
+        headers["retry-after-ms"] = str(round(retry_after * 1000))
+    if status == 429:
+        headers["x-ratelimit-remaining-requests"] = "0"
+    if should_retry is not None:
+        headers["x-should-retry"] = "true" if should_retry else "false"
+    return headers
+
+
+def openai_error(
+    request: web.Request,
+    status: int,
+    message: str | None = None,
+    *,
+    error_type: str | None = None,
+    param: Any = None,
+    code: str | None = None,
+    retry_after: float | None = None,
+    should_retry: bool | None = None,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    """An OpenAI-shaped error answer with its headers (``x-request-id`` as OpenAI names it)."""
+    rid = request_id(request)
+    all_headers = {"x-request-id": rid, **error_headers(status, retry_after, should_retry), **(headers or {})}
+    body = error_body(status, message, error_type=error_type, param=param, code=code)
+    entry = request.get(JOURNAL_ENTRY)
+    if entry is not None:
+        entry.error = entry.error or body["error"]["message"]
+    return json_response(body, status=status, request_id=rid, headers=all_headers)
+
+
+def unauthorized(request: web.Request) -> web.Response:
+    """The gateway's 401 on its OpenAI-compatible routes."""
+    return openai_error(request, 401, "Invalid API key", code="invalid_api_key")
+
+
+def _refused(request: web.Request, exc: InvalidRequest | OpenAIError) -> web.Response:
+    if isinstance(exc, OpenAIError):
+        return openai_error(request, exc.status, exc.message, error_type=exc.error_type, param=exc.param, code=exc.code)
+    return openai_error(request, exc.status, exc.message)  # too large, or not JSON
+
+
+async def read_request(request: web.Request, gateway: Gateway) -> tuple[Overrides, Any]:
+    """The override headers and the JSON body (InvalidRequest for a bad override, a body too large or not JSON)."""
+    headers = request[HEADERS]
+    wanted = gateway.config.overrides and not OVERRIDE_HEADERS.isdisjoint(headers)
+    overrides = parse_overrides(headers, _rule_labels(gateway)) if wanted else Overrides()
+    body = await read_json(request, gateway)
+    request[JOURNAL_ENTRY].body = body
+    return overrides, body
+
+
+async def decide(
+    request: web.Request, gateway: Gateway, view: RequestView, overrides: Overrides
+) -> Decision | web.Response:
+    """The decision for a parsed request, or the error answer that stands in for one."""
+    entry = request[JOURNAL_ENTRY]
+    entry.stream = view.stream
+    if not gateway.knows_model(view.model):
+        message = f"Model '{view.model}' not found"
+        return openai_error(request, 404, message, error_type="model_not_found", param={"modelId": view.model})
+    if overrides.delay_ms:
+        await gateway.clock.sleep(overrides.delay_ms / 1000)
+    if overrides.status is not None:
+        entry.error = f"x-mockgw-status: {overrides.status}"
+        return openai_error(request, overrides.status)
+    if overrides.rule is not None:
+        forced = gateway.engine.force(overrides.rule, view)
+        if forced is None:  # the scenario changed while the request waited
+            return openai_error(request, 400, _unknown_rule(overrides.rule, _rule_labels(gateway)).message)
+        decision: Decision | NoMatch = forced
+    else:
+        decision = gateway.engine.decide(view)
+    if isinstance(decision, NoMatch):
+        entry.unmatched = True
+        # x-should-retry: false, or every client would retry a scripting mistake several times.
+        return openai_error(request, 400, decision.message, code="no_rule_matched", should_retry=False)
+    entry.rule = decision.rule
+    if decision.fault is not None and decision.fault.delay_ms:
+        await gateway.clock.sleep(decision.fault.delay_ms / 1000)
+    if decision.error is not None:
+        spec = decision.error
+        entry.error = spec.message or spec.type or str(spec.status)
+        return openai_error(
+            request,
+            spec.status,
+            spec.message,
+            error_type=spec.type,
+            retry_after=spec.retry_after,
+            should_retry=spec.should_retry,
+            headers=dict(spec.headers),
+        )
+    return decision
+
+
+def compose_answer(
+    gateway: Gateway, view: RequestView, decision: Decision, max_tokens: int | None, stop: tuple[str, ...]
+) -> Answer:
+    engine = gateway.engine
+    return compose(
+        decision.reply or Reply(_FILLER),
+        input_chars=view.input_chars,
+        ctx=engine.context(view),
+        ids=engine.ids,
+        tool_id=engine.ids.call,
+        max_tokens=max_tokens,
+        stop=stop,
+    )
+
+
+async def answer_json(
+    request: web.Request, gateway: Gateway, decision: Decision, body: dict[str, Any]
+) -> web.StreamResponse:
+    """A non-streamed answer, with the rule's fault (stall, dropped connection, error) applied."""
+    fault = decision.fault
+    entry = request[JOURNAL_ENTRY]
+    if fault is not None and fault.stall_ms:
+        await gateway.clock.sleep(fault.stall_ms / 1000)
+    if fault is not None and fault.disconnect:
+        entry.error = "disconnected (fault)"
+        raise DisconnectFault()
+    if fault is not None and fault.error is not None:
+        kind = fault.error.type
+        return openai_error(request, status_for_error_type(kind), fault.error.message, error_type=kind)
+    rid = request_id(request)
+    return json_response(body, request_id=rid, headers={"x-request-id": rid})
+
+
+async def answer_stream(
+    request: web.Request, gateway: Gateway, schedule: list[ScheduleItem], entry: JournalEntry
+) -> web.StreamResponse:
+    """Play a stream schedule on the gateway's clock; the journal keeps the frames sent and how it ended."""
+    rid = request_id(request)
+    response = web.StreamResponse(status=200, headers={**SSE_HEADERS, "request-id": rid, "x-request-id": rid})
+    await response.prepare(request)
+    entry.status = response.status
+    result = PlayResult(events=entry.events)
+    await play(request, response, schedule, gateway.clock, result)
+    entry.ttft_ms = None if result.ttft is None else result.ttft * 1000
+    if result.outcome != "complete":
+        entry.error = result.outcome
+    return response
+
+
+async def chat_completions(request: web.Request) -> web.StreamResponse:
+    """``POST /v1/chat/completions``."""
+    gateway = gateway_of(request)
+    entry = request[JOURNAL_ENTRY]
+    try:
+        overrides, body = await read_request(request, gateway)
+        headers: dict[str, str] = request[HEADERS]
+        chat = parse_chat(body, headers, entry.session)
+    except (InvalidRequest, OpenAIError) as exc:
+        return _refused(request, exc)
+    decision = await decide(request, gateway, chat.view, overrides)
+    if isinstance(decision, web.Response):
+        return decision
+    answer = compose_answer(gateway, chat.view, decision, chat.max_tokens, chat.stop)
+    completion_id, created, model = gateway.engine.ids.chat_completion(), int(time.time()), chat.params.model
+    if not chat.view.stream:
+        return await answer_json(
+            request, gateway, decision, completion(answer, completion_id=completion_id, model=model, created=created)
+        )
+    schedule = chat_schedule(
+        answer,
+        completion_id=completion_id,
+        model=model,
+        created=created,
+        include_usage=chat.include_usage,
+        timing=decision.timing,
+        rng=gateway.engine.rng,
+        fault=decision.fault,
+    )
+    return await answer_stream(request, gateway, schedule, entry)
