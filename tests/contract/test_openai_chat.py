@@ -143,7 +143,8 @@ def test_parse_reads_the_answer_into_the_pydantic_model(gateway: GatewayFactory,
         with chat.stream(model=MODEL, messages=ask("structured, please"), response_format=City) as events:
             parsed = events.get_final_completion().choices[0].message.parsed
     else:
-        parsed = chat.parse(model=MODEL, messages=ask("structured, please"), response_format=City).choices[0].message.parsed
+        done = chat.parse(model=MODEL, messages=ask("structured, please"), response_format=City)
+        parsed = done.choices[0].message.parsed
     assert parsed == City(name="Paris", population=2102650)
 
 
@@ -183,7 +184,7 @@ def test_images_and_files_reach_the_view_and_developer_messages_the_system(gatew
                 "content": [
                     {"type": "text", "text": "describe these"},
                     {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
-                    {"type": "file", "file": {"file_data": "data:application/pdf;base64,JVBERi0=", "filename": "a.pdf"}},
+                    {"type": "file", "file": {"file_data": "data:application/pdf;base64,JVBERi0=", "filename": "f"}},
                 ],
             },
         ],

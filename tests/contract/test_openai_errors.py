@@ -85,9 +85,7 @@ def test_a_rate_limit_carries_retry_headers_the_sdk_waits_for(gateway: GatewayFa
 
 @pytest.mark.parametrize("face", sorted(STREAMS))
 def test_a_mid_stream_error_raises_api_error(gateway: GatewayFactory, face: str) -> None:
-    gw = gateway(
-        {"rules": [{"reply": "x" * 200, "fault": {"after_events": 3, "error": {"type": "overloaded_error"}}}]}
-    )
+    gw = gateway({"rules": [{"reply": "x" * 200, "fault": {"after_events": 3, "error": {"type": "overloaded_error"}}}]})
     with pytest.raises(openai.APIError) as caught:
         STREAMS[face](client(gw))
     assert "Internal server error" in str(caught.value)
