@@ -32,6 +32,9 @@ class JournalEntry:
     unmatched: bool = False  # no rule matched (the answer was the near-miss report)
     duration_ms: float = 0.0
     ttft_ms: float | None = None  # time to the first content delta, for streams
+    # A message-thread request: its form, the whole conversation the rules saw (``body`` keeps what was
+    # sent), and the id its reply is held under (see faces/anthropic/threads.py). None: no ``thread``.
+    thread: dict[str, Any] | None = None
 
     @property
     def model(self) -> str | None:
@@ -57,6 +60,7 @@ class JournalEntry:
             "unmatched": self.unmatched,
             "duration_ms": round(self.duration_ms, 3),
             "ttft_ms": None if self.ttft_ms is None else round(self.ttft_ms, 3),
+            "thread": self.thread,
         }
 
 

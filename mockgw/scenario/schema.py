@@ -364,11 +364,15 @@ class ErrorSpec(_Strict):
     retry_after: float | None = Field(default=None, ge=0)
     headers: dict[str, str] = Field(default_factory=dict)
     should_retry: bool | None = None  # sets x-should-retry, which both SDKs obey over everything
+    # Any JSON, sent as the body's `error.details`: the SDKs read `error.details.error_code` to pick an exception
+    # class and to recover (thread_not_found, thread_unsupported_request, ...).
+    details: JsonValue = None
 
 
 class StreamErrorSpec(_Strict):
     type: str = "overloaded_error"
     message: str | None = None
+    details: JsonValue = None  # as ErrorSpec.details, in the `event: error` frame
 
 
 class Fault(_Strict):
@@ -502,6 +506,9 @@ class Scenario(_Strict):
     auth: AuthConfig | None = None
     models: list[ModelEntry] | None = None
     strict_models: bool = False
+    # false: every request with a `thread` field is refused (thread_unsupported_request), as a server without
+    # message threads answers, so the SDKs fall back to sending whole histories.
+    threads: bool = True
     defaults: Defaults = Field(default_factory=Defaults)
     rules: list[Rule] = Field(default_factory=list)
 

@@ -66,8 +66,9 @@ def error_headers(status: int, *, retry_after: float | None = None, should_retry
     return headers
 
 
-def error_body(error_type: str, message: str, request_id: str) -> dict[str, Any]:
-    return ErrorResponse(error=ErrorDetail(type=error_type, message=message), request_id=request_id).model_dump()
+def error_body(error_type: str, message: str, request_id: str, details: Any = None) -> dict[str, Any]:
+    error = ErrorDetail(type=error_type, message=message, details=details)
+    return ErrorResponse(error=error, request_id=request_id).model_dump()
 
 
 def error_response(
@@ -79,11 +80,15 @@ def error_response(
     retry_after: float | None = None,
     should_retry: bool | None = None,
     headers: dict[str, str] | None = None,
+    details: Any = None,
 ) -> web.Response:
-    """An Anthropic error answer: body ``{"type":"error","error":{...},"request_id":...}`` and headers."""
+    """An Anthropic error answer: body ``{"type":"error","error":{...},"request_id":...}`` and headers.
+
+    ``details`` (any JSON) goes in ``error.details``, left out when None.
+    """
     kind = error_type or error_type_for_status(status)
     all_headers = error_headers(status, retry_after=retry_after, should_retry=should_retry)
     if headers:
         all_headers.update(headers)
-    body = error_body(kind, message or default_message(kind), request_id)
+    body = error_body(kind, message or default_message(kind), request_id, details)
     return json_response(body, status=status, request_id=request_id, headers=all_headers)

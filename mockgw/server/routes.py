@@ -18,6 +18,7 @@ from mockgw.core.engine import Decision, NoMatch
 from mockgw.core.journal import JournalEntry, redact_headers
 from mockgw.core.request import DEFAULT_SESSION, RequestView, input_chars
 from mockgw.faces.anthropic.render import Limits, message_json, render_message, stream_schedule
+from mockgw.faces.anthropic.threads import ThreadRefused, ThreadTurn
 from mockgw.faces.anthropic.validation import (
     InvalidRequest,
     parse_json,
@@ -25,6 +26,7 @@ from mockgw.faces.anthropic.validation import (
     validate_message_request,
 )
 from mockgw.faces.anthropic.wire.errors import status_for_error_type
+from mockgw.faces.anthropic.wire.messages import Message
 from mockgw.faces.anthropic.wire.models import ModelsPage
 from mockgw.scenario.schema import TextReply
 from mockgw.scenario.templates import Template
@@ -191,16 +193,24 @@ async def _answer_messages(
     request: web.Request, gateway: Gateway, headers: dict[str, str], session: str, entry: JournalEntry
 ) -> web.StreamResponse:
     rid = request_id(request)
+    turn: ThreadTurn | None = None
     try:
         # Most requests carry no override header: skip building the rule labels for them.
         wanted = gateway.config.overrides and not OVERRIDE_HEADERS.isdisjoint(headers)
         overrides = parse_overrides(headers, _rule_labels(gateway)) if wanted else Overrides()
         body = await read_json(request, gateway)
         entry.body = body
-        params = validate_message_request(body)
+        # A message thread's history goes before the sent turn, so validation and rules see all of it.
+        turn = gateway.threads.resolve(body, session, enabled=gateway.scenario.threads)
+        params = validate_message_request(body if turn is None else turn.body)
     except InvalidRequest as exc:
         entry.error = exc.message
         return _invalid(request, exc)
+    except ThreadRefused as exc:
+        entry.error = exc.message
+        return error_response(exc.status, exc.message, request_id=rid, error_type=exc.error_type, details=exc.details)
+    if turn is not None:
+        entry.thread = turn.journal()
     entry.stream = bool(params.stream)
     if not gateway.knows_model(params.model):
         entry.error = f"model: {params.model}"
@@ -228,11 +238,22 @@ async def _answer_messages(
         # x-should-retry: false, or every client would retry a scripting mistake several times.
         return error_response(400, decision.message, request_id=rid, should_retry=False)
     entry.rule = decision.rule
-    return await _play_decision(request, gateway, view, decision, entry)
+    return await _play_decision(request, gateway, view, decision, entry, turn)
+
+
+def _hold(gateway: Gateway, turn: ThreadTurn | None, message: Message, entry: JournalEntry) -> None:
+    """Hold an answered message thread's conversation under the reply's id, for the next ``continue``."""
+    if turn is not None and entry.thread is not None and gateway.threads.hold(turn, message):
+        entry.thread["message_id"] = message.id
 
 
 async def _play_decision(
-    request: web.Request, gateway: Gateway, view: RequestView, decision: Decision, entry: JournalEntry
+    request: web.Request,
+    gateway: Gateway,
+    view: RequestView,
+    decision: Decision,
+    entry: JournalEntry,
+    turn: ThreadTurn | None = None,
 ) -> web.StreamResponse:
     rid = request_id(request)
     clock = gateway.clock
@@ -251,6 +272,7 @@ async def _play_decision(
             retry_after=spec.retry_after,
             should_retry=spec.should_retry,
             headers=dict(spec.headers),
+            details=spec.details,
         )
 
     engine = gateway.engine
@@ -272,9 +294,11 @@ async def _play_decision(
             entry.error = "disconnected (fault)"
             raise DisconnectFault()
         if fault is not None and fault.error is not None:
-            kind = fault.error.type
-            entry.error = kind
-            return error_response(status_for_error_type(kind), fault.error.message, request_id=rid, error_type=kind)
+            error = fault.error
+            entry.error = error.type
+            status = status_for_error_type(error.type)
+            return error_response(status, error.message, request_id=rid, error_type=error.type, details=error.details)
+        _hold(gateway, turn, message, entry)
         return web.Response(body=message_json(message), content_type="application/json", headers={"request-id": rid})
 
     schedule = stream_schedule(message, decision.timing, engine.rng, fault)
@@ -286,6 +310,8 @@ async def _play_decision(
     entry.ttft_ms = None if result.ttft is None else result.ttft * 1000
     if result.outcome != "complete":
         entry.error = result.outcome
+    else:  # a stream cut short is not held: the API holds the whole reply or none of it
+        _hold(gateway, turn, message, entry)
     return response
 
 

@@ -9,6 +9,7 @@ from mockgw.cli.settings import LOCALHOST_ORIGINS
 from mockgw.core.clock import Clock, RealClock
 from mockgw.core.engine import Engine
 from mockgw.core.journal import DEFAULT_JOURNAL_SIZE, Journal
+from mockgw.faces.anthropic.threads import DEFAULT_MAX_THREAD_BYTES, DEFAULT_MAX_THREADS, ThreadStore
 from mockgw.faces.anthropic.wire.models import ModelInfo
 from mockgw.gateway.catalogue import builtin_models, max_output_tokens, model_info
 from mockgw.scenario.schema import Scenario
@@ -30,6 +31,8 @@ class GatewayConfig:
     admin_token: str | None = None  # set: every /_mockgw/ call must carry it
     overrides: bool = True  # honour x-mockgw-status / -rule / -delay-ms request headers
     cors_origins: Sequence[str] = LOCALHOST_ORIGINS  # browser origins allowed; empty: CORS off
+    max_threads: int = DEFAULT_MAX_THREADS  # message-thread conversations held at most (LRU)
+    max_thread_bytes: int = DEFAULT_MAX_THREAD_BYTES  # and their bytes in all (compact JSON)
 
 
 class Gateway:
@@ -39,10 +42,16 @@ class Gateway:
         self.config = config
         self.clock = config.clock
         self.journal = Journal(config.journal_size)
+        self.threads = ThreadStore(config.max_threads, config.max_thread_bytes)
         self.load(config.scenario)
 
     def load(self, scenario: Scenario) -> None:
-        """Switch to another scenario: new rules and fresh state; the journal is kept."""
+        """Switch to another scenario: new rules and fresh state; the journal is kept.
+
+        Held message threads are forgotten too: the fresh engine's seeded ids can repeat theirs, and the
+        rules that answered them are gone (a continue then gets thread_not_found, and the SDKs replay).
+        """
+        self.threads.clear()
         self.scenario = scenario
         self.engine = Engine(scenario, self.config.seed)
         auth = scenario.auth
@@ -73,6 +82,7 @@ class Gateway:
         return max_output_tokens(model, self.models)
 
     def reset(self, session: str | None = None) -> None:
-        """Forget the journal and rule state: all of it, or one session's."""
+        """Forget the journal, rule state and held message threads: all of it, or one session's."""
         self.engine.reset(session)
+        self.threads.clear(session)
         self.journal.clear(session)

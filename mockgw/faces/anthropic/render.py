@@ -224,6 +224,8 @@ def _plain(model: BaseModel) -> bool:
         return not _free_json(model.content_block)
     if isinstance(model, MessageDeltaEvent):
         return model.usage.server_tool_use is None
+    if isinstance(model, ErrorEvent):
+        return model.error.details is None  # details: JSON a scenario wrote
     return isinstance(model, _PLAIN_EVENTS)
 
 
@@ -403,15 +405,17 @@ def apply_fault(schedule: list[ScheduleItem], fault: Fault | None) -> list[Sched
         if fault.disconnect:
             out.append(Disconnect())
         elif fault.error is not None:
-            out.append(Frame(0.0, "error", error_event_frame(fault.error.type, fault.error.message)))
+            error = fault.error
+            out.append(Frame(0.0, "error", error_event_frame(error.type, error.message, error.details)))
     if fault.stall_ms is not None:
         out.insert(0, Stall(fault.stall_ms / 1000))
     return out
 
 
-def error_event_frame(error_type: str, message: str | None) -> bytes:
-    """A mid-stream ``event: error`` frame."""
-    return sse_frame(ErrorEvent(error=ErrorDetail(type=error_type, message=message or default_message(error_type))))
+def error_event_frame(error_type: str, message: str | None, details: Any = None) -> bytes:
+    """A mid-stream ``event: error`` frame (``details``, any JSON: its ``error.details``)."""
+    detail = ErrorDetail(type=error_type, message=message or default_message(error_type), details=details)
+    return sse_frame(ErrorEvent(error=detail))
 
 
 def message_json(message: Message) -> bytes:

@@ -86,6 +86,8 @@ class PingEvent(BaseModel):
 class ErrorDetail(BaseModel):
     type: str
     message: str
+    # Machine-readable cause, `{"error_code": ...}` (the SDKs map it to an exception class); left out when none.
+    details: Any = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class ErrorEvent(BaseModel):
