@@ -310,7 +310,7 @@ async def _play_decision(
     entry.ttft_ms = None if result.ttft is None else result.ttft * 1000
     if result.outcome != "complete":
         entry.error = result.outcome
-    else:  # a stream cut short is not held: the API holds the whole reply or none of it
+    elif result.events[-1:] == ["message_stop"]:  # the API holds the whole reply or none of it
         _hold(gateway, turn, message, entry)
     return response
 

@@ -19,6 +19,7 @@ from typing import Any, Self, TypedDict, TypeVar, Unpack
 
 from mockgw.core.clock import Clock, RealClock
 from mockgw.core.journal import DEFAULT_JOURNAL_SIZE, Journal, JournalEntry
+from mockgw.faces.anthropic.threads import DEFAULT_MAX_THREAD_BYTES, DEFAULT_MAX_THREADS
 from mockgw.scenario.loader import load_scenario_data, load_scenario_text, load_scenarios
 from mockgw.scenario.schema import Scenario
 from mockgw.server.app import RunningServer, start_server
@@ -86,14 +87,17 @@ class GatewayOptions(TypedDict, total=False):
     journal_size: int
     admin_token: str | None
     overrides: bool
+    max_threads: int
+    max_thread_bytes: int
 
 
 class _GatewayAPI:
     """What both gateways offer once started: the address, the journal, assertions, ``env()``.
 
     Both take the same options: ``seed``, ``api_keys``, ``host``/``port`` (127.0.0.1, 0: a free port),
-    ``clock`` (a FakeClock plays stream timing without sleeping), ``journal_size``, ``admin_token`` and
-    ``overrides`` (the ``x-mockgw-*`` request headers; on by default).
+    ``clock`` (a FakeClock plays stream timing without sleeping), ``journal_size``, ``admin_token``,
+    ``overrides`` (the ``x-mockgw-*`` request headers; on by default), and ``max_threads`` /
+    ``max_thread_bytes`` (the message-thread conversations held at most, in count and in bytes).
     """
 
     def __init__(
@@ -108,6 +112,8 @@ class _GatewayAPI:
         journal_size: int = DEFAULT_JOURNAL_SIZE,
         admin_token: str | None = None,
         overrides: bool = True,
+        max_threads: int = DEFAULT_MAX_THREADS,
+        max_thread_bytes: int = DEFAULT_MAX_THREAD_BYTES,
     ) -> None:
         self._config = GatewayConfig(
             scenario=coerce_scenario(scenario),
@@ -117,6 +123,8 @@ class _GatewayAPI:
             journal_size=journal_size,
             admin_token=admin_token,
             overrides=overrides,
+            max_threads=max_threads,
+            max_thread_bytes=max_thread_bytes,
         )
         self._host, self._port = host, port
         self._server: RunningServer | None = None
@@ -372,7 +380,8 @@ class MockGateway(_GatewayAPI):
         self._on_loop(lambda: self.gateway.load(loaded))
 
     def reset(self, session: str | None = None) -> None:
-        """Forget the journal and rule state (``times`` counts, sequence steps): all of it, or one session's."""
+        """Forget the journal, rule state (``times`` counts, sequence steps) and held message threads: all of it,
+        or one session's."""
         self._on_loop(lambda: self.gateway.reset(session))
 
     def _on_loop(self, fn: Callable[[], None]) -> None:
@@ -423,5 +432,6 @@ class AsyncMockGateway(_GatewayAPI):
         self.gateway.load(coerce_scenario(scenario))
 
     def reset(self, session: str | None = None) -> None:
-        """Forget the journal and rule state (``times`` counts, sequence steps): all of it, or one session's."""
+        """Forget the journal, rule state (``times`` counts, sequence steps) and held message threads: all of it,
+        or one session's."""
         self.gateway.reset(session)

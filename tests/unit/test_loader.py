@@ -311,6 +311,7 @@ def test_files_combine_in_order(tmp_path: Path) -> None:
         description: second
         seed: 3
         strict_models: true
+        threads: false
         models: [m-2, m-3]
         auth: {keys: [k1, k2], oidc: true}
         rules: [{name: b1, reply: b}]
@@ -322,6 +323,7 @@ def test_files_combine_in_order(tmp_path: Path) -> None:
     assert combined.description == "first"
     assert combined.seed == 3
     assert combined.strict_models is True
+    assert combined.threads is False
     assert [m.id for m in combined.models or []] == ["m-1", "m-2", "m-3"]
     assert combined.auth is not None
     assert combined.auth.keys == ["k1", "k2"]
@@ -428,3 +430,31 @@ def test_bundled_dir_is_the_repo_scenarios_folder_outside_a_wheel() -> None:
     package = Path(mockgw.__file__).parent
     expected = package / "_bundled" if (package / "_bundled").is_dir() else package.parent / "scenarios"
     assert loader.bundled_dir() == expected
+
+
+def test_error_details_take_any_json_value() -> None:
+    scenario = load_scenario_text(
+        yaml_text(
+            """
+            rules:
+              - error: {status: 529, details: {error_code: overloaded, n: [1, 2.5, null, true]}}
+              - sequence: [{reply: hi, fault: {after_events: 1, error: {details: [x]}}}]
+            """
+        ),
+        "s.yaml",
+    )
+
+    error, step = scenario.rules[0].error, scenario.rules[1].sequence
+    assert error is not None and error.details == {"error_code": "overloaded", "n": [1, 2.5, None, True]}
+    assert step is not None and step[0].fault is not None and step[0].fault.error is not None
+    assert step[0].fault.error.details == ["x"]
+
+
+def test_error_details_that_json_cannot_carry_are_a_located_problem() -> None:
+    text = """
+        rules:
+          - error:
+              status: 529
+              details: {when: 2024-01-01}
+        """
+    assert problems_of(text) == ["s.yaml:4: rules[0].error.details.when: input was not a valid JSON value"]

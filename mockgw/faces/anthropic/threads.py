@@ -40,8 +40,13 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def json_size(value: Any) -> int:
-    """Bytes of ``value`` as compact UTF-8 JSON: what a held conversation is counted as."""
+    """Bytes of ``value`` as compact UTF-8 JSON."""
     return len(_ENCODER.encode(value).encode())
+
+
+def conversation_size(messages: list[Any], fields: dict[str, Any]) -> int:
+    """What a held conversation is counted as: the compact JSON of each message and of each create-only field."""
+    return sum(map(json_size, messages)) + sum(map(json_size, fields.values()))
 
 
 class ThreadRefused(Exception):
@@ -121,7 +126,7 @@ def _parse_thread(value: Any) -> tuple[Literal["create", "continue"], str | None
 
 class ThreadStore:
     """The conversations held for ``continue``, by reply id: at most ``max_threads`` of them and
-    ``max_bytes`` in all (as compact JSON), least recently used evicted first.
+    ``max_bytes`` in all (``conversation_size``), least recently used evicted first.
 
     Used from the server's one event loop (``resolve`` and ``hold`` never wait), so it needs no lock.
     """
@@ -237,10 +242,10 @@ class ThreadStore:
         content = [block.model_dump(mode="json") for block in reply.content]
         answer = {"role": "assistant", "content": content}
         if previous is None:
-            size = json_size(turn.messages) + json_size(turn.fields) + json_size(answer)
+            size = conversation_size([*turn.messages, answer], turn.fields)
         else:
             sent = turn.messages[len(turn.messages) - turn.sent_count :]
-            size = turn.base_bytes + json_size(sent) + json_size(answer)
+            size = turn.base_bytes + conversation_size([*sent, answer], {})
         if size > self.max_bytes:
             return False
         self._held[reply.id] = _Held([*turn.messages, answer], turn.fields, turn.session, size)
