@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from mockgw.faces.anthropic.threads import DEFAULT_MAX_THREAD_BYTES, DEFAULT_MAX_THREADS
 from mockgw.scenario.loader import load_scenarios
 from mockgw.server.app import create_app
 from mockgw.server.state import GatewayConfig
@@ -134,6 +135,9 @@ def test_admin_calls_are_not_journaled(url: str) -> None:
 
 # ---------------------------------------------------------------- reset and state
 
+# No message thread is held (these tests send none), within the default bounds.
+NO_THREADS = {"held": 0, "bytes": 0, "max_held": DEFAULT_MAX_THREADS, "max_bytes": DEFAULT_MAX_THREAD_BYTES}
+
 
 def test_state_shows_each_sessions_rule_uses_and_the_unused_rules(url: str) -> None:
     send(url, "step", "alice")
@@ -144,6 +148,7 @@ def test_state_shows_each_sessions_rule_uses_and_the_unused_rules(url: str) -> N
             "bob": {"uses": {"greet": 1, "limited": 1}, "sequence_steps": {}},
         },
         "unused_rules": [],
+        "threads": NO_THREADS,
     }
 
 
@@ -215,7 +220,12 @@ def test_put_yaml_switches_the_scenario(url: str, content_type: str) -> None:
 
 def test_put_resets_rule_state_and_keeps_the_journal(url: str) -> None:
     admin(url, "scenario", "PUT", body=GOOD_YAML, headers=YAML)
-    assert admin(url, "state").json() == {"scenario": "switched", "sessions": {}, "unused_rules": ["new-rule"]}
+    assert admin(url, "state").json() == {
+        "scenario": "switched",
+        "sessions": {},
+        "unused_rules": ["new-rule"],
+        "threads": NO_THREADS,
+    }
     assert admin(url, "requests").json()["total"] == 3
 
 
