@@ -33,6 +33,7 @@ class Decision:
     fault: Fault | None
     timing: Timing
     step: int | None = None
+    batch_result: str | None = None  # "canceled" or "expired": a batch request's scripted result
 
 
 @dataclass(frozen=True)
@@ -203,4 +204,5 @@ class Engine:
             fault=answer.fault,
             timing=timing,
             step=step,
+            batch_result=answer.batch_result,
         )

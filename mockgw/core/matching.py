@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from mockgw.core.journal import SECRET_HEADERS
 from mockgw.core.request import RequestView
-from mockgw.scenario.schema import Match, TextMatch, ToolResultMatch, ToolsMatch, TurnMatch
+from mockgw.scenario.schema import FileMatch, Match, TextMatch, ToolResultMatch, ToolsMatch, TurnMatch
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,22 @@ def _tool_result_misses(test: ToolResultMatch, request: RequestView) -> list[Mis
     return out
 
 
+def _file_misses(test: FileMatch, request: RequestView) -> list[Miss]:
+    files = request.attachments
+    if not files:
+        return [Miss("file", "the request attaches no file by file_id")]
+    for f in files:
+        if test.name is not None and text_misses("file.name", test.name, f.filename):
+            continue
+        if test.media_type is not None and f.media_type != test.media_type:
+            continue
+        if test.contains is not None and test.contains not in f.text:
+            continue
+        return []
+    names = ", ".join(f"{f.filename} ({f.media_type})" for f in files[:4])
+    return [Miss("file", f"no attached file fits (attached: {names})")]
+
+
 def _turn_misses(test: int | TurnMatch, turn: int) -> list[Miss]:
     if isinstance(test, int):
         return [] if turn == test else [Miss("turn", f"turn is {turn}, not {test}")]
@@ -115,4 +131,11 @@ def misses(match: Match | None, request: RequestView) -> list[Miss]:
         out.append(Miss("stream", f"request has stream={str(request.stream).lower()}"))
     if match.turn is not None:
         out += _turn_misses(match.turn, request.turn)
+    if match.custom_id is not None:
+        if request.custom_id is None:
+            out.append(Miss("custom_id", "not a request of a Message Batch"))
+        else:
+            out += text_misses("custom_id", match.custom_id, request.custom_id)
+    if match.file is not None:
+        out += _file_misses(match.file, request)
     return out

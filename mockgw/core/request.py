@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from mockgw.core.faces import ANTHROPIC_MESSAGES
 from mockgw.faces.anthropic.wire.requests import (
     CountTokensParams,
+    DocumentBlockParam,
+    ImageBlockParam,
     MessageCreateParams,
     MessageParam,
     TextBlockParam,
@@ -22,6 +24,30 @@ from mockgw.faces.anthropic.wire.requests import (
 )
 
 DEFAULT_SESSION = "default"  # requests that name no session share this one
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file the request attaches by ``file_id`` (a document or image source), resolved from the file store."""
+
+    file_id: str
+    filename: str
+    media_type: str
+    text: str  # the content as text ("" for binary content)
+
+
+def file_ids(params: MessageCreateParams | CountTokensParams) -> list[str]:
+    """The ``file_id`` of every document and image source of type ``file`` in the messages, in order."""
+    found: list[str] = []
+    for message in params.messages:
+        if isinstance(message.content, str):
+            continue
+        for block in message.content:
+            if isinstance(block, DocumentBlockParam | ImageBlockParam) and block.source.get("type") == "file":
+                file_id = block.source.get("file_id")
+                if isinstance(file_id, str) and file_id not in found:
+                    found.append(file_id)
+    return found
 
 
 @dataclass(frozen=True)
@@ -62,6 +88,8 @@ class RequestView:
     headers: Mapping[str, str] = field(default_factory=dict)  # lower-cased names
     session: str = DEFAULT_SESSION
     face: str = ANTHROPIC_MESSAGES
+    custom_id: str | None = None  # set for a request of a Message Batch
+    attachments: tuple[Attachment, ...] = ()  # files attached by file_id, resolved from the store
 
     @property
     def model(self) -> str:

@@ -10,6 +10,8 @@ normalised here, so the engine and renderer see one shape:
 
 from __future__ import annotations
 
+import base64 as _b64
+import binascii
 import copy
 import functools
 import re
@@ -126,6 +128,22 @@ class ToolResultMatch(_Strict):
     is_error: bool | None = None
 
 
+class FileMatch(_Strict):
+    """A file attached by ``file_id`` (a ``document`` or ``image`` source) in the request; every key given must
+    hold for the same file. ``name`` and ``contains`` test the file's name and text; ``media_type`` is exact."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=lambda s: _widen(s, name=[_STRING]))
+
+    name: TextMatch | None = None
+    media_type: str | None = None
+    contains: str | None = None
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name_shorthand(cls, value: Any) -> Any:
+        return _text_shorthand("equals")(value)
+
+
 class TurnMatch(_Strict):
     """A range of turns (1 + the number of assistant turns in the request)."""
 
@@ -147,6 +165,7 @@ def _match_shorthands(schema: JsonDict) -> None:
         tool_result=[{"const": True}],
         header=[headers],
         face=[_STRING],
+        custom_id=[_STRING],
     )
 
 
@@ -175,12 +194,15 @@ class Match(_Strict):
                 raise ValueError(f"unknown face {', '.join(map(str, unknown))}; faces: {', '.join(FACES)}")
         return faces
 
+    custom_id: TextMatch | None = None  # a Message Batches request's custom_id (never holds outside a batch)
+    file: FileMatch | None = None  # an attached file (by file_id) of this name, media type or text
+
     @field_validator("last_user", "system", mode="before")
     @classmethod
     def _contains_shorthand(cls, value: Any) -> Any:
         return _text_shorthand("contains")(value)
 
-    @field_validator("model", mode="before")
+    @field_validator("model", "custom_id", mode="before")
     @classmethod
     def _equals_shorthand(cls, value: Any) -> Any:
         return _text_shorthand("equals")(value)
@@ -414,6 +436,8 @@ class _Answer(_Strict):
     stop_reason: StopReason | None = None
     usage: Usage | None = None
     timing: Timing | None = None
+    # In a Message Batch, the request's result is `canceled` or `expired` (answers only batch requests).
+    batch_result: Literal["canceled", "expired"] | None = None
 
     @field_validator("reply", mode="before")
     @classmethod
@@ -438,8 +462,12 @@ class Step(_Answer):
 def _check_answer(answer: _Answer, what: str) -> None:
     if answer.reply is not None and answer.error is not None:
         raise ValueError(f"{what} has reply or error, not both")
+    if answer.batch_result is not None:
+        if answer.reply is not None or answer.error is not None or answer.fault is not None:
+            raise ValueError(f"{what} with batch_result has no reply, error or fault (the request gets no answer)")
+        return
     if answer.reply is None and answer.error is None and answer.fault is None:
-        raise ValueError(f"{what} needs reply, error or fault")
+        raise ValueError(f"{what} needs reply, error, fault or batch_result")
     if answer.error is not None and answer.fault is not None:
         raise ValueError(f"{what} with an error cannot also have a fault")
 
@@ -456,8 +484,8 @@ class Rule(_Answer):
     @model_validator(mode="after")
     def _has_answer(self) -> Rule:
         if self.sequence is not None:
-            if self.reply is not None or self.error is not None or self.fault is not None:
-                raise ValueError("a rule has either sequence or reply/error/fault")
+            if any(v is not None for v in (self.reply, self.error, self.fault, self.batch_result)):
+                raise ValueError("a rule has either sequence or reply/error/fault/batch_result")
         else:
             _check_answer(self, "a rule")
         return self
@@ -488,6 +516,35 @@ class Defaults(_Strict):
     timing: Timing = Field(default_factory=Timing)
 
 
+class BatchSettings(_Strict):
+    """How Message Batches evolve, on the gateway's clock (instant with a FakeClock when both are 0)."""
+
+    processing_ms: float = Field(default=0, ge=0)  # from create to processing_status: ended
+    cancel_ms: float = Field(default=0, ge=0)  # from cancel to ended (the batch is `canceling` meanwhile)
+
+
+class FileEntry(_Strict):
+    """A file the gateway holds from the start, as if a tool (code execution) had made it: downloadable."""
+
+    id: str | None = Field(default=None, pattern=r"^file_[A-Za-z0-9]{1,64}$")  # generated when not given
+    filename: str = Field(pattern=r'^[^<>:"|?*\\/\x00-\x1f]{1,255}$')  # the API's rule for names
+    mime_type: str | None = None  # guessed from the filename when not given
+    text: str | None = None
+    base64: str | None = None
+    downloadable: bool = True
+
+    @model_validator(mode="after")
+    def _one_content(self) -> FileEntry:
+        if (self.text is None) == (self.base64 is None):
+            raise ValueError("a file has its content as text: or base64:, one of them")
+        if self.base64 is not None:
+            try:
+                _b64.b64decode(self.base64, validate=True)
+            except binascii.Error as exc:
+                raise ValueError(f"base64: not valid base64 ({exc})") from None
+        return self
+
+
 class Scenario(_Strict):
     """A whole scenario file."""
 
@@ -510,6 +567,8 @@ class Scenario(_Strict):
     # message threads answers, so the SDKs fall back to sending whole histories.
     threads: bool = True
     defaults: Defaults = Field(default_factory=Defaults)
+    batches: BatchSettings = Field(default_factory=BatchSettings)
+    files: list[FileEntry] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)
 
     @field_validator("models", mode="before")

@@ -6,7 +6,7 @@ evaluated, so a scenario cannot run code. The grammar is deliberately tiny:
 
 - ``faker.NAME`` or ``faker.NAME(literal, key=literal)``: any Faker provider, from the seeded generator;
 - ``request.model``, ``request.last_user``, ``request.tool_result``, ``request.turn``,
-  ``request.stream``, ``request.session``, ``request.headers['x-name']``;
+  ``request.stream``, ``request.session``, ``request.custom_id`` (in a batch), ``request.headers['x-name']``;
 - a quoted string, which renders as itself: ``{{ '{{' }}`` is how a literal ``{{`` is written.
 """
 
@@ -25,7 +25,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
 _EXPR = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
-REQUEST_FIELDS = ("model", "last_user", "tool_result", "turn", "stream", "session")
+REQUEST_FIELDS = ("model", "last_user", "tool_result", "turn", "stream", "session", "custom_id")
 
 
 class TemplateError(ValueError):

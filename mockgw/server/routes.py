@@ -16,7 +16,7 @@ from mockgw._version import __version__
 from mockgw.core.answer import Reply, tokens
 from mockgw.core.engine import Decision, NoMatch
 from mockgw.core.journal import JournalEntry, redact_headers
-from mockgw.core.request import DEFAULT_SESSION, RequestView, input_chars
+from mockgw.core.request import DEFAULT_SESSION, RequestView, file_ids, input_chars
 from mockgw.faces.anthropic.render import Limits, message_json, render_message, stream_schedule
 from mockgw.faces.anthropic.threads import ThreadRefused, ThreadTurn
 from mockgw.faces.anthropic.validation import (
@@ -222,7 +222,12 @@ async def _answer_messages(
         entry.error = f"x-mockgw-status: {overrides.status}"
         return error_response(overrides.status, request_id=rid)
 
-    view = RequestView(params, headers, session)
+    try:  # files attached by file_id must exist: the API answers 404 for an unknown one
+        attachments = gateway.files.attachments(file_ids(params), gateway.wall_now())
+    except InvalidRequest as exc:
+        entry.error = exc.message
+        return _invalid(request, exc)
+    view = RequestView(params, headers, session, attachments=attachments)
     if overrides.rule is not None:
         forced = gateway.engine.force(overrides.rule, view)
         if forced is None:  # the scenario changed while the request waited

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -10,10 +11,13 @@ from mockgw.core.clock import Clock, RealClock
 from mockgw.core.engine import Engine
 from mockgw.core.journal import DEFAULT_JOURNAL_SIZE, Journal
 from mockgw.faces.anthropic.threads import DEFAULT_MAX_THREAD_BYTES, DEFAULT_MAX_THREADS, ThreadStore
+from mockgw.faces.anthropic.batches import BatchStore
+from mockgw.faces.anthropic.files import FileStore, StoredFile, clean_filename, decode_content, media_type_for
 from mockgw.faces.anthropic.wire.models import ModelInfo
 from mockgw.gateway.catalogue import builtin_models, max_output_tokens, model_info
 from mockgw.scenario.schema import Scenario
 from mockgw.server.auth import AuthPolicy, make_policy
+from mockgw.server.datadir import DataDir
 
 MAX_BODY_BYTES = 32 * 1024 * 1024  # the API's limit; larger bodies get 413 request_too_large
 
@@ -33,6 +37,7 @@ class GatewayConfig:
     cors_origins: Sequence[str] = LOCALHOST_ORIGINS  # browser origins allowed; empty: CORS off
     max_threads: int = DEFAULT_MAX_THREADS  # message-thread conversations held at most (LRU)
     max_thread_bytes: int = DEFAULT_MAX_THREAD_BYTES  # and their bytes in all (compact JSON)
+    data_dir: str | None = None  # keep uploaded files and batches here across restarts; None: memory only
 
 
 class Gateway:
@@ -43,6 +48,16 @@ class Gateway:
         self.clock = config.clock
         self.journal = Journal(config.journal_size)
         self.threads = ThreadStore(config.max_threads, config.max_thread_bytes)
+        # Batches and files are dated on the gateway's clock: wall time at start plus the clock's progress,
+        # so a FakeClock moves them too, and their RFC 3339 dates stay real dates.
+        self._wall0, self._clock0 = time.time(), self.clock.now()
+        self.data_dir = DataDir(config.data_dir) if config.data_dir else None
+        self.files = FileStore(persist=self.data_dir)
+        self.batches = BatchStore(persist=self.data_dir)
+        if self.data_dir is not None:
+            for stored in self.data_dir.load_files():
+                self.files.add(stored, save=False)
+            self.batches.load(self.data_dir.load_batches())
         self.load(config.scenario)
 
     def load(self, scenario: Scenario) -> None:
@@ -71,6 +86,27 @@ class Gateway:
             else builtin_models()
         )
         self._model_ids = frozenset(m.id for m in self.models)
+        self.files.seed(self._scenario_files(scenario))
+
+    def _scenario_files(self, scenario: Scenario) -> list[StoredFile]:
+        out: list[StoredFile] = []
+        for index, entry in enumerate(scenario.files):
+            mime = media_type_for(entry.filename, entry.mime_type)
+            out.append(
+                StoredFile(
+                    id=entry.id or f"file_011Scenario{index:04d}",
+                    filename=clean_filename(entry.filename, mime),
+                    mime_type=mime,
+                    created_at=self._wall0,
+                    content=decode_content(entry.text, entry.base64),
+                    downloadable=entry.downloadable,
+                )
+            )
+        return out
+
+    def wall_now(self) -> float:
+        """Now, in wall seconds, as the gateway's clock tells it (batches and files are dated by this)."""
+        return self._wall0 + (self.clock.now() - self._clock0)
 
     def knows_model(self, model: str) -> bool:
         """Whether requests for ``model`` are served (always, unless the scenario is strict_models)."""
@@ -82,7 +118,11 @@ class Gateway:
         return max_output_tokens(model, self.models)
 
     def reset(self, session: str | None = None) -> None:
-        """Forget the journal, rule state and held message threads: all of it, or one session's."""
+        """Forget the journal, rule state and held message threads: all of it (uploaded files and batches
+        too), or one session's."""
         self.engine.reset(session)
         self.threads.clear(session)
         self.journal.clear(session)
+        if session is None:
+            self.files.clear()
+            self.batches.clear()
