@@ -97,6 +97,7 @@ def serve_flags(args: argparse.Namespace) -> ServeFlags:
         cors=args.cors,
         cors_origins=args.cors_origin,
         log_format=args.log_format,
+        data_dir=args.data_dir,
     )
 
 
@@ -116,6 +117,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         admin_token=settings.admin_token,
         overrides=settings.overrides,
         cors_origins=settings.cors_origins,
+        data_dir=settings.data_dir,
     )
     watch = settings.scenarios if settings.watch else None
     return asyncio.run(_serve(config, settings.host, settings.port, watch))
@@ -192,8 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the mock gateway",
         description="Run the mock gateway. Every flag has a MOCKGW_* environment variable (MOCKGW_SCENARIO,"
         " MOCKGW_HOST, MOCKGW_PORT, MOCKGW_API_KEYS, MOCKGW_ADMIN_TOKEN, MOCKGW_SEED, MOCKGW_WATCH,"
-        " MOCKGW_OVERRIDES, MOCKGW_CORS, MOCKGW_CORS_ORIGINS, MOCKGW_LOG_FORMAT); a flag wins over its variable."
-        " See docs/admin.md.",
+        " MOCKGW_OVERRIDES, MOCKGW_CORS, MOCKGW_CORS_ORIGINS, MOCKGW_LOG_FORMAT, MOCKGW_DATA_DIR); a flag wins"
+        " over its variable. See docs/admin.md.",
     )
     serve.add_argument(
         "--scenario",
@@ -227,6 +229,11 @@ def build_parser() -> argparse.ArgumentParser:
         " default localhost origins); repeatable (default: localhost)",
     )
     serve.add_argument("--log-format", choices=LOG_FORMATS, help="request log on stderr: text (default) or json")
+    serve.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="keep uploaded files and message batches in DIR across restarts (default: in memory only)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     validate = sub.add_parser("validate", help="check scenario files and report every problem")

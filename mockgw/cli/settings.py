@@ -53,6 +53,7 @@ class ServeFlags:
     cors: bool | None = None
     cors_origins: Sequence[str] | None = None
     log_format: str | None = None
+    data_dir: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class ServeSettings:
     overrides: bool = True
     cors_origins: tuple[str, ...] = LOCALHOST_ORIGINS  # empty: CORS off
     log_format: LogFormat = "text"
+    data_dir: str | None = None  # keep files and batches here across restarts
 
 
 # Every variable resolve() reads, for documentation and `--help`.
@@ -84,6 +86,7 @@ ENV_VARIABLES = (
     "MOCKGW_CORS",
     "MOCKGW_CORS_ORIGINS",
     "MOCKGW_LOG_FORMAT",
+    "MOCKGW_DATA_DIR",
 )
 
 
@@ -180,4 +183,5 @@ def resolve(flags: ServeFlags, env: Mapping[str, str]) -> ServeSettings:
         overrides=_pick(flags.overrides, _env_bool(env, "MOCKGW_OVERRIDES"), True),
         cors_origins=expand_origins(origins) if cors else (),
         log_format=log_format,
+        data_dir=flags.data_dir or _env(env, "MOCKGW_DATA_DIR"),
     )

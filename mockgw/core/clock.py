@@ -40,6 +40,10 @@ class FakeClock:
     def now(self) -> float:
         return self._now
 
+    def advance(self, seconds: float) -> None:
+        """Move time on without a sleep (as a test's "later": batches and files age by it)."""
+        self._now += max(seconds, 0.0)
+
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self._now += max(seconds, 0.0)

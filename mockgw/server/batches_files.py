@@ -153,18 +153,21 @@ def _file_id(gateway: Gateway) -> str:
     return "file_011C" + "".join(gateway.engine.rng.choices(_ID_ALPHABET, k=20))
 
 
-async def _read_part(part: BodyPartReader, limit: int) -> bytearray:
-    """A part's bytes; InvalidRequest 413 once they pass ``limit``."""
+async def _read_part(part: BodyPartReader, cap: int) -> bytearray:
+    """A part's bytes, at most ``cap`` + 1 of them (one more than allowed says: too many)."""
     data = bytearray()
-    while True:
-        chunk = await part.read_chunk(min(65536, limit + 1 - len(data)) or 1)
+    while len(data) <= cap:
+        chunk = await part.read_chunk(min(65536, cap + 1 - len(data)))
         if not chunk:
-            return data
+            break
         data += chunk
-        if len(data) > limit:
-            raise InvalidRequest(
-                f"File too large: a file may be at most {MAX_FILE_BYTES // (1024 * 1024)} MB", 413, "request_too_large"
-            )
+    return data
+
+
+def _too_large() -> InvalidRequest:
+    return InvalidRequest(
+        f"File too large: a file may be at most {MAX_FILE_BYTES // (1024 * 1024)} MB", 413, "request_too_large"
+    )
 
 
 @api_route
@@ -175,9 +178,7 @@ async def upload(request: web.Request) -> web.StreamResponse:
         if not request.content_type.startswith("multipart/form-data"):
             raise InvalidRequest("Expected a multipart/form-data body with a `file` part")
         if request.content_length is not None and request.content_length > MAX_FILE_BYTES + 64 * 1024:
-            raise InvalidRequest(
-                f"File too large: a file may be at most {MAX_FILE_BYTES // (1024 * 1024)} MB", 413, "request_too_large"
-            )
+            raise _too_large()  # refused on the header alone: the body is never read
         reader = await request.multipart()
         content: bytearray | None = None
         filename: str | None = None
@@ -191,11 +192,22 @@ async def upload(request: web.Request) -> web.StreamResponse:
                 raise InvalidRequest("Nested multipart bodies are not accepted")
             if part.name == "file" and content is None:
                 filename, given_type = part.filename, part.headers.get("content-type")
-                content = await _read_part(part, min(MAX_FILE_BYTES, gateway.files.max_bytes))
+                # Read no more than the API allows, nor more than the store has room for.
+                room = max(0, gateway.files.max_bytes - gateway.files.bytes_used)
+                content = await _read_part(part, min(MAX_FILE_BYTES, room))
+                if len(content) > MAX_FILE_BYTES:
+                    raise _too_large()
+                if len(content) > room:
+                    gateway.files.room_for(len(content))  # raises: storage_quota_exceeded
             elif part.name == "expires_in_seconds":
-                expires_raw = (await _read_part(part, _MAX_FIELD_BYTES)).decode("utf-8", "replace").strip()
+                raw = await _read_part(part, _MAX_FIELD_BYTES)
+                if len(raw) > _MAX_FIELD_BYTES:
+                    raise InvalidRequest("expires_in_seconds: Input should be a valid integer")
+                expires_raw = raw.decode("utf-8", "replace").strip()
             else:
-                await _read_part(part, MAX_FILE_BYTES)  # drained and ignored, as unknown fields are
+                # Drained and ignored, as unknown fields are; bounded like the file.
+                if len(await _read_part(part, MAX_FILE_BYTES)) > MAX_FILE_BYTES:
+                    raise _too_large()
         if content is None:
             raise InvalidRequest("file: Field required")
         now = gateway.wall_now()

@@ -33,6 +33,7 @@ def test_every_setting_comes_from_the_environment() -> None:
         "MOCKGW_OVERRIDES": "off",
         "MOCKGW_CORS_ORIGINS": "http://frontend:3000,localhost",
         "MOCKGW_LOG_FORMAT": "json",
+        "MOCKGW_DATA_DIR": "/var/lib/mockgw",
     }
     assert resolve(flags(), env) == ServeSettings(
         scenarios=("weather", "/srv/extra.yaml"),
@@ -45,6 +46,7 @@ def test_every_setting_comes_from_the_environment() -> None:
         overrides=False,
         cors_origins=("http://frontend:3000", *LOCALHOST_ORIGINS),
         log_format="json",
+        data_dir="/var/lib/mockgw",
     )
 
 
@@ -59,10 +61,12 @@ def test_flags_win_over_the_environment_setting_by_setting() -> None:
         "MOCKGW_OVERRIDES": "0",
         "MOCKGW_CORS_ORIGINS": "http://env.test",
         "MOCKGW_LOG_FORMAT": "json",
+        "MOCKGW_DATA_DIR": "/env/data",
     }
     given = flags(
         "--scenario", "weather", "--port", "0", "--api-key", "sk-flag", "--admin-token", "flag-token",
         "--no-watch", "--overrides", "--cors-origin", "http://flag.test", "--log-format", "text",
+        "--data-dir", "/flag/data",
     )  # fmt: skip
     settings = resolve(given, env)
     assert settings.scenarios == ("weather",)
@@ -73,6 +77,7 @@ def test_flags_win_over_the_environment_setting_by_setting() -> None:
     assert settings.overrides is True
     assert settings.cors_origins == ("http://flag.test",)
     assert settings.log_format == "text"
+    assert settings.data_dir == "/flag/data"
     assert settings.host == "0.0.0.0"  # no --host: the environment still decides this one
 
 
