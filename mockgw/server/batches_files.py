@@ -31,6 +31,7 @@ JSONL_TYPE = "application/x-jsonl"
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 # Form fields other than the file are small (expires_in_seconds): a bound for reading them.
 _MAX_FIELD_BYTES = 1024
+_CHUNK = 65536
 
 
 def _refusal(request: web.Request, exc: InvalidRequest) -> web.Response:
@@ -154,10 +155,11 @@ def _file_id(gateway: Gateway) -> str:
 
 
 async def _read_part(part: BodyPartReader, cap: int) -> bytearray:
-    """A part's bytes, at most ``cap`` + 1 of them (one more than allowed says: too many)."""
+    """A part's bytes, read until they pass ``cap`` (then at most one chunk more: longer means too many)."""
     data = bytearray()
     while len(data) <= cap:
-        chunk = await part.read_chunk(min(65536, cap + 1 - len(data)))
+        # A whole chunk each time: aiohttp needs room for the boundary in every read.
+        chunk = await part.read_chunk(_CHUNK)
         if not chunk:
             break
         data += chunk
