@@ -54,9 +54,7 @@ def ask_about(client: anthropic.Anthropic, file_id: str, kind: str = "document")
     return block.text
 
 
-def upload(
-    client: anthropic.Anthropic, name: str, data: bytes, media_type: str
-) -> anthropic.types.beta.BetaFileMetadata:
+def upload(client: anthropic.Anthropic, name: str, data: bytes, media_type: str) -> BetaFileMetadata:
     return client.beta.files.upload(file=(name, io.BytesIO(data), media_type))
 
 
