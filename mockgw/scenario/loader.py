@@ -499,9 +499,9 @@ def resolve_source(source: str | Path) -> list[Path]:
 
 
 def _combine(loaded: list[tuple[Path, Scenario]]) -> Scenario:
-    """Merge scenarios in order: rules concatenated, scalars from the first file that sets them."""
+    """Merge scenarios in order: rules and files concatenated, scalars from the first file that sets them."""
     fields: dict[str, Any] = {}
-    for key in ("name", "description", "seed", "strict_models", "threads", "defaults"):
+    for key in ("name", "description", "seed", "strict_models", "threads", "defaults", "batches"):
         for _, scenario in loaded:
             if key in scenario.model_fields_set:
                 fields[key] = getattr(scenario, key)
@@ -509,6 +509,7 @@ def _combine(loaded: list[tuple[Path, Scenario]]) -> Scenario:
     if fields.get("name") is None:
         fields["name"] = loaded[0][0].stem
     fields["rules"] = [rule for _, scenario in loaded for rule in scenario.rules]
+    fields["files"] = [entry for _, scenario in loaded for entry in scenario.files]
 
     if any(s.models is not None for _, s in loaded):
         models: dict[str, ModelEntry] = {}

@@ -243,6 +243,13 @@ async def _answer_messages(
         # x-should-retry: false, or every client would retry a scripting mistake several times.
         return error_response(400, decision.message, request_id=rid, should_retry=False)
     entry.rule = decision.rule
+    if decision.batch_result is not None:
+        entry.error = f"rule {decision.rule} scripts a batch result"
+        message = (
+            f"mockgw: rule {decision.rule!r} scripts a Message Batch result (batch_result: {decision.batch_result}); "
+            "it answers only requests of a batch"
+        )
+        return error_response(400, message, request_id=rid, should_retry=False)
     return await _play_decision(request, gateway, view, decision, entry, turn)
 
 
@@ -397,7 +404,14 @@ async def info(request: web.Request) -> web.StreamResponse:
         "description": "A local mock of an Anthropic-compatible gateway, answering from a scripted scenario.",
         "scenario": gateway.scenario.name,
         "rules": len(gateway.scenario.rules),
-        "endpoints": ["POST /v1/messages", "POST /v1/messages/count_tokens", "GET /v1/models", "GET /health"],
+        "endpoints": [
+            "POST /v1/messages",
+            "POST /v1/messages/count_tokens",
+            "GET /v1/models",
+            "/v1/messages/batches",
+            "/v1/files",
+            "GET /health",
+        ],
     }
     return json_response(body, request_id=request_id(request))
 

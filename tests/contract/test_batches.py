@@ -8,7 +8,9 @@ clock after creation (FakeClock: ``clock.advance``). Raw HTTP checks pin the exa
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import anthropic
@@ -17,6 +19,7 @@ import pytest
 from mockgw.core.clock import FakeClock
 from mockgw.faces.anthropic.batches import Batch, BatchItem, BatchStore
 from mockgw.faces.anthropic.validation import InvalidRequest
+from mockgw.scenario.loader import load_scenario_text
 from mockgw.testing import MockGateway
 from tests.conftest import http_call
 
@@ -334,3 +337,37 @@ def test_the_store_refuses_a_batch_past_its_bytes_and_deleting_makes_room() -> N
     store.delete("msgbatch_01A", now=1.0)
     store.add(_batch("msgbatch_01B", 60))
     assert len(store) == 1
+
+
+def test_a_batch_result_rule_refuses_a_plain_request_with_a_clear_400(gateway: GatewayFactory) -> None:
+    gw = gateway({"rules": [{"name": "late", "batch_result": "expired"}]})
+    answer = http_call(f"{gw.url}/v1/messages", json_body=params())
+    assert answer.status == 400
+    assert answer.headers["x-should-retry"] == "false"
+    assert "rule 'late' scripts a Message Batch result (batch_result: expired)" in answer.json()["error"]["message"]
+
+
+# ---------------------------------------------------------------- docs/batches-and-files.md runs as written
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "batches-and-files.md"
+
+
+def _blocks(language: str) -> list[str]:
+    return re.findall(rf"^```{language}\n(.*?)^```", DOC.read_text(encoding="utf-8"), re.DOTALL | re.MULTILINE)
+
+
+@pytest.mark.parametrize("block", _blocks("yaml"))
+def test_every_yaml_example_of_the_page_loads(block: str) -> None:
+    load_scenario_text(block, str(DOC))
+
+
+def test_the_fake_clock_example_of_the_page_passes() -> None:
+    exec(_blocks("python")[0], {})  # its asserts are the test
+
+
+def test_the_file_example_of_the_page_answers_from_the_file(gateway: GatewayFactory) -> None:
+    scenario = next(b for b in _blocks("yaml") if "deadline" in b)
+    client = client_for(gateway(scenario))
+    namespace: dict[str, Any] = {"client": client}
+    exec(_blocks("python")[1], namespace)
+    assert namespace["message"].content[0].text == "The deadline is Friday."

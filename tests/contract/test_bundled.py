@@ -684,3 +684,91 @@ def schema_problem(value: Any, schema: dict[str, Any] | None = None, where: str 
 )
 def test_the_editor_schema_flags_what_the_loader_refuses(scenario: dict[str, Any], where: str) -> None:
     assert (schema_problem(scenario) or "").startswith(where)
+
+
+# ---------------------------------------------------------------- batch-mixed
+
+
+def batch_params(question: str) -> dict[str, Any]:
+    return {"model": MODEL, "max_tokens": 256, "messages": [{"role": "user", "content": question}]}
+
+
+@plays("batch-mixed")
+def test_batch_mixed_ends_each_request_as_its_custom_id_says(gateway: GatewayFactory) -> None:
+    clock = FakeClock()
+    client = client_for(gateway(SCENARIOS / "batch-mixed.yaml", clock=clock))
+    ids = ["q-1", "fail-1", "invalid-1", "late-1", "cancel-1"]
+    batch = client.messages.batches.create(
+        requests=[{"custom_id": c, "params": batch_params(f"Question {c}?")} for c in ids]
+    )
+    assert client.messages.batches.retrieve(batch.id).processing_status == "in_progress"
+    clock.advance(2.0)
+    ended = client.messages.batches.retrieve(batch.id)
+    assert ended.processing_status == "ended"
+    counts = ended.request_counts
+    assert (counts.succeeded, counts.errored, counts.expired, counts.canceled) == (1, 2, 1, 1)
+
+    results = {r.custom_id: r.result for r in client.messages.batches.results(batch.id)}
+    answer = results["q-1"]
+    assert answer.type == "succeeded"
+    assert texts(answer.message) == 'Answer for q-1: you asked "Question q-1?".'
+    errors = {c: r.error.error.type for c, r in results.items() if r.type == "errored"}
+    assert errors == {"fail-1": "overloaded_error", "invalid-1": "invalid_request_error"}
+    assert (results["late-1"].type, results["cancel-1"].type) == ("expired", "canceled")
+
+
+@plays("batch-mixed")
+def test_batch_mixed_canceled_halfway_cancels_the_requests_not_yet_done(gateway: GatewayFactory) -> None:
+    clock = FakeClock()
+    client = client_for(gateway(SCENARIOS / "batch-mixed.yaml", clock=clock))
+    batch = client.messages.batches.create(
+        requests=[{"custom_id": f"q-{i}", "params": batch_params("Hi")} for i in range(4)]
+    )
+    clock.advance(1.0)  # two of four requests are done
+    assert client.messages.batches.cancel(batch.id).processing_status == "canceling"
+    clock.advance(0.2)
+    counts = client.messages.batches.retrieve(batch.id).request_counts
+    assert (counts.succeeded, counts.canceled) == (2, 2)
+
+
+# ---------------------------------------------------------------- file-question
+
+
+@plays("file-question")
+@pytest.mark.parametrize(
+    ("name", "data", "media_type", "kind", "answer"),
+    [
+        ("notes.txt", b"Remember: the deadline moved.", "text/plain", "document", "deadline is Friday at noon"),
+        ("report.pdf", b"%PDF-1.7 ...", "application/pdf", "document", "This PDF is a short report"),
+        ("chart.png", b"\x89PNG....", "image/png", "image", "bar chart"),
+        ("data.json", b"{}", "application/json", "document", "I read the file you attached."),
+    ],
+    ids=["text", "pdf", "image", "other"],
+)
+def test_file_question_answers_about_the_uploaded_file(
+    gateway: GatewayFactory, name: str, data: bytes, media_type: str, kind: str, answer: str
+) -> None:
+    client = client_for(gateway(SCENARIOS / "file-question.yaml"))
+    uploaded = client.files.upload(file=(name, data, media_type))
+    content: Any = [
+        {"type": kind, "source": {"type": "file", "file_id": uploaded.id}},
+        {"type": "text", "text": "What is in this file?"},
+    ]
+    message = ask(client, False, messages=[{"role": "user", "content": content}])
+    assert answer in texts(message)
+
+
+@plays("file-question")
+def test_file_question_without_a_file_asks_for_one_and_an_unknown_id_is_404(gateway: GatewayFactory) -> None:
+    client = client_for(gateway(SCENARIOS / "file-question.yaml"))
+    assert "Attach a file" in texts(ask(client, False, "What is in my file?"))
+    missing: Any = [{"type": "document", "source": {"type": "file", "file_id": "file_011Gone"}}]
+    with pytest.raises(anthropic.NotFoundError):
+        ask(client, False, messages=[{"role": "user", "content": missing}])
+
+
+@plays("file-question")
+def test_file_question_holds_a_downloadable_report(gateway: GatewayFactory) -> None:
+    client = client_for(gateway(SCENARIOS / "file-question.yaml"))
+    assert client.files.retrieve_metadata("file_011Report").downloadable is True
+    assert client.files.download("file_011Report").text().startswith("quarter,revenue")
