@@ -10,9 +10,9 @@ from mockgw.cli.settings import LOCALHOST_ORIGINS
 from mockgw.core.clock import Clock, RealClock
 from mockgw.core.engine import Engine
 from mockgw.core.journal import DEFAULT_JOURNAL_SIZE, Journal
-from mockgw.faces.anthropic.threads import DEFAULT_MAX_THREAD_BYTES, DEFAULT_MAX_THREADS, ThreadStore
 from mockgw.faces.anthropic.batches import BatchStore
 from mockgw.faces.anthropic.files import FileStore, StoredFile, clean_filename, decode_content, media_type_for
+from mockgw.faces.anthropic.threads import DEFAULT_MAX_THREAD_BYTES, DEFAULT_MAX_THREADS, ThreadStore
 from mockgw.faces.anthropic.wire.models import ModelInfo
 from mockgw.gateway.catalogue import builtin_models, max_output_tokens, model_info
 from mockgw.scenario.schema import Scenario
