@@ -170,3 +170,46 @@ def test_each_error_status_raises_the_sdks_error_class(gateway: GatewayFactory, 
     # 5xx classes share InternalServerError, as the SDK documents: catch that to catch them all.
     assert "InternalServerError" in out["529"]["is"] and "InternalServerError" in out["504"]["is"]
     assert len(gw.journal) == len(ERRORS)  # maxRetries: 0, one request per status
+
+
+BATCHES_AND_FILES = {
+    "rules": [
+        {"match": {"custom_id": {"regex": "^fail-"}}, "error": {"status": 529}},
+        {"match": {"file": {"contains": "deadline"}}, "reply": "The deadline is Friday."},
+        {"reply": "Answer for {{ request.custom_id }}."},
+    ]
+}
+
+
+def test_message_batches_through_the_typescript_sdk(gateway: GatewayFactory, run_node: NodeRunner) -> None:
+    gw = gateway(BATCHES_AND_FILES)
+    out = run_node("ts_sdk.mjs", gw.env(), "batches")
+
+    assert out["created"]["processing_status"] == "in_progress"
+    assert out["retrieved"]["processing_status"] == "ended"
+    assert out["retrieved"]["request_counts"] == {
+        "processing": 0,
+        "succeeded": 1,
+        "errored": 1,
+        "canceled": 0,
+        "expired": 0,
+    }
+    results = {line["custom_id"]: line["result"] for line in out["results"]}
+    assert results["ok-1"]["message"]["content"][0]["text"] == "Answer for ok-1."
+    assert results["fail-1"]["error"]["error"]["type"] == "overloaded_error"
+    assert out["listed"] == [out["created"]["id"]]
+    assert out["canceled"]["processing_status"] == "ended"  # already ended: unchanged
+    assert out["deleted"] == {"id": out["created"]["id"], "type": "message_batch_deleted"}
+
+
+def test_files_through_the_typescript_sdk(gateway: GatewayFactory, run_node: NodeRunner) -> None:
+    gw = gateway(BATCHES_AND_FILES)
+    out = run_node("ts_sdk.mjs", gw.env(), "files")
+
+    uploaded = out["uploaded"]
+    assert (uploaded["filename"], uploaded["mime_type"], uploaded["size_bytes"]) == ("notes.txt", "text/plain", 22)
+    assert out["listed"] == [uploaded["id"]]
+    assert out["metadata"] == uploaded
+    assert out["text"] == "The deadline is Friday."
+    assert out["deleted"] == {"id": uploaded["id"], "type": "file_deleted"}
+    assert out["missing"] == {"thrown": "NotFoundError", "status": 404}

@@ -133,6 +133,47 @@ const cases = {
   },
 };
 
+// Message Batches (create, retrieve, results, list, cancel, delete) and Files (upload, list, metadata, a
+// file_id in a message, delete), for tests/clients/test_ts_sdk.py's batch and file checks.
+const batchCases = {
+  async batches() {
+    const params = (text) => ({ model: MODEL, max_tokens: 64, messages: [user(text)] });
+    const created = await client.messages.batches.create({
+      requests: [
+        { custom_id: 'ok-1', params: params('first') },
+        { custom_id: 'fail-1', params: params('second') },
+      ],
+    });
+    const retrieved = await client.messages.batches.retrieve(created.id);
+    const results = [];
+    for await (const line of await client.messages.batches.results(created.id)) results.push(line);
+    const listed = [];
+    for await (const batch of client.messages.batches.list({ limit: 1 })) listed.push(batch.id);
+    const canceled = await client.messages.batches.cancel(created.id);
+    const deleted = await client.messages.batches.delete(created.id);
+    return { created, retrieved, results, listed, canceled, deleted };
+  },
+
+  async files() {
+    const file = await sdk.toFile(Buffer.from('the deadline is Friday'), 'notes.txt', { type: 'text/plain' });
+    const uploaded = await client.beta.files.upload({ file });
+    const listed = [];
+    for await (const meta of client.beta.files.list()) listed.push(meta.id);
+    const metadata = await client.beta.files.retrieveMetadata(uploaded.id);
+    const document = { type: 'document', source: { type: 'file', file_id: uploaded.id } };
+    const message = await client.messages.create({ model: MODEL, max_tokens: 64, messages: [user([document])] });
+    const deleted = await client.beta.files.delete(uploaded.id);
+    let missing = null;
+    try {
+      await client.beta.files.retrieveMetadata(uploaded.id);
+    } catch (err) {
+      missing = { thrown: err.constructor.name, status: err.status };
+    }
+    return { uploaded, listed, metadata, text: texts(message), deleted, missing };
+  },
+};
+Object.assign(cases, batchCases);
+
 const name = process.argv[2];
 if (!(name in cases)) {
   console.error(`unknown case ${name}; one of: ${Object.keys(cases).join(', ')}`);
