@@ -83,6 +83,7 @@ class Reply:
     blocks: Sequence[ReplyBlock]
     stop_reason: StopReason | None = None
     usage: UsageSpec | None = None
+    omit_thinking: bool = False  # thinking.display "omitted": thinking blocks sent with empty text (core/honour.py)
 
 
 # ---------------------------------------------------------------- the composed answer

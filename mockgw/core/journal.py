@@ -35,6 +35,7 @@ class JournalEntry:
     # A message-thread request: its form, the whole conversation the rules saw (``body`` keeps what was
     # sent), and the id its reply is held under (see faces/anthropic/threads.py). None: no ``thread``.
     thread: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)  # what the answer changed of the script, and why
 
     @property
     def model(self) -> str | None:
@@ -61,6 +62,7 @@ class JournalEntry:
             "duration_ms": round(self.duration_ms, 3),
             "ttft_ms": None if self.ttft_ms is None else round(self.ttft_ms, 3),
             "thread": self.thread,
+            "notes": list(self.notes),
         }
 
 

@@ -17,6 +17,7 @@ from mockgw.core.answer import Reply, tokens
 from mockgw.core.engine import Decision, NoMatch
 from mockgw.core.journal import JournalEntry, redact_headers
 from mockgw.core.request import DEFAULT_SESSION, RequestView, file_ids, input_chars
+from mockgw.faces.anthropic.asks import honour_request
 from mockgw.faces.anthropic.render import Limits, message_json, render_message, stream_schedule
 from mockgw.faces.anthropic.threads import ThreadRefused, ThreadTurn
 from mockgw.faces.anthropic.validation import (
@@ -288,8 +289,9 @@ async def _play_decision(
         )
 
     engine = gateway.engine
-    reply = decision.reply or Reply(_FILLER)
     params = view.params
+    reply, notes = honour_request(decision.reply or Reply(_FILLER), params)
+    entry.notes.extend(notes)
     message = render_message(
         reply,
         model=params.model,

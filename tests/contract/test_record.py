@@ -99,12 +99,14 @@ async def conversation(client: anthropic.AsyncAnthropic, stream: bool) -> list[A
         return message
 
     question = user("What is the weather in Paris?")
-    first = await ask([question], tools=[WEATHER])
+    # The upstream scripts thinking for these turns: a request that does not ask for thinking gets none.
+    think = {"thinking": {"type": "adaptive"}}
+    first = await ask([question], tools=[WEATHER], **think)
     tool_id = first.content[-1].id
     assistant = {"role": "assistant", "content": [b for b in blocks(first) if b.pop("parsed_output", True)]}
     answer = {"role": "user", "content": [{"type": "tool_result", "tool_use_id": tool_id, "content": "18°C, sunny"}]}
-    await ask([question, assistant, answer], tools=[WEATHER])
-    await ask([user("Keep this secret")])
+    await ask([question, assistant, answer], tools=[WEATHER], **think)
+    await ask([user("Keep this secret")], **think)
     await ask([user("Look up mockgw")], tools=[WEB_SEARCH])
     await ask([user("Hit the limit")], retries=0)
     await ask([user("A flaky one")])  # 529, the SDK retries, then an answer: a sequence

@@ -59,6 +59,10 @@ def kwargs(text: str = "hi", **extra: Any) -> dict[str, Any]:
     return {"model": MODEL, "max_tokens": 1024, "messages": [{"role": "user", "content": text}], **extra}
 
 
+# Thinking is answered only when the request asks for it (adaptive: no budget_tokens to fit under max_tokens).
+THINK = {"type": "adaptive"}
+
+
 def create(gw: MockGateway, text: str = "hi", **extra: Any) -> Message:
     return client(gw).messages.create(**kwargs(text, **extra))
 
@@ -166,13 +170,13 @@ def test_thinking_redacted_thinking_text_and_tool_use(sdk_gateway: GatewayFactor
 
 def test_thinking_signature_is_stable_for_a_seed(gateway: GatewayFactory) -> None:
     scenario = {"rules": [{"reply": [{"thinking": "hmm"}, {"text": "ok"}]}]}
-    signatures = [create(gateway(scenario, seed=seed)).content[0].signature for seed in (1, 1, 2)]  # type: ignore[union-attr]
+    signatures = [create(gateway(scenario, seed=seed), thinking=THINK).content[0].signature for seed in (1, 1, 2)]  # type: ignore[union-attr]
     assert signatures[0] == signatures[1] != signatures[2]
 
 
 def test_given_signature_is_sent(sdk_gateway: GatewayFactory) -> None:
     gw = sdk_gateway({"rules": [{"reply": [{"thinking": "hmm", "signature": "sig-fixed"}, {"text": "ok"}]}]})
-    block = both(gw).content[0]
+    block = both(gw, thinking=THINK).content[0]
     assert isinstance(block, ThinkingBlock) and block.signature == "sig-fixed"
 
 
@@ -235,7 +239,7 @@ def test_usage_given_and_computed(sdk_gateway: GatewayFactory) -> None:
 
 def test_max_tokens_cuts_the_reply(sdk_gateway: GatewayFactory) -> None:
     gw = sdk_gateway({"rules": [{"reply": [{"thinking": "abcd"}, {"text": "0123456789" * 3}]}]})
-    message = both(gw, max_tokens=3)  # 12 characters: 4 of thinking, 8 of text
+    message = both(gw, max_tokens=3, thinking=THINK)  # 12 characters: 4 of thinking, 8 of text
     assert texts(message) == ["01234567"]
     assert (message.stop_reason, message.stop_sequence, message.usage.output_tokens) == ("max_tokens", None, 3)
 

@@ -174,7 +174,11 @@ def render_message(
         stop_reason = "tool_use" if any(isinstance(b, ToolUseBlock) for b in blocks) else "end_turn"
 
     given = reply.usage or UsageSpec()
-    output = tokens(sum(_output_chars(b) for b in blocks))
+    output = tokens(sum(_output_chars(b) for b in blocks))  # omitted thinking is still generated and billed
+    if reply.omit_thinking:
+        blocks = [
+            ThinkingBlock(thinking="", signature=b.signature) if isinstance(b, ThinkingBlock) else b for b in blocks
+        ]
     if cut_reason == "max_tokens":
         output = limits.max_tokens
     searches = sum(1 for b in blocks if isinstance(b, ServerToolUseBlock) and b.name == "web_search")
@@ -316,9 +320,10 @@ def _block_events(index: int, block: ContentBlock, chunk_chars: int) -> tuple[Ba
         deltas = [ContentBlockDeltaEvent(index=index, delta=TextDelta(text=t)) for t in _split(block.text, chunk_chars)]
     elif isinstance(block, ThinkingBlock):
         start_block = ThinkingBlock(thinking="", signature="")
+        # Thinking with no text (display "omitted") has no thinking_delta at all: only its signature_delta.
         deltas = [
             ContentBlockDeltaEvent(index=index, delta=ThinkingDelta(thinking=t))
-            for t in _split(block.thinking, chunk_chars)
+            for t in (_split(block.thinking, chunk_chars) if block.thinking else ())
         ]
         deltas.append(ContentBlockDeltaEvent(index=index, delta=SignatureDelta(signature=block.signature)))
     elif isinstance(block, ToolUseBlock | ServerToolUseBlock):

@@ -1,0 +1,59 @@
+"""What an Anthropic Messages request asks of its answer (``tool_choice``, ``thinking``), as the neutral
+``Asks`` the honour step reads; and that step applied to a reply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mockgw.core.answer import Reply
+from mockgw.core.honour import Asks, OfferedTool, ThinkingDisplay, ToolChoice, honour
+from mockgw.faces.anthropic.wire.requests import MessageCreateParams
+from mockgw.gateway.catalogue import always_thinks
+
+_CHOICES: dict[str, ToolChoice] = {"auto": "auto", "any": "any", "tool": "tool", "none": "none"}
+
+
+def _field(obj: Any, name: str) -> Any:
+    """A field of a request part, declared or not (parts keep unknown fields: ``thinking.display`` …)."""
+    if isinstance(obj, dict):
+        return obj.get(name)
+    value = getattr(obj, name, None)
+    if value is None and getattr(obj, "model_extra", None):
+        value = obj.model_extra.get(name)
+    return value
+
+
+def _thinking(params: MessageCreateParams) -> ThinkingDisplay:
+    thinking = params.thinking
+    if thinking is None:
+        # Models whose thinking is always on think even when the request says nothing of it.
+        return "shown" if always_thinks(params.model) else "off"
+    kind = _field(thinking, "type")
+    if kind == "disabled":
+        return "off"
+    # enabled, adaptive, between_tools (its progress notes come back as thinking blocks), and newer types.
+    return "omitted" if _field(thinking, "display") == "omitted" else "shown"
+
+
+def asks_of(params: MessageCreateParams) -> Asks:
+    """The neutral description of what this request asks of its answer."""
+    choice = params.tool_choice
+    kind = _field(choice, "type") if choice is not None else None
+    tools = tuple(
+        OfferedTool(name, schema if isinstance(schema := _field(t, "input_schema"), dict) else None)
+        for t in params.tools or ()
+        if isinstance(name := _field(t, "name"), str)
+    )
+    return Asks(
+        tool_choice=_CHOICES.get(kind, "auto") if isinstance(kind, str) else "auto",
+        tool_name=_field(choice, "name") if kind == "tool" else None,
+        parallel_tool_use=not (choice is not None and _field(choice, "disable_parallel_tool_use") is True),
+        thinking=_thinking(params),
+        tools=tools,
+    )
+
+
+def honour_request(reply: Reply, params: MessageCreateParams) -> tuple[Reply, tuple[str, ...]]:
+    """``reply`` as this request asks for it (see ``mockgw.core.honour``), and the notes saying what changed."""
+    done = honour(reply.blocks, reply.stop_reason, asks_of(params))
+    return Reply(done.blocks, done.stop_reason, reply.usage, omit_thinking=done.omit_thinking), done.notes
