@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from mockgw.core.faces import ANTHROPIC_MESSAGES, OPENAI_CHAT
+from mockgw.core.faces import ANTHROPIC_MESSAGES, OPENAI_CHAT, OPENAI_RESPONSES
 from mockgw.server import openai, routes
 
 
@@ -30,6 +30,7 @@ class FaceRoute:
 FACE_ROUTES: tuple[FaceRoute, ...] = (
     FaceRoute(ANTHROPIC_MESSAGES, "POST", "/v1/messages", routes.messages),
     FaceRoute(OPENAI_CHAT, "POST", "/v1/chat/completions", openai.chat_completions, openai.unauthorized),
+    FaceRoute(OPENAI_RESPONSES, "POST", "/v1/responses", openai.responses, openai.unauthorized),
 )
 
 

@@ -21,6 +21,7 @@ from mockgw.faces.anthropic.render import ScheduleItem
 from mockgw.faces.anthropic.validation import InvalidRequest
 from mockgw.faces.openai.chat import chat_schedule, completion, parse_chat
 from mockgw.faces.openai.errors import OpenAIError, error_body, status_for_error_type
+from mockgw.faces.openai.responses import hold, parse_responses, response_object, responses_schedule
 from mockgw.scenario.schema import TextReply
 from mockgw.scenario.templates import Template
 from mockgw.server.responses import json_response
@@ -223,4 +224,46 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         rng=gateway.engine.rng,
         fault=decision.fault,
     )
+    return await answer_stream(request, gateway, schedule, entry)
+
+
+async def responses(request: web.Request) -> web.StreamResponse:
+    """``POST /v1/responses``."""
+    gateway = gateway_of(request)
+    entry = request[JOURNAL_ENTRY]
+    try:
+        overrides, body = await read_request(request, gateway)
+        headers: dict[str, str] = request[HEADERS]
+        parsed = parse_responses(body, headers, entry.session, gateway.responses)
+    except (InvalidRequest, OpenAIError) as exc:
+        return _refused(request, exc)
+    decision = await decide(request, gateway, parsed.view, overrides)
+    if isinstance(decision, web.Response):
+        return decision
+    answer = compose_answer(gateway, parsed.view, decision, parsed.max_tokens, ())
+    ids = gateway.engine.ids
+    response_id, created = ids.response(), int(time.time())
+    if not parsed.view.stream:
+        response = await answer_json(
+            request,
+            gateway,
+            decision,
+            response_object(parsed, answer, response_id=response_id, created=created, ids=ids),
+        )
+        if response.status == 200:
+            hold(parsed, answer, response_id, gateway.responses)
+        return response
+    schedule = responses_schedule(
+        parsed,
+        answer,
+        response_id=response_id,
+        created=created,
+        ids=ids,
+        timing=decision.timing,
+        rng=gateway.engine.rng,
+        fault=decision.fault,
+    )
+    # Held before the stream plays: a client may name it as soon as it reads response.created.
+    if decision.fault is None or decision.fault.after_events is None:
+        hold(parsed, answer, response_id, gateway.responses)
     return await answer_stream(request, gateway, schedule, entry)

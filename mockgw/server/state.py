@@ -14,6 +14,7 @@ from mockgw.faces.anthropic.batches import BatchStore
 from mockgw.faces.anthropic.files import FileStore, StoredFile, clean_filename, decode_content, media_type_for
 from mockgw.faces.anthropic.threads import DEFAULT_MAX_THREAD_BYTES, DEFAULT_MAX_THREADS, ThreadStore
 from mockgw.faces.anthropic.wire.models import ModelInfo
+from mockgw.faces.openai.responses import ResponseStore
 from mockgw.gateway.catalogue import builtin_models, max_output_tokens, model_info
 from mockgw.scenario.schema import Scenario
 from mockgw.server.auth import AuthPolicy, make_policy
@@ -58,6 +59,7 @@ class Gateway:
             for stored in self.data_dir.load_files():
                 self.files.add(stored, save=False)
             self.batches.load(self.data_dir.load_batches())
+        self.responses = ResponseStore()  # conversations /v1/responses holds for previous_response_id
         self.load(config.scenario)
 
     def load(self, scenario: Scenario) -> None:
@@ -67,6 +69,7 @@ class Gateway:
         rules that answered them are gone (a continue then gets thread_not_found, and the SDKs replay).
         """
         self.threads.clear()
+        self.responses.clear()  # likewise the conversations held for previous_response_id
         self.scenario = scenario
         self.engine = Engine(scenario, self.config.seed)
         auth = scenario.auth
@@ -126,3 +129,4 @@ class Gateway:
         if session is None:
             self.files.clear()
             self.batches.clear()
+        self.responses.clear(session)

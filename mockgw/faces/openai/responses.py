@@ -1,0 +1,347 @@
+"""``POST /v1/responses``: input items in, output items out, and the full streaming event sequence.
+
+A response's conversation is held (bounded, per gateway, cleared by reset) so that a later request naming it in
+``previous_response_id`` continues it, as the API does: the view then reads the held turns, this response's
+answer and the new input, and ``turn`` counts them all. ``store: false`` keeps a response out of the store; an
+id the store does not hold is the API's 400 ``previous_response_not_found``.
+
+Streaming sends every event the openai SDKs' accumulators read, each with its ``sequence_number``:
+``response.created``, ``response.in_progress``, per output item ``response.output_item.added`` → (message)
+``response.content_part.added``, ``response.output_text.delta``…, ``response.output_text.done``,
+``response.content_part.done`` / (function call) ``response.function_call_arguments.delta``…, ``….done`` /
+(reasoning) ``response.reasoning_summary_part.added``, ``response.reasoning_summary_text.delta``…, ``….done``,
+``response.reasoning_summary_part.done`` → ``response.output_item.done``; then ``response.completed`` (or
+``response.incomplete`` when ``max_output_tokens`` cut the answer). A scripted mid-stream error ends the stream
+with ``response.failed``.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mockgw.core.answer import Answer, Ids, ReasoningPart, TextPart, ToolCallPart
+from mockgw.core.faces import OPENAI_RESPONSES
+from mockgw.core.request import RequestView
+from mockgw.faces.anthropic.render import ScheduleItem
+from mockgw.faces.openai.chat import stream_error
+from mockgw.faces.openai.convert import Turn, _Conversation, answer_turn, response_items
+from mockgw.faces.openai.errors import OpenAIError
+from mockgw.faces.openai.stream import Event, dumps, pace, split, split_json
+from mockgw.faces.openai.wire import ResponseCreateParams, validate
+from mockgw.scenario.schema import Fault, Timing
+
+DEFAULT_HELD_RESPONSES = 1000
+
+
+class ResponseStore:
+    """The conversations of the last ``maxlen`` responses, by response id (oldest forgotten first)."""
+
+    def __init__(self, maxlen: int = DEFAULT_HELD_RESPONSES) -> None:
+        self.maxlen = maxlen
+        self._held: OrderedDict[str, tuple[str, list[Turn]]] = OrderedDict()
+        self._lock = threading.Lock()  # reset() may come from a test's thread
+
+    def get(self, response_id: str) -> list[Turn] | None:
+        with self._lock:
+            held = self._held.get(response_id)
+            return None if held is None else list(held[1])
+
+    def put(self, response_id: str, session: str, turns: list[Turn]) -> None:
+        with self._lock:
+            self._held[response_id] = (session, turns)
+            while len(self._held) > self.maxlen:
+                self._held.popitem(last=False)
+
+    def clear(self, session: str | None = None) -> None:
+        with self._lock:
+            if session is None:
+                self._held.clear()
+            else:
+                for key in [k for k, (s, _) in self._held.items() if s == session]:
+                    del self._held[key]
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+
+@dataclass(frozen=True)
+class ResponsesRequest:
+    """A checked Responses request: the body, the view rules read, and the turns to hold after answering."""
+
+    params: ResponseCreateParams
+    view: RequestView
+    turns: list[Turn]
+
+    @property
+    def max_tokens(self) -> int | None:
+        return self.params.max_output_tokens
+
+
+def _tool_choice(choice: str | dict[str, Any] | None, parallel: bool | None) -> dict[str, Any] | None:
+    out: dict[str, Any] | None = None
+    if choice in ("auto", "none"):
+        out = {"type": choice}
+    elif choice == "required":
+        out = {"type": "any"}
+    elif isinstance(choice, dict) and choice.get("type") == "function":
+        out = {"type": "tool", "name": str(choice.get("name", ""))}
+    if parallel is False:
+        out = {**(out or {"type": "auto"}), "disable_parallel_tool_use": True}
+    return out
+
+
+def parse_responses(body: Any, headers: Mapping[str, str], session: str, store: ResponseStore) -> ResponsesRequest:
+    """The request, checked (OpenAIError for the API's 400s), with the held conversation it continues."""
+    params = validate(ResponseCreateParams, body)
+    conv = _Conversation()
+    if params.previous_response_id is not None:
+        held = store.get(params.previous_response_id)
+        if held is None:
+            raise OpenAIError(
+                f"Previous response with id '{params.previous_response_id}' not found.",
+                param="previous_response_id",
+                code="previous_response_not_found",
+            )
+        conv.turns = held
+    if params.instructions:
+        conv.system.append(params.instructions)  # instructions are not carried over from a previous response
+    response_items(conv, params.input)
+    if not conv.turns:
+        raise OpenAIError("Invalid 'input': empty array.", param="input", code="empty_array")
+    tools = [
+        {
+            "name": t.name or t.type,
+            "description": t.description,
+            "input_schema": t.parameters or {"type": "object", "properties": {}},
+        }
+        for t in params.tools or ()
+    ]
+    extra: dict[str, Any] = {}
+    choice = _tool_choice(params.tool_choice, params.parallel_tool_calls)
+    if choice is not None:
+        extra["tool_choice"] = choice
+    fmt = (params.text or {}).get("format")
+    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
+        schema = fmt.get("schema")
+        extra["output_config"] = {
+            "format": {"type": "json_schema", "schema": schema if isinstance(schema, dict) else {}}
+        }
+    neutral = conv.params(params.model, bool(params.stream), tools, extra)
+    return ResponsesRequest(
+        params, RequestView(neutral, headers, session, OPENAI_RESPONSES), [dict(t) for t in conv.turns]
+    )
+
+
+def hold(request: ResponsesRequest, answer: Answer, response_id: str, store: ResponseStore) -> None:
+    """Keep this response's conversation (input and answer) for a later ``previous_response_id``."""
+    if request.params.store is not False:
+        store.put(response_id, request.view.session, [*request.turns, answer_turn(answer)])
+
+
+# ---------------------------------------------------------------- rendering
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One output item, complete, and the parts it is made of (for the stream)."""
+
+    body: dict[str, Any]
+    parts: tuple[TextPart | ReasoningPart | ToolCallPart, ...]
+
+
+def _items(answer: Answer, ids: Ids) -> list[_Item]:
+    """Output items: consecutive text parts share one message item; each reasoning and tool call is its own."""
+    items: list[_Item] = []
+    for part in answer.parts:
+        if isinstance(part, TextPart):
+            if items and items[-1].body["type"] == "message":
+                last = items[-1]
+                items[-1] = _Item(
+                    {**last.body, "content": [*last.body["content"], _output_text(part.text)]}, (*last.parts, part)
+                )
+            else:
+                body = {
+                    "id": ids.item("msg"),
+                    "type": "message",
+                    "status": "completed",
+                    "role": "assistant",
+                    "content": [_output_text(part.text)],
+                }
+                items.append(_Item(body, (part,)))
+        elif isinstance(part, ReasoningPart):
+            body = {
+                "id": ids.item("rs"),
+                "type": "reasoning",
+                "summary": [{"type": "summary_text", "text": part.text}],
+                "encrypted_content": part.signature,
+            }
+            items.append(_Item(body, (part,)))
+        else:
+            body = {
+                "id": ids.item("fc"),
+                "type": "function_call",
+                "status": "completed",
+                "call_id": part.id,
+                "name": part.name,
+                "arguments": part.arguments,
+            }
+            items.append(_Item(body, (part,)))
+    return items
+
+
+def _output_text(text: str) -> dict[str, Any]:
+    return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+
+
+def _usage(answer: Answer) -> dict[str, Any]:
+    return {
+        "input_tokens": answer.input_tokens,
+        "input_tokens_details": {"cached_tokens": 0},
+        "output_tokens": answer.output_tokens,
+        "output_tokens_details": {"reasoning_tokens": answer.reasoning_tokens},
+        "total_tokens": answer.input_tokens + answer.output_tokens,
+    }
+
+
+def _envelope(params: ResponseCreateParams, response_id: str, created: int) -> dict[str, Any]:
+    """The response object's fields that do not depend on the answer (the request's settings echoed)."""
+    text = params.text if params.text is not None else {"format": {"type": "text"}}
+    return {
+        "id": response_id,
+        "object": "response",
+        "created_at": created,
+        "status": "in_progress",
+        "error": None,
+        "incomplete_details": None,
+        "instructions": params.instructions,
+        "max_output_tokens": params.max_output_tokens,
+        "model": params.model,
+        "output": [],
+        "parallel_tool_calls": params.parallel_tool_calls is not False,
+        "previous_response_id": params.previous_response_id,
+        "reasoning": params.reasoning or {"effort": None, "summary": None},
+        "store": params.store is not False,
+        "temperature": params.temperature if params.temperature is not None else 1.0,
+        "text": text,
+        "tool_choice": params.tool_choice or "auto",
+        "tools": [t.model_dump(exclude_none=True) for t in params.tools or ()],
+        "top_p": params.top_p if params.top_p is not None else 1.0,
+        "truncation": "disabled",
+        "usage": None,
+        "metadata": params.metadata or {},
+    }
+
+
+def _final(envelope: dict[str, Any], answer: Answer, items: list[_Item]) -> dict[str, Any]:
+    cut = answer.stop_reason == "max_tokens"
+    return {
+        **envelope,
+        "status": "incomplete" if cut else "completed",
+        "incomplete_details": {"reason": "max_output_tokens"} if cut else None,
+        "output": [i.body for i in items],
+        "usage": _usage(answer),
+    }
+
+
+def response_object(
+    request: ResponsesRequest, answer: Answer, *, response_id: str, created: int, ids: Ids
+) -> dict[str, Any]:
+    """The non-streamed ``response`` object."""
+    return _final(_envelope(request.params, response_id, created), answer, _items(answer, ids))
+
+
+def _item_events(index: int, item: _Item, chunk_chars: int) -> list[tuple[str, dict[str, Any], bool]]:
+    """The events of one output item: (type, fields, whether it carries content)."""
+    body = item.body
+    where = {"item_id": body["id"], "output_index": index}
+    kind = body["type"]
+    events: list[tuple[str, dict[str, Any], bool]] = []
+    if kind == "message":
+        events.append(
+            (
+                "response.output_item.added",
+                {"output_index": index, "item": {**body, "status": "in_progress", "content": []}},
+                False,
+            )
+        )
+        for c, part in enumerate(item.parts):
+            assert isinstance(part, TextPart)
+            at = {**where, "content_index": c}
+            events.append(("response.content_part.added", {**at, "part": _output_text("")}, False))
+            events.extend(
+                ("response.output_text.delta", {**at, "delta": t, "logprobs": []}, True)
+                for t in split(part.text, chunk_chars)
+            )
+            events.append(("response.output_text.done", {**at, "text": part.text, "logprobs": []}, False))
+            events.append(("response.content_part.done", {**at, "part": _output_text(part.text)}, False))
+    elif kind == "reasoning":
+        (part,) = item.parts
+        assert isinstance(part, ReasoningPart)
+        events.append(("response.output_item.added", {"output_index": index, "item": {**body, "summary": []}}, False))
+        at = {**where, "summary_index": 0}
+        empty = {"type": "summary_text", "text": ""}
+        events.append(("response.reasoning_summary_part.added", {**at, "part": empty}, False))
+        events.extend(
+            ("response.reasoning_summary_text.delta", {**at, "delta": t}, True) for t in split(part.text, chunk_chars)
+        )
+        events.append(("response.reasoning_summary_text.done", {**at, "text": part.text}, False))
+        events.append(
+            ("response.reasoning_summary_part.done", {**at, "part": {"type": "summary_text", "text": part.text}}, False)
+        )
+    else:
+        start = {**body, "status": "in_progress", "arguments": ""}
+        events.append(("response.output_item.added", {"output_index": index, "item": start}, False))
+        events.extend(
+            ("response.function_call_arguments.delta", {**where, "delta": a}, True)
+            for a in split_json(body["arguments"], chunk_chars)
+        )
+        events.append(
+            (
+                "response.function_call_arguments.done",
+                {**where, "name": body["name"], "arguments": body["arguments"]},
+                False,
+            )
+        )
+    events.append(("response.output_item.done", {"output_index": index, "item": body}, False))
+    return events
+
+
+def responses_schedule(
+    request: ResponsesRequest,
+    answer: Answer,
+    *,
+    response_id: str,
+    created: int,
+    ids: Ids,
+    timing: Timing,
+    rng: random.Random,
+    fault: Fault | None = None,
+) -> list[ScheduleItem]:
+    """The event frames of a streamed response (``event: NAME`` / ``data: JSON``, numbered from 0)."""
+    envelope = _envelope(request.params, response_id, created)
+    items = _items(answer, ids)
+    final = _final(envelope, answer, items)
+    steps: list[tuple[str, dict[str, Any], bool]] = [
+        ("response.created", {"response": envelope}, False),
+        ("response.in_progress", {"response": envelope}, False),
+    ]
+    for index, item in enumerate(items):
+        steps.extend(_item_events(index, item, timing.chunk_chars or 16))
+    steps.append((f"response.{final['status']}", {"response": final}, False))
+    events = [_frame(name, fields, n, content) for n, (name, fields, content) in enumerate(steps)]
+
+    # A fault's failure takes the sequence number of the frame it replaces.
+    cut_at = min(fault.after_events, len(events) - 1) if fault is not None and fault.after_events is not None else 0
+    error = stream_error(fault)["error"]
+    failed = {**envelope, "status": "failed", "error": {"code": "server_error", "message": error["message"]}}
+    return pace(events, timing, rng, fault, _frame("response.failed", {"response": failed}, cut_at, False))
+
+
+def _frame(name: str, fields: dict[str, Any], sequence_number: int, content: bool) -> Event:
+    data = dumps({"type": name, **fields, "sequence_number": sequence_number})
+    return Event(name, f"event: {name}\ndata: {data}\n\n".encode(), content)
