@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from mockgw.core.faces import ANTHROPIC_MESSAGES, OPENAI_CHAT, OPENAI_RESPONSES
+from mockgw.core.faces import ANTHROPIC_MESSAGES, OPENAI_CHAT, OPENAI_EMBEDDINGS, OPENAI_RESPONSES
 from mockgw.server import openai, routes
 
 
@@ -31,6 +31,7 @@ FACE_ROUTES: tuple[FaceRoute, ...] = (
     FaceRoute(ANTHROPIC_MESSAGES, "POST", "/v1/messages", routes.messages),
     FaceRoute(OPENAI_CHAT, "POST", "/v1/chat/completions", openai.chat_completions, openai.unauthorized),
     FaceRoute(OPENAI_RESPONSES, "POST", "/v1/responses", openai.responses, openai.unauthorized),
+    FaceRoute(OPENAI_EMBEDDINGS, "POST", "/v1/embeddings", openai.embeddings, openai.unauthorized),
 )
 
 

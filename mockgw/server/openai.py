@@ -20,6 +20,7 @@ from mockgw.core.request import RequestView
 from mockgw.faces.anthropic.render import ScheduleItem
 from mockgw.faces.anthropic.validation import InvalidRequest
 from mockgw.faces.openai.chat import chat_schedule, completion, parse_chat
+from mockgw.faces.openai.embeddings import embeddings_object, parse_embeddings
 from mockgw.faces.openai.errors import OpenAIError, error_body, status_for_error_type
 from mockgw.faces.openai.responses import hold, parse_responses, response_object, responses_schedule
 from mockgw.scenario.schema import TextReply
@@ -267,3 +268,20 @@ async def responses(request: web.Request) -> web.StreamResponse:
     if decision.fault is None or decision.fault.after_events is None:
         hold(parsed, answer, response_id, gateway.responses)
     return await answer_stream(request, gateway, schedule, entry)
+
+
+async def embeddings(request: web.Request) -> web.StreamResponse:
+    """``POST /v1/embeddings``: rules decide (a scripted error, a fault), the seed and the text make the vectors."""
+    gateway = gateway_of(request)
+    entry = request[JOURNAL_ENTRY]
+    try:
+        overrides, body = await read_request(request, gateway)
+        headers: dict[str, str] = request[HEADERS]
+        parsed = parse_embeddings(body, headers, entry.session)
+    except (InvalidRequest, OpenAIError) as exc:
+        return _refused(request, exc)
+    decision = await decide(request, gateway, parsed.view, overrides)
+    if isinstance(decision, web.Response):
+        return decision
+    seed = gateway.engine.seed if gateway.engine.seed is not None else 0
+    return await answer_json(request, gateway, decision, embeddings_object(parsed, seed))

@@ -21,6 +21,7 @@ Call = Callable[[openai.OpenAI], Any]
 CALLS: dict[str, Call] = {
     "openai-chat": lambda c: c.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}]),
     "openai-responses": lambda c: c.responses.create(model=MODEL, input="hi"),
+    "openai-embeddings": lambda c: c.embeddings.create(model=MODEL, input="hi"),
 }
 STREAMS: dict[str, Call] = {
     "openai-chat": lambda c: list(
