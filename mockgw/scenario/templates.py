@@ -25,6 +25,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
 _EXPR = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+_SHOWN_CHARS = 40  # of an unclosed expression, in its error message
 REQUEST_FIELDS = ("model", "last_user", "tool_result", "turn", "stream", "session", "custom_id")
 
 
@@ -197,6 +198,14 @@ class Template:
             pos = found.end()
         if pos < len(source):
             parts.append(source[pos:])
+        for part in parts:
+            # A ``{{`` left in the literal text was never closed (``{{ request.tool_result }``): sent verbatim it
+            # would look like a mockgw bug at request time, so it is refused at load like any bad expression.
+            if isinstance(part, str) and (start := part.find("{{")) >= 0:
+                opened = part[start : start + _SHOWN_CHARS].split("\n")[0]
+                raise TemplateError(
+                    f"{opened!r}: {{{{ is never closed with }}}} (a literal {{{{ is written {{{{ '{{{{' }}}})"
+                )
         return Template(source, tuple(parts))
 
     def render(self, ctx: TemplateContext) -> str:

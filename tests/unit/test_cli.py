@@ -80,6 +80,23 @@ def test_validate_reports_every_problem_with_file_line_and_path(
     ]
 
 
+def test_validate_refuses_an_unclosed_template_with_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(
+        tmp_path,
+        "typo.yaml",
+        """
+        rules:
+          - reply: "The command printed {{ request.tool_result }."
+    """,
+    )
+    assert main(["validate", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"{path}:2: rules[0].reply[0].text: '{{{{ request.tool_result }}.': {{{{ is never closed")
+
+
 def test_validate_several_files_checks_each_and_fails_if_any_fails(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -149,6 +149,34 @@ def test_bad_expression_is_refused_with_its_reason(expression: str, reason: str)
     assert reason in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("source", "shown"),
+    [
+        ("It printed {{ request.tool_result }.", "'{{ request.tool_result }.'"),  # one brace short
+        ("It printed {{ request.tool_result", "'{{ request.tool_result'"),
+        ("{{ faker.word }} and then {{ faker.word", "'{{ faker.word'"),  # after a good expression
+        ("first line {{ oops\nsecond line", "'{{ oops'"),  # shown up to its line's end
+    ],
+)
+def test_an_unclosed_expression_is_refused_instead_of_sent_verbatim(source: str, shown: str) -> None:
+    with pytest.raises(TemplateError) as caught:
+        Template.parse(source)
+    assert str(caught.value) == f"{shown}: {{{{ is never closed with }}}} (a literal {{{{ is written {{{{ '{{{{' }}}})"
+
+
+@pytest.mark.parametrize(
+    ("source", "rendered"),
+    [
+        ('{"a": {"b": 1}}', '{"a": {"b": 1}}'),  # JSON text, as a structured-output reply holds
+        ("a } and }} alone", "a } and }} alone"),
+        ("{ single }", "{ single }"),
+        ("{{ '{{' }} escaped", "{{ escaped"),
+    ],
+)
+def test_braces_that_open_no_expression_are_literal_text(source: str, rendered: str) -> None:
+    assert render(source, view()) == rendered
+
+
 def test_bad_template_in_a_file_is_reported_at_load_with_line_and_path() -> None:
     text = textwrap.dedent(
         """\
@@ -160,6 +188,7 @@ def test_bad_template_in_a_file_is_reported_at_load_with_line_and_path() -> None
               - tool_use: {name: t, input: {q: ["{{ __import__('os') }}"]}}
           - reply:
               - server_tool_use: {input: {query: "{{ faker.nope }}"}}
+          - reply: "The command printed {{ request.tool_result }."
         """
     )
     with pytest.raises(ScenarioError) as caught:
@@ -169,6 +198,8 @@ def test_bad_template_in_a_file_is_reported_at_load_with_line_and_path() -> None
         "s.yaml:4: rules[1].reply[0].text: {{ faker.nope }}: Faker has no provider 'nope'",
         "s.yaml:6: rules[2].reply[0].tool_use.input: {{ __import__('os') }}: only faker providers can be called",
         "s.yaml:8: rules[3].reply[0].server_tool_use.input: {{ faker.nope }}: Faker has no provider 'nope'",
+        "s.yaml:9: rules[4].reply[0].text: '{{ request.tool_result }.': {{ is never closed with }} "
+        "(a literal {{ is written {{ '{{' }})",
     ]
 
 
