@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import difflib
 import errno
 import json
 import os
@@ -284,12 +285,49 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command_parser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    """The parser of one subcommand (``serve``, ``validate`` …)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            found: argparse.ArgumentParser = action.choices[command]
+            return found
+    raise LookupError(command)  # pragma: no cover - build_parser always adds the subcommands
+
+
+def _unrecognized(parser: argparse.ArgumentParser, unknown: Sequence[str]) -> str:
+    """argparse's own message, plus the closest flag of ``parser`` for a mistyped one (``--prot``)."""
+    message = f"unrecognized arguments: {' '.join(unknown)}"
+    flags = [flag for action in parser._actions for flag in action.option_strings if flag.startswith("--")]
+    typed = [arg.split("=", 1)[0] for arg in unknown if arg.startswith("--")]
+    close = [match for arg in typed for match in difflib.get_close_matches(arg, flags, n=1)]
+    return f"{message} (did you mean {' or '.join(close)}?)" if close else message
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command line (``sys.argv[1:]`` by default); the exit code."""
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # argparse leaves a subcommand's unknown flags to the top-level parser, whose usage does not show the
+        # subcommand's flags (`mockgw serve --prot 9000` printed `usage: mockgw [-h] [--version] {serve,…}`).
+        given = list(sys.argv[1:] if argv is None else argv)
+        before_command = given.index(args.command) > given.index(unknown[0]) if unknown[0] in given else False
+        where = parser if before_command else _command_parser(parser, args.command)
+        where.error(_unrecognized(where, unknown))
     code: int = args.func(args)
     return code
 
 
 def run() -> None:
     """Console-script entry point."""
-    sys.exit(main())
+    try:
+        code = main()
+        sys.stdout.flush()  # inside the try: a reader that went away fails here, not at interpreter exit
+    except BrokenPipeError:
+        # The reader closed the pipe (`mockgw schema | head`): stop quietly, as Unix tools do. stdout is
+        # pointed at /dev/null so that Python's own flush at exit does not fail again (the recipe of the
+        # Python docs, "Note on SIGPIPE").
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(1)
+    sys.exit(code)

@@ -166,6 +166,65 @@ def test_scenarios_lists_the_bundled_ones_with_their_descriptions(capsys: pytest
     assert "default" in hello.lower()
 
 
+@pytest.mark.parametrize("command", [["schema"], ["scenarios"]], ids=["schema", "scenarios"])
+def test_a_reader_that_stops_early_ends_the_output_quietly(command: list[str]) -> None:
+    # `mockgw schema | head`: the reader closes the pipe before mockgw has written; here it is closed
+    # before mockgw even starts, so every write fails with EPIPE, as it would after head's last line.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "mockgw", *command],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+            env=clean_env(),
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert done.stderr == ""  # no BrokenPipeError traceback
+    assert done.returncode == 1
+
+
+# ---------------------------------------------------------------- unknown flags
+
+
+@pytest.mark.parametrize(
+    ("argv", "usage", "error"),
+    [
+        (
+            ["serve", "--prot", "9000"],
+            "usage: mockgw serve [-h] [--scenario FILE]",
+            "mockgw serve: error: unrecognized arguments: --prot 9000 (did you mean --port?)",
+        ),
+        (
+            ["serve", "--port", "0", "--sed=3"],
+            "usage: mockgw serve [-h] [--scenario FILE]",
+            "mockgw serve: error: unrecognized arguments: --sed=3 (did you mean --seed?)",
+        ),
+        (
+            ["validate", "--strict", "a.yaml"],
+            "usage: mockgw validate [-h] FILE [FILE ...]",
+            "mockgw validate: error: unrecognized arguments: --strict",
+        ),
+        (["--bogus", "schema"], "usage: mockgw [-h] [--version]", "mockgw: error: unrecognized arguments: --bogus"),
+    ],
+    ids=["serve-typo", "serve-typo-with-value", "validate-unknown", "before-the-command"],
+)
+def test_an_unknown_flag_is_reported_with_the_usage_of_the_command_it_was_given_to(
+    capsys: pytest.CaptureFixture[str], argv: list[str], usage: str, error: str
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(usage)
+    assert err.splitlines()[-1] == error
+
+
 # ---------------------------------------------------------------- serve
 
 
