@@ -187,7 +187,11 @@ def api_route(
 async def messages(request: web.Request) -> web.StreamResponse:
     """``POST /v1/messages`` (any query string: Claude Code sends ``?beta=true``); routed by ``server/faces.py``."""
     entry = request[JOURNAL_ENTRY]
-    return await _answer_messages(request, gateway_of(request), request[HEADERS], entry.session, entry)
+    try:
+        return await _answer_messages(request, gateway_of(request), request[HEADERS], entry.session, entry)
+    finally:  # however it ended (answered, refused, client gone), a thread's continue is no longer in flight
+        if entry.thread is not None:
+            gateway_of(request).threads.release(entry.thread["previous_message_id"])
 
 
 async def _answer_messages(
@@ -203,6 +207,8 @@ async def _answer_messages(
         entry.body = body
         # A message thread's history goes before the sent turn, so validation and rules see all of it.
         turn = gateway.threads.resolve(body, session, enabled=gateway.scenario.threads)
+        if turn is not None:
+            entry.thread = turn.journal()
         params = validate_message_request(body if turn is None else turn.body)
     except InvalidRequest as exc:
         entry.error = exc.message
@@ -210,8 +216,6 @@ async def _answer_messages(
     except ThreadRefused as exc:
         entry.error = exc.message
         return error_response(exc.status, exc.message, request_id=rid, error_type=exc.error_type, details=exc.details)
-    if turn is not None:
-        entry.thread = turn.journal()
     entry.stream = bool(params.stream)
     if not gateway.knows_model(params.model):
         entry.error = f"model: {params.model}"

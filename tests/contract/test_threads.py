@@ -9,7 +9,11 @@ sending whole histories. Scenario errors carry ``details``, so any ``error_code`
 
 from __future__ import annotations
 
+import http.client
+import json
+import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import anthropic
 import pytest
@@ -113,6 +117,24 @@ def test_with_threads_refused_the_tool_runner_falls_back_to_whole_histories(
     assert [m["role"] for m in second.body["messages"]] == ["user", "assistant", "user"]
 
 
+def test_the_tool_runner_resumes_a_paused_turn_from_an_empty_continue(gateway: GatewayFactory) -> None:
+    """After ``pause_turn`` the runner continues with ``messages: []``: the held turn is all the rules see."""
+    gw = gateway(
+        {
+            "rules": [
+                {"name": "resumed", "match": {"turn": 2}, "reply": "Resumed: {{ request.last_user }}."},
+                {"name": "paused", "reply": "Searching…", "stop_reason": "pause_turn"},
+            ]
+        }
+    )
+
+    assert run_weather_tool(gw, stream=False) == "Resumed: What is the weather in Paris?."
+
+    paused, resumed = gw.journal
+    assert (paused.rule, resumed.rule, resumed.body["messages"]) == ("paused", "resumed", [])
+    assert [m["role"] for m in resumed.thread["messages"]] == ["user", "assistant"]
+
+
 # ---------------------------------------------------------------- beta.messages.thread()
 
 
@@ -213,6 +235,41 @@ def test_a_reply_can_be_continued_only_once(gateway: GatewayFactory) -> None:
 
     assert again.status == 400
     assert again.json()["error"]["details"] == {"error_code": "thread_already_continued"}
+
+
+def test_a_reply_being_continued_is_in_flight_until_that_request_ends(gateway: GatewayFactory) -> None:
+    stalled = {"match": {"turn": 2, "stream": True}, "reply": "Slow.", "fault": {"stall_ms": 30_000}}
+    gw = gateway({"rules": [stalled, {"reply": "Hi."}]})
+    created = post(gw, {**body("hello"), "thread": {"type": "create"}}).json()["id"]
+    parts = urlsplit(gw.url)
+    slow = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
+    payload = {**continue_body(created, {"role": "user", "content": "slow"}), "stream": True}
+    slow.request("POST", "/v1/messages", body=json.dumps(payload), headers={"content-type": "application/json"})
+    assert slow.getresponse().status == 200  # headers out, then the stall
+
+    meanwhile = post(gw, continue_body(created, {"role": "user", "content": "impatient"}))
+    slow.close()  # the client goes away: its continue ends unanswered
+    deadline = time.monotonic() + 5
+    while gw.journal[1].error != "client_gone" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    afterwards = post(gw, continue_body(created, {"role": "user", "content": "now"}))
+
+    assert (meanwhile.status, meanwhile.json()["error"]["details"]) == (
+        400,
+        {"error_code": "thread_continue_in_flight"},
+    )
+    assert (gw.journal[1].error, afterwards.status) == ("client_gone", 200)
+
+
+def test_a_continue_refused_by_a_scripted_error_can_be_sent_again(gateway: GatewayFactory) -> None:
+    failing = {"match": {"last_user": "fail"}, "error": {"status": 500, "should_retry": False}}
+    gw = gateway({"rules": [failing, {"reply": "Hi."}]})
+    created = post(gw, {**body("hello"), "thread": {"type": "create"}}).json()["id"]
+
+    failed = post(gw, continue_body(created, {"role": "user", "content": "fail"}))
+    again = post(gw, continue_body(created, {"role": "user", "content": "retry"}))
+
+    assert (failed.status, again.status) == (500, 200)
 
 
 def reset_by_admin(gw: MockGateway) -> None:

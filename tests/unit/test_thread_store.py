@@ -122,6 +122,7 @@ def test_a_reply_continued_once_cannot_be_continued_again() -> None:
     create(store, "msg_1")
     turn = store.resolve(continue_from("msg_1", {"role": "user", "content": "again"}), "s")
     assert turn is not None and store.hold(turn, reply("msg_2"))
+    store.release("msg_1")
 
     error = refusal(store, continue_from("msg_1", {"role": "user", "content": "once more"}))
 
@@ -132,15 +133,26 @@ def test_a_reply_continued_once_cannot_be_continued_again() -> None:
     )
 
 
-def test_of_two_continues_of_one_reply_only_the_first_answered_is_held() -> None:
+def test_a_reply_being_continued_cannot_be_continued_by_another_request_meanwhile() -> None:
     store = ThreadStore()
     create(store, "msg_1")
-    one = store.resolve(continue_from("msg_1", {"role": "user", "content": "a"}), "s")
-    two = store.resolve(continue_from("msg_1", {"role": "user", "content": "b"}), "s")
-    assert one is not None and two is not None
+    assert store.resolve(continue_from("msg_1", {"role": "user", "content": "a"}), "s") is not None
 
-    assert (store.hold(one, reply("msg_2")), store.hold(two, reply("msg_3"))) == (True, False)
-    assert "msg_3" not in store
+    error = refusal(store, continue_from("msg_1", {"role": "user", "content": "b"}))
+
+    assert (error.status, error.details) == (400, {"error_code": "thread_continue_in_flight"})
+
+
+def test_a_continue_that_ended_unanswered_leaves_the_reply_to_continue_again() -> None:
+    """A scripted error, a no-match or a client gone: the reply was not continued, so it still can be."""
+    store = ThreadStore()
+    create(store, "msg_1")
+    store.resolve(continue_from("msg_1", {"role": "user", "content": "a"}), "s")
+
+    store.release("msg_1")
+    again = store.resolve(continue_from("msg_1", {"role": "user", "content": "b"}), "s")
+
+    assert again is not None and again.messages[-1] == {"role": "user", "content": "b"}
 
 
 def test_an_unknown_previous_message_id_is_thread_not_found() -> None:

@@ -9,16 +9,17 @@ and ``beta.messages.thread()`` send it by default):
   none, after a ``pause_turn``); the held conversation goes before it, and its ``system`` and ``tools`` stand
   in for the ones the request leaves out (the SDKs leave them out). The reply is held under its own ``id``.
 
-A reply can be continued once (``thread_already_continued`` after that), so continuing one hands its
-history on to the new reply and only the newest reply of a thread is held: memory grows with the
-conversation, not with its square. Held conversations are bounded in count and in bytes, the least
-recently used going first; a continue of one that went gets ``thread_not_found``, and the SDKs replay the
-whole conversation under a new thread.
+A reply can be continued once (``thread_already_continued`` after that; ``thread_continue_in_flight``
+while another request continuing it is still being answered), so continuing one hands its history on to
+the new reply and only the newest reply of a thread is held: memory grows with the conversation, not with
+its square. Held conversations are bounded in count and in bytes, the least recently used going first; a
+continue of one that went gets ``thread_not_found``, and the SDKs replay the whole conversation under a
+new thread.
 
 What the SDKs read back is ``error.details.error_code`` (anthropic-sdk-python ``lib/threads/_thread_state.py``,
-@anthropic-ai/sdk ``src/core/error-classes.ts``): ``thread_not_found`` (404) and ``thread_already_continued``
-(400) make them replay the whole history under a new thread; ``thread_unsupported_request`` (400) makes a
-tool runner go on without threads. Pure: no aiohttp, no I/O.
+@anthropic-ai/sdk ``src/core/error-classes.ts``): ``thread_not_found`` (404), ``thread_already_continued`` and
+``thread_continue_in_flight`` (400) make them replay the whole history under a new thread;
+``thread_unsupported_request`` (400) makes a tool runner go on without threads. Pure: no aiohttp, no I/O.
 """
 
 from __future__ import annotations
@@ -137,6 +138,8 @@ class ThreadStore:
         self._held: OrderedDict[str, _Held] = OrderedDict()
         # Replies already continued (their history moved on to the next reply), to say so; as bounded.
         self._continued: OrderedDict[str, str] = OrderedDict()  # id → session
+        # Replies a request is continuing right now (resolved, not yet released): at most one each.
+        self._in_flight: set[str] = set()
         self._bytes = 0
 
     def __len__(self) -> int:
@@ -169,6 +172,7 @@ class ThreadStore:
         if session is None:
             self._held.clear()
             self._continued.clear()
+            self._in_flight.clear()
             self._bytes = 0
             return
         for message_id in [k for k, held in self._held.items() if held.session == session]:
@@ -180,8 +184,10 @@ class ThreadStore:
         """The request's thread (None: it has none), its body resolved against the held conversation.
 
         Raises ThreadRefused: threads off (``enabled`` false: thread_unsupported_request), a malformed
-        ``thread``, an unknown or already continued ``previous_message_id``, a changed ``system``/``tools``.
-        A body that is not an object, or whose ``messages`` is not a list, is left for validation to refuse.
+        ``thread``, an unknown, already continued or in-flight ``previous_message_id``, a changed
+        ``system``/``tools``. A body that is not an object, or whose ``messages`` is not a list, is left for
+        validation to refuse. A continue that resolves is in flight until ``release``: call it when the
+        request is done, whatever its outcome.
         """
         if not isinstance(body, dict) or body.get("thread") is None:
             return None
@@ -198,6 +204,12 @@ class ThreadStore:
         if previous is None:
             fields = {f: body[f] for f in CREATE_ONLY_FIELDS if body.get(f) is not None}
             return ThreadTurn(kind, None, body, session, sent_count=len(sent), fields=fields)
+        if previous in self._in_flight:
+            raise _invalid(
+                f"Another request is still continuing from `{previous}`. Wait for it to complete and continue "
+                'from its response `id`, or replay the full conversation with `thread: {"type": "create"}`.',
+                "thread_continue_in_flight",
+            )
         held = self._held.get(previous)
         if held is None:
             if previous in self._continued:
@@ -222,11 +234,17 @@ class ThreadStore:
                 "thread_fingerprint_mismatch",
             )
         self._held.move_to_end(previous)
+        self._in_flight.add(previous)
         resolved = {**body, **{f: v for f, v in held.fields.items() if body.get(f) is None}}
         resolved["messages"] = [*held.messages, *sent]
         return ThreadTurn(
             kind, previous, resolved, session, base_bytes=held.size, sent_count=len(sent), fields=held.fields
         )
+
+    def release(self, previous_message_id: str | None) -> None:
+        """End a continue's time in flight (None, or a reply not in flight: nothing to do)."""
+        if previous_message_id is not None:
+            self._in_flight.discard(previous_message_id)
 
     def hold(self, turn: ThreadTurn, reply: Message) -> bool:
         """Hold the conversation of ``turn`` and its ``reply`` under the reply's id; False when it is not held
