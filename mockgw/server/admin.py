@@ -247,13 +247,16 @@ async def list_scenarios(request: web.Request) -> web.StreamResponse:
 
 async def get_state(request: web.Request) -> web.StreamResponse:
     """``GET /_mockgw/state``: each session's rule uses and sequence steps, the rules never used, and how many
-    message-thread conversations are held (count and bytes, with their bounds)."""
+    message-thread conversations, uploaded files and message batches are held (count and bytes, with their
+    bounds)."""
     gateway = request.app[GATEWAY]
     body = {
         "scenario": gateway.scenario.name,
         "sessions": gateway.engine.state(),
         "unused_rules": gateway.engine.unused_rules(),
         "threads": gateway.threads.stats(),
+        "files": gateway.files.stats(),
+        "batches": gateway.batches.stats(),
     }
     return json_response(body, request_id=request_id(request))
 

@@ -10,6 +10,10 @@ from typing import Any
 
 import pytest
 
+from mockgw.faces.anthropic.batches import DEFAULT_MAX_BATCHES
+from mockgw.faces.anthropic.batches import DEFAULT_MAX_STORE_BYTES as DEFAULT_MAX_BATCH_STORE_BYTES
+from mockgw.faces.anthropic.files import DEFAULT_MAX_FILES
+from mockgw.faces.anthropic.files import DEFAULT_MAX_STORE_BYTES as DEFAULT_MAX_FILE_STORE_BYTES
 from mockgw.faces.anthropic.threads import DEFAULT_MAX_THREAD_BYTES, DEFAULT_MAX_THREADS
 from mockgw.scenario.loader import load_scenarios
 from mockgw.server.app import create_app
@@ -137,6 +141,8 @@ def test_admin_calls_are_not_journaled(url: str) -> None:
 
 # No message thread is held (these tests send none), within the default bounds.
 NO_THREADS = {"held": 0, "bytes": 0, "max_held": DEFAULT_MAX_THREADS, "max_bytes": DEFAULT_MAX_THREAD_BYTES}
+NO_FILES = {"held": 0, "bytes": 0, "max_held": DEFAULT_MAX_FILES, "max_bytes": DEFAULT_MAX_FILE_STORE_BYTES}
+NO_BATCHES = {"held": 0, "bytes": 0, "max_held": DEFAULT_MAX_BATCHES, "max_bytes": DEFAULT_MAX_BATCH_STORE_BYTES}
 
 
 def test_state_shows_each_sessions_rule_uses_and_the_unused_rules(url: str) -> None:
@@ -149,6 +155,8 @@ def test_state_shows_each_sessions_rule_uses_and_the_unused_rules(url: str) -> N
         },
         "unused_rules": [],
         "threads": NO_THREADS,
+        "files": NO_FILES,
+        "batches": NO_BATCHES,
     }
 
 
@@ -225,6 +233,8 @@ def test_put_resets_rule_state_and_keeps_the_journal(url: str) -> None:
         "sessions": {},
         "unused_rules": ["new-rule"],
         "threads": NO_THREADS,
+        "files": NO_FILES,
+        "batches": NO_BATCHES,
     }
     assert admin(url, "requests").json()["total"] == 3
 

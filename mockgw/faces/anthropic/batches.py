@@ -260,6 +260,15 @@ class BatchStore:
     def __len__(self) -> int:
         return len(self._batches)
 
+    def stats(self) -> dict[str, int]:
+        """A JSON-ready summary for the admin API."""
+        return {
+            "held": len(self._batches),
+            "bytes": self._bytes,
+            "max_held": self.max_batches,
+            "max_bytes": self.max_bytes,
+        }
+
     def _save(self) -> None:
         if self.persist is not None:
             self.persist.save_batches(list(self._batches.values()))

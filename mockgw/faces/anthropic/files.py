@@ -220,6 +220,10 @@ class FileStore:
     def bytes_used(self) -> int:
         return self._bytes
 
+    def stats(self) -> dict[str, int]:
+        """A JSON-ready summary for the admin API (the scenario's own files included)."""
+        return {"held": len(self._files), "bytes": self._bytes, "max_held": self.max_files, "max_bytes": self.max_bytes}
+
     def room_for(self, size: int) -> None:
         """Raise FileError (400 storage_quota_exceeded) when a file of ``size`` bytes would not fit."""
         if len(self._files) >= self.max_files or self._bytes + size > self.max_bytes:
