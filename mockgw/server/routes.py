@@ -345,6 +345,7 @@ async def count_tokens(request: web.Request) -> web.StreamResponse:
         body = await read_json(request, gateway)
         request[JOURNAL_ENTRY].body = body
         params = validate_count_tokens_request(body)
+        gateway.files.attachments(file_ids(params), gateway.wall_now())  # an unknown file_id: 404, as for messages
     except InvalidRequest as exc:
         return _invalid(request, exc)
     return json_response({"input_tokens": tokens(input_chars(params))}, request_id=request_id(request))

@@ -293,3 +293,16 @@ def test_the_data_dir_reads_only_what_it_wrote(tmp_path: Path) -> None:
     gw = _gateway_on(tmp_path)
     assert gw.files.records() == []
     assert len(gw.batches) == 0
+
+
+def test_count_tokens_refuses_an_unknown_file_id_and_counts_a_known_one(gateway: GatewayFactory) -> None:
+    gw = gateway(SCENARIO)
+    client = client_for(gw)
+
+    def count(file_id: str) -> int:
+        content: Any = [{"type": "document", "source": {"type": "file", "file_id": file_id}}]
+        return client.messages.count_tokens(model=MODEL, messages=[{"role": "user", "content": content}]).input_tokens
+
+    assert count("file_011Chart") > 0
+    with pytest.raises(anthropic.NotFoundError, match="File not found: file_011Gone"):
+        count("file_011Gone")
