@@ -120,12 +120,36 @@ def test_the_built_wheel_carries_the_page(tmp_path: Path) -> None:
 def test_the_page_loads_with_no_errors_and_fetches_nothing_but_its_own_origin(gateway, page: Page) -> None:
     gw = gateway(SCENARIO)
     open_inspector(page, gw.url)
-    page.wait_for("document.getElementById('bundled-select').options.length > 0")
+    page.wait_for("document.getElementById('bundled-select').options.length > 1")
     assert page.errors == []
     assert page.requests and all(url.startswith(f"{gw.url}/_mockgw/") for url in page.requests), page.requests
     headers = page.evaluate("[...document.querySelectorAll('#requests thead th[scope=col]')].map(th => th.textContent)")
     assert headers == ["#", "Time", "Session", "Model", "Rule", "Status", "Duration"]
     assert page.text("#empty").startswith("No requests yet")
+
+
+def test_until_the_journal_answers_the_page_says_it_is_loading_not_that_there_are_no_requests(
+    gateway, page: Page
+) -> None:
+    gw = gateway(SCENARIO)
+    ask(gw.url, "hello")  # there is a request: "No requests yet" would be false
+    # The journal's answers are held back (blocked in the browser) until the test lets them through.
+    page.send("Network.setBlockedURLs", {"urls": ["*/_mockgw/requests*"]})
+    page.goto(f"{gw.url}/_mockgw/ui")
+    page.wait_for("document.getElementById('live').textContent.startsWith('Cannot reach mockgw')")
+    assert page.text("#empty") == "Loading requests…"
+    assert page.evaluate("document.getElementById('requests-card').getAttribute('aria-busy')") == "true"
+
+    page.send("Network.setBlockedURLs", {"urls": []})
+    assert [r[4] for r in wait_rows(page, 1)] == ["greet"]  # the page retries on its own
+    assert page.evaluate("document.getElementById('requests-card').hasAttribute('aria-busy')") is False
+
+
+def test_an_empty_journal_once_loaded_says_no_requests_yet_and_where_to_point_the_app(gateway, page: Page) -> None:
+    gw = gateway(SCENARIO)
+    open_inspector(page, gw.url)
+    page.wait_for("document.getElementById('empty').innerText.startsWith('No requests yet')")
+    assert page.text("#empty") == f"No requests yet. Point your app at {gw.url}"
 
 
 def test_requests_sent_while_the_page_is_open_appear_with_their_rule_and_status(gateway, page: Page) -> None:
@@ -259,6 +283,40 @@ def test_switching_to_a_bundled_scenario_serves_it(gateway, page: Page) -> None:
     page.wait_for("document.getElementById('current-scenario').textContent === 'weather'")
     assert scenario_name(gw.url) == "weather"
     assert page.text("#scenario-result").startswith("Now serving weather")
+
+
+SELECTED = "document.getElementById('bundled-select').value"
+
+
+def test_the_scenario_list_preselects_the_bundled_scenario_served(gateway, page: Page) -> None:
+    gw = gateway("weather")
+    open_inspector(page, gw.url)
+    page.wait_for("document.getElementById('bundled-select').options.length > 1")
+    assert page.evaluate(SELECTED) == "weather"
+    assert page.text("#current-scenario") == "weather"
+    assert "get_weather" in page.text("#scenario-description")
+
+
+def test_a_scenario_served_that_is_not_bundled_preselects_none_of_them(gateway, page: Page) -> None:
+    gw = gateway(SCENARIO)
+    open_inspector(page, gw.url)
+    page.wait_for("document.getElementById('bundled-select').options.length > 1")
+    assert page.evaluate(SELECTED) == ""
+    assert page.text("#bundled-select option:checked") == "Choose a bundled scenario…"
+    assert page.evaluate("document.getElementById('load-bundled').disabled") is True  # nothing to load yet
+    page.select("#bundled-select", "weather")
+    assert page.evaluate("document.getElementById('load-bundled').disabled") is False
+
+
+def test_the_scenario_list_follows_a_switch_to_a_pasted_scenario(gateway, page: Page) -> None:
+    gw = gateway("weather")
+    open_inspector(page, gw.url)
+    page.wait_for(f"{SELECTED} === 'weather'")
+    page.click("#yaml-panel summary")
+    page.type("#yaml-input", "name: pasted\nrules:\n  - reply: From the page.\n")
+    page.click("#load-yaml")
+    page.wait_for("document.getElementById('current-scenario').textContent === 'pasted'")
+    assert page.evaluate(SELECTED) == ""  # weather is no longer served, so it is no longer preselected
 
 
 def test_a_scenario_pasted_as_yaml_is_served(gateway, page: Page) -> None:
