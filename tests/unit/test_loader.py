@@ -128,7 +128,8 @@ def test_name_defaults_to_file_stem(tmp_path: Path) -> None:
               - match: {last_user: {regex: "("}}
                 reply: hi
             """,
-            "s.yaml:2: rules[0].match.last_user: bad regex '(': missing ), unterminated subpattern at position 0",
+            "s.yaml:2: rules[0].match.last_user: bad regex '(': missing ): ( "
+            '(RE2 syntax; see docs/scenarios.md, "Regexes")',
             id="bad-regex",
         ),
         pytest.param(
