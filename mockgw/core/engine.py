@@ -80,6 +80,7 @@ class RenderContext:
     def __init__(self, faker: Faker, request: RequestView) -> None:
         self._faker = faker
         self._request = request
+        self.notes: list[str] = []  # for the request's journal entry (an expansion cut to its limit)
 
     def faker_call(self, provider: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
         attr = getattr(self._faker, provider)
@@ -90,6 +91,9 @@ class RenderContext:
 
     def request_header(self, name: str) -> str:
         return self._request.headers.get(name, "")
+
+    def note(self, message: str) -> None:
+        self.notes.append(message)
 
 
 class Engine:

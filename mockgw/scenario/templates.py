@@ -8,6 +8,10 @@ evaluated, so a scenario cannot run code. The grammar is deliberately tiny:
 - ``request.model``, ``request.last_user``, ``request.tool_result``, ``request.turn``,
   ``request.stream``, ``request.session``, ``request.custom_id`` (in a batch), ``request.headers['x-name']``;
 - a quoted string, which renders as itself: ``{{ '{{' }}`` is how a literal ``{{`` is written.
+
+One expansion gives at most ``MAX_EXPANSION_CHARS`` characters: a template echoing what a client sent
+(``{{ request.tool_result }}`` of an 8 MB request) is cut there, with a marker in the text and a note for the
+journal (``TemplateContext.note``), so one request cannot make a reply that takes seconds to stream.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from pydantic_core import core_schema
 _EXPR = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _SHOWN_CHARS = 40  # of an unclosed expression, in its error message
 REQUEST_FIELDS = ("model", "last_user", "tool_result", "turn", "stream", "session", "custom_id")
+# The most one template expansion gives (64 Ki characters, documented in docs/scenarios.md, "Limits").
+MAX_EXPANSION_CHARS = 64 * 1024
 
 
 class TemplateError(ValueError):
@@ -41,6 +47,10 @@ class TemplateContext(Protocol):
     def request_field(self, name: str) -> Any: ...
 
     def request_header(self, name: str) -> str: ...
+
+    def note(self, message: str) -> None:
+        """Something the journal entry of this request should say (an expansion that was cut)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -176,6 +186,27 @@ def parse_expression(source: str) -> Expr:
     raise TemplateError(f"{{{{ {text} }}}}: expected faker.<provider>, request.<field> or request.headers['name']")
 
 
+def cut_marker(total: int) -> str:
+    """What ends an expansion cut at ``MAX_EXPANSION_CHARS``: says so in the text itself."""
+    return f"… [mockgw: cut to {MAX_EXPANSION_CHARS} of {total} characters]"
+
+
+def _first_chars(pieces: list[str], limit: int) -> str:
+    """The first ``limit`` characters of ``"".join(pieces)``, without joining all of it."""
+    kept: list[str] = []
+    for piece in pieces:
+        if len(piece) >= limit:
+            kept.append(piece[:limit])
+            break
+        kept.append(piece)
+        limit -= len(piece)
+    return "".join(kept)
+
+
+def _short_source(source: str, limit: int = 80) -> str:
+    return repr(source if len(source) <= limit else source[: limit - 1] + "…")
+
+
 class Template:
     """A string with ``{{ }}`` expressions, parsed at load; ``render`` fills it in."""
 
@@ -209,9 +240,18 @@ class Template:
         return Template(source, tuple(parts))
 
     def render(self, ctx: TemplateContext) -> str:
+        """The text with every expression filled in, cut at ``MAX_EXPANSION_CHARS`` (with a marker)."""
         if self.is_literal:
-            return self.source
-        return "".join(p if isinstance(p, str) else p.render(ctx) for p in self._parts)
+            return self.source  # the scenario's own text: never cut
+        pieces = [p if isinstance(p, str) else p.render(ctx) for p in self._parts]
+        total = sum(map(len, pieces))
+        if total <= MAX_EXPANSION_CHARS:
+            return "".join(pieces)
+        ctx.note(
+            f"a template expansion made {total} characters and was cut to {MAX_EXPANSION_CHARS} "
+            f"(the most one expansion gives): {_short_source(self.source)}"
+        )
+        return _first_chars(pieces, MAX_EXPANSION_CHARS) + cut_marker(total)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Template) and other.source == self.source

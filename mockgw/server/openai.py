@@ -17,7 +17,7 @@ from mockgw.core.answer import Answer, Reply, compose
 from mockgw.core.engine import Decision, NoMatch
 from mockgw.core.journal import JournalEntry
 from mockgw.core.request import RequestView
-from mockgw.faces.anthropic.render import ScheduleItem
+from mockgw.core.schedule import ScheduleItem
 from mockgw.faces.anthropic.validation import InvalidRequest
 from mockgw.faces.openai.chat import chat_schedule, completion, parse_chat
 from mockgw.faces.openai.embeddings import embeddings_object, parse_embeddings

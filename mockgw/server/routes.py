@@ -18,7 +18,7 @@ from mockgw.core.engine import Decision, NoMatch
 from mockgw.core.journal import JournalEntry, redact_headers
 from mockgw.core.request import DEFAULT_SESSION, RequestView, file_ids, input_chars
 from mockgw.faces.anthropic.asks import honour_request
-from mockgw.faces.anthropic.render import Limits, message_json, render_message, stream_schedule
+from mockgw.faces.anthropic.render import Limits, message_json, render_message, stream_frames
 from mockgw.faces.anthropic.threads import ThreadRefused, ThreadTurn
 from mockgw.faces.anthropic.validation import (
     InvalidRequest,
@@ -45,6 +45,10 @@ JOURNAL_ENTRY: web.RequestKey[JournalEntry] = web.RequestKey("mockgw.journal_ent
 SESSION_HEADERS = ("x-mockgw-session", "x-claude-code-session-id")
 # A reply for rules that only script a fault (the stream needs some content to cut short).
 _FILLER = (TextReply(text=Template.parse("{{ faker.paragraph(nb_sentences=4) }}")),)
+# The size of the request's body in bytes, once read_json has read it.
+BODY_BYTES: web.RequestKey[int] = web.RequestKey("mockgw.body_bytes", int)
+# Bodies larger than this are parsed, and their derived fields worked out, off the event loop.
+OFF_LOOP_BYTES = 1024 * 1024
 # The API's text for a body over 32 MB (413 request_too_large).
 TOO_LARGE = "Request exceeds the maximum size"
 
@@ -83,8 +87,21 @@ async def read_body(request: web.Request, limit: int) -> bytearray:
 
 
 async def read_json(request: web.Request, gateway: Gateway) -> Any:
-    """The parsed JSON body; raise InvalidRequest (413 or 400) when it is too large or not JSON."""
-    return parse_json(await read_body(request, gateway.config.max_body_bytes))
+    """The parsed JSON body; raise InvalidRequest (413 or 400) when it is too large or not JSON.
+
+    A body over ``OFF_LOOP_BYTES`` is parsed in a worker thread: megabytes take tens of milliseconds to
+    decode and parse, and the loop serves every other client meanwhile.
+    """
+    raw = await read_body(request, gateway.config.max_body_bytes)
+    request[BODY_BYTES] = len(raw)
+    if len(raw) > OFF_LOOP_BYTES:
+        return await asyncio.to_thread(parse_json, raw)
+    return parse_json(raw)
+
+
+def _derive_fields(view: RequestView) -> None:
+    """Work out the request's derived fields now (cached on the view): the costly ones walk the whole body."""
+    _ = view.input_chars, view.last_user, view.system, view.tool_results
 
 
 def _invalid(request: web.Request, exc: InvalidRequest) -> web.Response:
@@ -233,6 +250,8 @@ async def _answer_messages(
         entry.error = exc.message
         return _invalid(request, exc)
     view = RequestView(params, headers, session, attachments=attachments)
+    if request.get(BODY_BYTES, 0) > OFF_LOOP_BYTES:
+        await asyncio.to_thread(_derive_fields, view)
     if overrides.rule is not None:
         forced = gateway.engine.force(overrides.rule, view)
         if forced is None:  # the scenario changed while the request waited
@@ -296,14 +315,16 @@ async def _play_decision(
     params = view.params
     reply, notes = honour_request(decision.reply or Reply(_FILLER), params)
     entry.notes.extend(notes)
+    ctx = engine.context(view)
     message = render_message(
         reply,
         model=params.model,
         input_chars=view.input_chars,
         limits=Limits(params.max_tokens, tuple(params.stop_sequences or ())),
-        ctx=engine.context(view),
+        ctx=ctx,
         ids=engine.ids,
     )
+    entry.notes.extend(ctx.notes)
 
     if not view.stream:
         if fault is not None and fault.stall_ms:
@@ -319,7 +340,7 @@ async def _play_decision(
         _hold(gateway, turn, message, entry)
         return web.Response(body=message_json(message), content_type="application/json", headers={"request-id": rid})
 
-    schedule = stream_schedule(message, decision.timing, engine.rng, fault)
+    schedule = stream_frames(message, decision.timing, engine.rng, fault)
     response = web.StreamResponse(status=200, headers={**SSE_HEADERS, "request-id": rid})
     await response.prepare(request)
     entry.status = response.status  # on the wire now, even if the client goes away before the end

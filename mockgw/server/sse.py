@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from aiohttp import web
 
 from mockgw.core.clock import Clock
-from mockgw.faces.anthropic.render import Disconnect, Frame, ScheduleItem, Stall
+from mockgw.core.schedule import Disconnect, Frame, ScheduleItem, Stall
 
 SSE_HEADERS = {
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-cache",
     "connection": "keep-alive",
 }
+# Frames due at once (no pacing) are made and written back to back; after this much time doing so, one
+# stream lets the loop serve the others before it goes on. A write returns without yielding until the
+# socket's buffer is full, so a long unpaced stream to a quick reader would otherwise hold the loop.
+FAIR_SLICE_S = 0.002
 
 
 @dataclass
@@ -28,11 +35,13 @@ class PlayResult:
 async def play(
     request: web.Request,
     response: web.StreamResponse,
-    schedule: list[ScheduleItem],
+    schedule: Iterable[ScheduleItem],
     clock: Clock,
     result: PlayResult | None = None,
 ) -> PlayResult:
     """Write each frame after its delay; stall or drop the connection where the schedule says.
+
+    ``schedule`` may be lazy: each item is taken from it only when the one before has gone out.
 
     A client that goes away mid-stream ends the play quietly: that is a normal event for a server.
     ``result`` (a new one if not given) is filled in as frames go out, so it tells how far a play got even
@@ -40,6 +49,7 @@ async def play(
     """
     result = result if result is not None else PlayResult()
     started = clock.now()
+    slice_end = time.monotonic() + FAIR_SLICE_S
     try:
         for item in schedule:
             if isinstance(item, Stall):
@@ -47,6 +57,10 @@ async def play(
                 continue
             if item.delay > 0:
                 await clock.sleep(item.delay)
+                slice_end = time.monotonic() + FAIR_SLICE_S
+            elif time.monotonic() > slice_end:
+                await asyncio.sleep(0)
+                slice_end = time.monotonic() + FAIR_SLICE_S
             if isinstance(item, Disconnect):
                 result.outcome = "disconnected"
                 # Abort, not close: the client must see the body end without the terminating chunk.

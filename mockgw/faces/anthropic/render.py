@@ -11,16 +11,29 @@ thinking and tool-input JSON of the reply.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
 
 from mockgw.core.answer import CHARS_PER_TOKEN, Ids, Reply, tokens
+
+# Disconnect and Stall lived here before every face shared them: still importable from here.
+from mockgw.core.schedule import (  # noqa: F401
+    Disconnect,
+    Frame,
+    Pacer,
+    Schedule,
+    ScheduleItem,
+    Stall,
+    apply_fault,
+    own_rng,
+)
 from mockgw.faces.anthropic.wire.errors import default_message
 from mockgw.faces.anthropic.wire.events import (
     ContentBlockDeltaEvent,
@@ -58,6 +71,7 @@ from mockgw.scenario.schema import (
     RedactedThinkingReply,
     ReplyBlock,
     ServerToolUseReply,
+    StreamErrorSpec,
     TextReply,
     ThinkingReply,
     Timing,
@@ -252,107 +266,71 @@ def sse_frame(event: BaseModel) -> bytes:
     return f"event: {name}\ndata: {dump(event)}\n\n".encode()
 
 
-@dataclass(frozen=True)
-class Frame:
-    """Send ``data`` after waiting ``delay`` seconds. ``event`` names it; ``content`` marks a delta."""
-
-    delay: float
-    event: str
-    data: bytes
-    content: bool = False
+def _split(text: str, size: int) -> Iterator[str]:
+    """``text`` in pieces of ``size`` characters, one at a time (one empty piece for empty text)."""
+    if not text:
+        yield ""
+    for i in range(0, len(text), size):
+        yield text[i : i + size]
 
 
-@dataclass(frozen=True)
-class Disconnect:
-    """Close the connection abruptly after ``delay`` seconds (no message_stop)."""
-
-    delay: float = 0.0
-
-
-@dataclass(frozen=True)
-class Stall:
-    """Send nothing for ``seconds``."""
-
-    seconds: float
-
-
-ScheduleItem = Frame | Disconnect | Stall
-
-
-def _split(text: str, size: int) -> list[str]:
-    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
-
-
-def _split_json(text: str, size: int) -> list[str]:
+def _json_piece_size(length: int, size: int) -> int:
     # Tool input must arrive in several fragments (clients accumulate partial JSON), even when short.
-    size = min(size, max(1, math.ceil(len(text) / 2)))
-    return _split(text, size)
+    return min(size, max(1, math.ceil(length / 2)))
 
 
-class _Pacer:
-    """Delays between content deltas: ttft first, then chunk_ms with seeded jitter."""
-
-    def __init__(self, timing: Timing, rng: random.Random) -> None:
-        self.ttft = (timing.ttft_ms or 0.0) / 1000
-        chunk_ms = timing.chunk_ms
-        if chunk_ms is None and timing.tokens_per_second:
-            chunk_ms = 1000 * (timing.chunk_chars or 16) / CHARS_PER_TOKEN / timing.tokens_per_second
-        self.chunk = (chunk_ms or 0.0) / 1000
-        self.jitter = (timing.jitter_ms or 0.0) / 1000
-        self.rng = rng
-        self.first = True
-
-    def next_delay(self) -> float:
-        if self.first:
-            self.first = False
-            return self.ttft
-        if self.jitter:
-            return max(0.0, self.chunk + self.rng.uniform(-self.jitter, self.jitter))
-        return self.chunk
-
-
-def _block_events(index: int, block: ContentBlock, chunk_chars: int) -> tuple[BaseModel, list[BaseModel]]:
-    """The content_block_start event and the deltas of one block."""
+def _block_events(index: int, block: ContentBlock, chunk_chars: int) -> tuple[BaseModel, Iterator[BaseModel]]:
+    """The content_block_start event and the deltas of one block (made one at a time, as they are read)."""
     start_block: ContentBlock
-    deltas: list[BaseModel] = []
+    deltas: Iterator[BaseModel] = iter(())
     if isinstance(block, TextBlock):
         start_block = TextBlock(text="")
-        deltas = [ContentBlockDeltaEvent(index=index, delta=TextDelta(text=t)) for t in _split(block.text, chunk_chars)]
+        deltas = (ContentBlockDeltaEvent(index=index, delta=TextDelta(text=t)) for t in _split(block.text, chunk_chars))
     elif isinstance(block, ThinkingBlock):
         start_block = ThinkingBlock(thinking="", signature="")
         # Thinking with no text (display "omitted") has no thinking_delta at all: only its signature_delta.
-        deltas = [
+        thinking = (
             ContentBlockDeltaEvent(index=index, delta=ThinkingDelta(thinking=t))
             for t in (_split(block.thinking, chunk_chars) if block.thinking else ())
-        ]
-        deltas.append(ContentBlockDeltaEvent(index=index, delta=SignatureDelta(signature=block.signature)))
+        )
+        signature = ContentBlockDeltaEvent(index=index, delta=SignatureDelta(signature=block.signature))
+        deltas = itertools.chain(thinking, (signature,))
     elif isinstance(block, ToolUseBlock | ServerToolUseBlock):
         # The input goes ONLY through input_json_delta: Claude Code discards input given at the start.
         start_block = type(block)(id=block.id, name=block.name, input={})
         payload = json.dumps(block.input, ensure_ascii=False, separators=(",", ":"))
-        deltas = [
+        deltas = (
             ContentBlockDeltaEvent(index=index, delta=InputJSONDelta(partial_json=p))
-            for p in _split_json(payload, chunk_chars)
-        ]
+            for p in _split(payload, _json_piece_size(len(payload), chunk_chars))
+        )
     else:
         start_block = block  # redacted thinking and search results arrive whole in their start event
     return ContentBlockStartEvent(index=index, content_block=start_block), deltas
 
 
-def stream_schedule(
-    message: Message,
-    timing: Timing,
-    rng: random.Random,
-    fault: Fault | None = None,
-) -> list[ScheduleItem]:
-    """The frames of a streamed message, each with the delay before it, and any fault in place.
+def _delta_count(block: ContentBlock, chunk_chars: int) -> int:
+    """How many content deltas ``_block_events`` makes for ``block`` (without making them)."""
+    if isinstance(block, TextBlock):
+        return _pieces(len(block.text), chunk_chars)
+    if isinstance(block, ThinkingBlock):
+        return (_pieces(len(block.thinking), chunk_chars) if block.thinking else 0) + 1  # and the signature
+    if isinstance(block, ToolUseBlock | ServerToolUseBlock):
+        size = len(json.dumps(block.input, ensure_ascii=False, separators=(",", ":")))
+        return _pieces(size, _json_piece_size(size, chunk_chars))
+    return 0
 
-    Order: message_start, then per block start/deltas/stop (a ping after the first block starts),
-    message_delta with the final usage, message_stop. ``fault.after_events = N`` lets N frames out, then
-    sends an ``error`` event or disconnects.
-    """
-    pacer = _Pacer(timing, rng)
-    chunk_chars = timing.chunk_chars or 16
+
+def _pieces(length: int, size: int) -> int:
+    return max(1, math.ceil(length / size))
+
+
+def _frames(message: Message, pacer: Pacer, chunk_chars: int) -> Iterator[Frame]:
+    """The frames of ``message``, each made (built and dumped) only when asked for."""
+
+    def frame(event: BaseModel, is_delta: bool = False) -> Frame:
+        delay = pacer.next_delay() if is_delta else 0.0
+        return Frame(delay, event.type, sse_frame(event), content=is_delta)  # type: ignore[attr-defined]
+
     start_message = message.model_copy(
         update={
             "content": [],
@@ -362,59 +340,62 @@ def stream_schedule(
             "usage": message.usage.model_copy(update={"output_tokens": 1, "server_tool_use": None}),
         }
     )
-    events: list[tuple[BaseModel, bool]] = [(MessageStartEvent(message=start_message), False)]
+    yield frame(MessageStartEvent(message=start_message))
     for index, block in enumerate(message.content):
         start, deltas = _block_events(index, block, chunk_chars)
-        events.append((start, False))
+        yield frame(start)
         if index == 0:
-            events.append((PingEvent(), False))
-        events.extend((d, True) for d in deltas)
-        events.append((ContentBlockStopEvent(index=index), False))
+            yield frame(PingEvent())
+        for delta in deltas:
+            yield frame(delta, True)
+        yield frame(ContentBlockStopEvent(index=index))
     if not message.content:
-        events.append((PingEvent(), False))
+        yield frame(PingEvent())
     usage = message.usage
-    events.append(
-        (
-            MessageDeltaEvent(
-                delta=MessageDelta(stop_reason=message.stop_reason, stop_sequence=message.stop_sequence),
-                usage=MessageDeltaUsage(
-                    input_tokens=usage.input_tokens,
-                    output_tokens=usage.output_tokens,
-                    cache_creation_input_tokens=usage.cache_creation_input_tokens,
-                    cache_read_input_tokens=usage.cache_read_input_tokens,
-                    server_tool_use=usage.server_tool_use.model_dump() if usage.server_tool_use else None,
-                ),
+    yield frame(
+        MessageDeltaEvent(
+            delta=MessageDelta(stop_reason=message.stop_reason, stop_sequence=message.stop_sequence),
+            usage=MessageDeltaUsage(
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                cache_creation_input_tokens=usage.cache_creation_input_tokens,
+                cache_read_input_tokens=usage.cache_read_input_tokens,
+                server_tool_use=usage.server_tool_use.model_dump() if usage.server_tool_use else None,
             ),
-            False,
         )
     )
-    events.append((MessageStopEvent(), False))
-
-    schedule: list[ScheduleItem] = []
-    for event, is_delta in events:
-        delay = pacer.next_delay() if is_delta else 0.0
-        schedule.append(Frame(delay, event.type, sse_frame(event), content=is_delta))  # type: ignore[attr-defined]
-    return apply_fault(schedule, fault)
+    yield frame(MessageStopEvent())
 
 
-def apply_fault(schedule: list[ScheduleItem], fault: Fault | None) -> list[ScheduleItem]:
-    """Insert a fault into a stream schedule (stall first; then cut after N events)."""
-    if fault is None:
-        return schedule
-    out = list(schedule)
-    if fault.after_events is not None:
-        # Never at or after message_stop: a fault waiting for more events than this reply has strikes just
-        # before the end, so "no message_stop" holds for a reply of any length.
-        ends = bool(out) and isinstance(out[-1], Frame) and out[-1].event == "message_stop"
-        out = out[: min(fault.after_events, len(out) - 1 if ends else len(out))]
-        if fault.disconnect:
-            out.append(Disconnect())
-        elif fault.error is not None:
-            error = fault.error
-            out.append(Frame(0.0, "error", error_event_frame(error.type, error.message, error.details)))
-    if fault.stall_ms is not None:
-        out.insert(0, Stall(fault.stall_ms / 1000))
-    return out
+def stream_frames(message: Message, timing: Timing, rng: random.Random, fault: Fault | None = None) -> Schedule:
+    """The frames of a streamed message, lazily, each with the delay before it, and any fault in place.
+
+    Order: message_start, then per block start/deltas/stop (a ping after the first block starts),
+    message_delta with the final usage, message_stop. ``fault.after_events = N`` lets N frames out, then
+    sends an ``error`` event or disconnects. Each frame is made when the pacer asks for it, so a long reply
+    costs nothing before its first byte; the jitter is drawn now (see ``own_rng``), so the bytes and delays
+    are those of ``stream_schedule``.
+    """
+    chunk_chars = timing.chunk_chars or 16
+    pacer = Pacer(timing, rng)
+    if pacer.jitter:
+        deltas = sum(_delta_count(block, chunk_chars) for block in message.content)
+        pacer.rng = own_rng(rng, pacer.draws(deltas))
+    return apply_fault(_frames(message, pacer, chunk_chars), fault, _error_frame, "message_stop")
+
+
+def stream_schedule(
+    message: Message,
+    timing: Timing,
+    rng: random.Random,
+    fault: Fault | None = None,
+) -> list[ScheduleItem]:
+    """Every item of ``stream_frames`` at once, as a list (for tests and tools that read a whole schedule)."""
+    return list(stream_frames(message, timing, rng, fault))
+
+
+def _error_frame(error: StreamErrorSpec) -> bytes:
+    return error_event_frame(error.type, error.message, error.details)
 
 
 def error_event_frame(error_type: str, message: str | None, details: Any = None) -> bytes:

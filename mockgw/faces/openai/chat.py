@@ -16,7 +16,7 @@ from typing import Any
 from mockgw.core.answer import Answer, ReasoningPart, TextPart, ToolCallPart
 from mockgw.core.faces import OPENAI_CHAT
 from mockgw.core.request import RequestView
-from mockgw.faces.anthropic.render import ScheduleItem
+from mockgw.core.schedule import ScheduleItem
 from mockgw.faces.anthropic.wire.messages import StopReason
 from mockgw.faces.openai.convert import chat_conversation
 from mockgw.faces.openai.errors import error_body

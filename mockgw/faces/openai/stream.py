@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockgw.core.answer import CHARS_PER_TOKEN
-from mockgw.faces.anthropic.render import Disconnect, Frame, ScheduleItem, Stall
+from mockgw.core.schedule import Disconnect, Frame, ScheduleItem, Stall
 from mockgw.scenario.schema import Fault, Timing
 
 # The bytes are compact JSON as the APIs write them; one encoder, built once.

@@ -1,0 +1,127 @@
+"""Stream schedules, the same for every face: frames with the delay before each, made as they fall due.
+
+A face's renderer turns an answer into a *lazy* schedule (an iterator): each frame is made only when the
+pacer is about to send it, so a long reply costs no time before its first byte and holds no list of every
+frame. The pacer (``server/sse.py``) plays any face's schedule; faults are applied here, lazily too.
+
+Pure: no I/O and no clock.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from mockgw.core.answer import CHARS_PER_TOKEN
+from mockgw.scenario.schema import Fault, StreamErrorSpec, Timing
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Send ``data`` after waiting ``delay`` seconds. ``event`` names it; ``content`` marks a delta."""
+
+    delay: float
+    event: str
+    data: bytes
+    content: bool = False
+
+
+@dataclass(frozen=True)
+class Disconnect:
+    """Close the connection abruptly after ``delay`` seconds (no terminating event)."""
+
+    delay: float = 0.0
+
+
+@dataclass(frozen=True)
+class Stall:
+    """Send nothing for ``seconds``."""
+
+    seconds: float
+
+
+ScheduleItem = Frame | Disconnect | Stall
+Schedule = Iterator[ScheduleItem]
+
+
+class Pacer:
+    """Delays between content deltas: ttft first, then chunk_ms (or tokens_per_second) with seeded jitter.
+
+    Each delay after the first draws once from ``rng`` when there is jitter, and never otherwise
+    (``draws`` counts them ahead, see ``own_rng``).
+    """
+
+    def __init__(self, timing: Timing, rng: random.Random) -> None:
+        self.ttft = (timing.ttft_ms or 0.0) / 1000
+        chunk_ms = timing.chunk_ms
+        if chunk_ms is None and timing.tokens_per_second:
+            chunk_ms = 1000 * (timing.chunk_chars or 16) / CHARS_PER_TOKEN / timing.tokens_per_second
+        self.chunk = (chunk_ms or 0.0) / 1000
+        self.jitter = (timing.jitter_ms or 0.0) / 1000
+        self.rng = rng
+        self.first = True
+
+    def draws(self, deltas: int) -> int:
+        """How many numbers pacing ``deltas`` content deltas draws from the generator."""
+        return max(0, deltas - 1) if self.jitter else 0
+
+    def next_delay(self) -> float:
+        if self.first:
+            self.first = False
+            return self.ttft
+        if self.jitter:
+            # uniform() draws exactly one random() (own_rng relies on it).
+            return max(0.0, self.chunk + self.rng.uniform(-self.jitter, self.jitter))
+        return self.chunk
+
+
+def own_rng(shared: random.Random, draws: int) -> random.Random:
+    """A copy of ``shared`` for one lazy stream's draws, with ``shared`` moved past those draws at once.
+
+    A lazy stream draws its jitter while it plays, interleaved with other requests drawing ids from the same
+    seeded generator. Drawing from a copy, and moving the shared one on by as many draws now, gives every
+    stream and every later request exactly the numbers they would get were the whole stream made up front.
+    """
+    own = random.Random()
+    own.setstate(shared.getstate())
+    for _ in range(draws):
+        shared.random()
+    return own
+
+
+def apply_fault(
+    schedule: Iterable[ScheduleItem],
+    fault: Fault | None,
+    error_frame: Callable[[StreamErrorSpec], bytes],
+    end_event: str,
+) -> Schedule:
+    """``schedule`` with ``fault`` in place, lazily: a stall first; then N items out and the strike.
+
+    ``error_frame(fault.error)`` makes the face's mid-stream error event. The strike never comes at or
+    after the stream's last frame when that frame is ``end_event`` (the face's terminator, message_stop):
+    a fault waiting for more events than the reply has strikes just before the end, so "no terminator"
+    holds for a reply of any length.
+    """
+    if fault is None:
+        yield from schedule
+        return
+    if fault.stall_ms is not None:
+        yield Stall(fault.stall_ms / 1000)
+    if fault.after_events is None:
+        yield from schedule
+        return
+    items = iter(schedule)
+    pending = next(items, None)
+    sent = 0
+    while pending is not None and sent < fault.after_events:
+        following = next(items, None)  # one ahead, to know whether ``pending`` is the last
+        if following is None and isinstance(pending, Frame) and pending.event == end_event:
+            break
+        yield pending
+        sent += 1
+        pending = following
+    if fault.disconnect:
+        yield Disconnect()
+    elif fault.error is not None:
+        yield Frame(0.0, "error", error_frame(fault.error))

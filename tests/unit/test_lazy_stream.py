@@ -1,0 +1,94 @@
+"""Streams are made as they play: each frame when it is due, with the bytes and delays of a schedule made at once."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from mockgw.core.schedule import Frame, ScheduleItem, apply_fault
+from mockgw.faces.anthropic import render
+from mockgw.faces.anthropic.render import stream_frames, stream_schedule
+from mockgw.faces.anthropic.wire.messages import Message, TextBlock, ThinkingBlock, ToolUseBlock, Usage
+from mockgw.scenario.schema import Fault, Timing
+
+JITTER = Timing(chunk_ms=30, jitter_ms=10, chunk_chars=3)
+
+
+def message(*blocks: Any) -> Message:
+    return Message(
+        id="msg_01test",
+        model="claude-sonnet-4-5",
+        content=list(blocks),
+        stop_reason="end_turn",
+        usage=Usage(input_tokens=10, output_tokens=5),
+    )
+
+
+MESSAGES = {
+    "text": message(TextBlock(text="x" * 40)),
+    "empty text": message(TextBlock(text="")),
+    "thinking": message(ThinkingBlock(thinking="hmm " * 9, signature="sig")),
+    "omitted thinking": message(ThinkingBlock(thinking="", signature="sig"), TextBlock(text="x" * 7)),
+    "tool": message(ToolUseBlock(id="toolu_1", name="t", input={"city": "Paris", "days": [1, 2, 3]})),
+    "empty tool input": message(ToolUseBlock(id="toolu_1", name="t", input={})),
+    "mixed": message(
+        ThinkingBlock(thinking="abcdefgh", signature="s"),
+        TextBlock(text="hello world"),
+        ToolUseBlock(id="t", name="n", input={"q": "é" * 20}),
+    ),
+    "no content": message(),
+}
+
+
+def test_a_stream_is_an_iterator_that_makes_one_frame_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[bytes] = []
+    dump = render.sse_frame
+    monkeypatch.setattr(render, "sse_frame", lambda event: made.append(dump(event)) or made[-1])
+    frames = stream_frames(message(TextBlock(text="x" * 100_000)), Timing(), random.Random(0))
+    assert made == []  # nothing is made before the first frame is asked for
+    first = next(frames)
+    assert isinstance(first, Frame) and first.event == "message_start"
+    assert len(made) == 1
+
+
+@pytest.mark.parametrize("name", MESSAGES)
+def test_played_while_other_requests_draw_ids_a_stream_keeps_its_jitter(name: str) -> None:
+    alone = stream_schedule(MESSAGES[name], JITTER, random.Random(5))
+    shared = random.Random(5)
+    frames = stream_frames(MESSAGES[name], JITTER, shared)
+    played: list[ScheduleItem] = []
+    for item in frames:
+        played.append(item)
+        shared.random()  # another request draws an id between two frames
+    assert played == alone
+
+
+@pytest.mark.parametrize("name", MESSAGES)
+@pytest.mark.parametrize("timing", [JITTER, Timing(chunk_ms=30, jitter_ms=10), Timing(chunk_ms=30)])
+def test_the_shared_generator_moves_on_as_if_the_stream_were_made_at_once(name: str, timing: Timing) -> None:
+    shared = random.Random(9)
+    frames = stream_frames(MESSAGES[name], timing, shared)
+    deltas = sum(1 for item in frames if isinstance(item, Frame) and item.content)
+    expected = random.Random(9)
+    for _ in range(max(0, deltas - 1) if timing.jitter_ms else 0):  # one draw per delay after the first
+        expected.random()
+    assert shared.getstate() == expected.getstate()
+
+
+def endless() -> Iterator[ScheduleItem]:
+    for n in itertools.count():
+        yield Frame(0.0, "content_block_delta", str(n).encode(), content=True)
+
+
+@pytest.mark.parametrize(
+    ("fault", "last"),
+    [({"after_events": 3, "disconnect": True}, "Disconnect"), ({"after_events": 2, "error": {}}, "error")],
+)
+def test_a_fault_cuts_even_an_endless_schedule(fault: dict[str, Any], last: str) -> None:
+    items = list(apply_fault(endless(), Fault(**fault), lambda error: b"error", "message_stop"))
+    assert len(items) == fault["after_events"] + 1
+    assert (items[-1].event if isinstance(items[-1], Frame) else type(items[-1]).__name__) == last
