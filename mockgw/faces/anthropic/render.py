@@ -23,17 +23,12 @@ from pydantic import BaseModel
 
 from mockgw.core.answer import CHARS_PER_TOKEN, Ids, Reply, tokens
 
-# Disconnect and Stall lived here before every face shared them: still importable from here.
-from mockgw.core.schedule import (  # noqa: F401
-    Disconnect,
-    Frame,
-    Pacer,
-    Schedule,
-    ScheduleItem,
-    Stall,
-    apply_fault,
-    own_rng,
-)
+# The schedule's items lived here before every face shared them: still importable from here.
+from mockgw.core.schedule import Disconnect as Disconnect
+from mockgw.core.schedule import Frame as Frame
+from mockgw.core.schedule import Pacer, Schedule, apply_fault, own_rng
+from mockgw.core.schedule import ScheduleItem as ScheduleItem
+from mockgw.core.schedule import Stall as Stall
 from mockgw.faces.anthropic.wire.errors import default_message
 from mockgw.faces.anthropic.wire.events import (
     ContentBlockDeltaEvent,

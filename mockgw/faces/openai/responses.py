@@ -27,7 +27,7 @@ from typing import Any
 from mockgw.core.answer import Answer, Ids, ReasoningPart, TextPart, ToolCallPart
 from mockgw.core.faces import OPENAI_RESPONSES
 from mockgw.core.request import RequestView
-from mockgw.faces.anthropic.render import ScheduleItem
+from mockgw.core.schedule import ScheduleItem
 from mockgw.faces.openai.chat import stream_error
 from mockgw.faces.openai.convert import Turn, _Conversation, answer_turn, response_items
 from mockgw.faces.openai.errors import OpenAIError
