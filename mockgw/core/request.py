@@ -1,29 +1,38 @@
 """``RequestView``: the facts rules look at, derived once from a parsed request.
 
 Matching, templating and rendering all read the same view, so a request's last user text or turn number
-is computed once, not per rule.
+is computed once, not per rule. Text is read from every block type the API documents, and from block types
+newer than that by the same fields (``text``, ``stdout``, a text source's ``data`` …): text nested in tool
+results, documents (plain-text and content sources), search results, and server tools' results.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from pydantic import BaseModel
+
 from mockgw.core.faces import ANTHROPIC_MESSAGES
-from mockgw.faces.anthropic.wire.requests import (
-    CountTokensParams,
+from mockgw.faces.anthropic.wire.blocks import (
+    CALL_TYPES,
+    RESULT_TYPES,
     DocumentBlockParam,
+    FileSourceParam,
     ImageBlockParam,
-    MessageCreateParams,
-    MessageParam,
-    TextBlockParam,
-    ToolResultBlockParam,
-    ToolUseBlockParam,
 )
+from mockgw.faces.anthropic.wire.requests import CountTokensParams, MessageCreateParams, MessageParam
+from mockgw.faces.anthropic.wire.tools import OtherToolParam
 
 DEFAULT_SESSION = "default"  # requests that name no session share this one
+
+# Blocks with nothing a reader would call text: pictures, opaque or model-internal data, calls' input.
+_NO_TEXT = frozenset({"image", "redacted_thinking", "thinking", "container_upload", "fallback", *CALL_TYPES})
+# Fields that hold readable text, in the order they are read; `content` and `source` hold more blocks.
+_TEXT_FIELDS = ("text", "title", "stdout", "stderr")
+_NESTED_FIELDS = ("source", "content", "tool_references", "lines")
 
 
 @dataclass(frozen=True)
@@ -43,16 +52,15 @@ def file_ids(params: MessageCreateParams | CountTokensParams) -> list[str]:
         if isinstance(message.content, str):
             continue
         for block in message.content:
-            if isinstance(block, DocumentBlockParam | ImageBlockParam) and block.source.get("type") == "file":
-                file_id = block.source.get("file_id")
-                if isinstance(file_id, str) and file_id not in found:
-                    found.append(file_id)
+            if isinstance(block, DocumentBlockParam | ImageBlockParam) and isinstance(block.source, FileSourceParam):
+                if block.source.file_id not in found:
+                    found.append(block.source.file_id)
     return found
 
 
 @dataclass(frozen=True)
 class ToolResult:
-    """One tool_result of the last user turn, with the name of the tool whose tool_use it answers."""
+    """One tool's answer in the turn being answered, with the name of the tool whose call it answers."""
 
     tool_use_id: str
     name: str | None
@@ -60,18 +68,54 @@ class ToolResult:
     is_error: bool
 
 
-def _text_of(content: str | list[object]) -> str:
+def _field(node: object, name: str) -> object:
+    """``node[name]`` for JSON, ``node.name`` (declared or extra) for a wire model; None when absent."""
+    if isinstance(node, dict):
+        return node.get(name)
+    if isinstance(node, BaseModel):
+        if name in type(node).model_fields:
+            return getattr(node, name)
+        return (node.model_extra or {}).get(name)
+    return None
+
+
+def texts(node: object) -> Iterator[str]:
+    """The readable text in a block, a list of blocks, or a result's content, in order."""
+    if isinstance(node, str):
+        if node:
+            yield node
+        return
+    if isinstance(node, list | tuple):
+        for item in node:
+            yield from texts(item)
+        return
+    kind = _field(node, "type")
+    if kind in _NO_TEXT:
+        return
+    if kind == "tool_reference":
+        name = _field(node, "tool_name")
+        if isinstance(name, str):
+            yield name
+        return
+    media = _field(node, "media_type")
+    data = _field(node, "data")
+    if isinstance(data, str) and isinstance(media, str) and media.startswith("text/"):
+        yield data  # a document's plain-text source
+    for name in _TEXT_FIELDS:
+        value = _field(node, name)
+        if isinstance(value, str) and value:
+            yield value
+    for name in _NESTED_FIELDS:
+        value = _field(node, name)
+        if isinstance(value, str | list | tuple | dict | BaseModel):
+            yield from texts(value)
+
+
+def _content_text(content: str | Sequence[BaseModel]) -> str:
+    """A turn's readable text, tool results left out."""
     if isinstance(content, str):
         return content
-    return "\n".join(b.text for b in content if isinstance(b, TextBlockParam))
-
-
-def _tool_result_text(block: ToolResultBlockParam) -> str:
-    if block.content is None:
-        return ""
-    if isinstance(block.content, str):
-        return block.content
-    return "\n".join(str(b.get("text", "")) for b in block.content if b.get("type") == "text")
+    return "\n".join(t for b in content if _field(b, "type") not in RESULT_TYPES for t in texts(b))
 
 
 @dataclass(frozen=True)
@@ -100,14 +144,23 @@ class RequestView:
         return bool(self.params.stream)
 
     @functools.cached_property
+    def _last_user_index(self) -> int | None:
+        messages = self.params.messages
+        return next((i for i in range(len(messages) - 1, -1, -1) if messages[i].role == "user"), None)
+
+    @functools.cached_property
     def last_user_message(self) -> MessageParam | None:
-        return next((m for m in reversed(self.params.messages) if m.role == "user"), None)
+        index = self._last_user_index
+        return None if index is None else self.params.messages[index]
 
     @functools.cached_property
     def last_user(self) -> str:
-        """Text of the last user turn, tool results excluded ("" for a turn of tool results only)."""
+        """Text of the last user turn, tool results excluded ("" for a turn of tool results only).
+
+        Documents and search results in the turn count as its text, as the model reads them.
+        """
         message = self.last_user_message
-        return "" if message is None else _text_of(message.content)  # type: ignore[arg-type]
+        return "" if message is None else _content_text(message.content)
 
     @functools.cached_property
     def turn(self) -> int:
@@ -123,28 +176,49 @@ class RequestView:
             parts.append(system)
         elif system:
             parts.extend(b.text for b in system)
-        parts.extend(_text_of(m.content) for m in self.params.messages if m.role == "system")  # type: ignore[arg-type]
+        parts.extend(_content_text(m.content) for m in self.params.messages if m.role == "system")
         return "\n".join(parts)
 
     @functools.cached_property
     def tool_names(self) -> frozenset[str]:
-        return frozenset(t.name for t in self.params.tools or ())
+        """The names of the tools offered; a toolset without a name counts by its ``type``."""
+        names: set[str] = set()
+        for tool in self.params.tools or ():
+            if tool.name is not None:
+                names.add(tool.name)
+            elif isinstance(tool, OtherToolParam):
+                names.add(tool.type)
+        return frozenset(names)
 
     @functools.cached_property
     def tool_results(self) -> tuple[ToolResult, ...]:
-        """The tool_result blocks of the last user turn, each with the tool name it answers."""
-        message = self.last_user_message
-        if message is None or isinstance(message.content, str):
+        """The tool answers being responded to, each with the name of the tool whose call it answers.
+
+        Those are the result blocks of the last user turn (client tools' ``tool_result``), and those of an
+        assistant turn after it (a server tool's result in a turn the client sends back to continue it).
+        """
+        index = self._last_user_index
+        if index is None:
             return ()
+        messages = self.params.messages
         names: dict[str, str] = {}
-        for m in self.params.messages:
-            if m.role == "assistant" and not isinstance(m.content, str):
-                names.update((b.id, b.name) for b in m.content if isinstance(b, ToolUseBlockParam))
-        return tuple(
-            ToolResult(b.tool_use_id, names.get(b.tool_use_id), _tool_result_text(b), bool(b.is_error))
-            for b in message.content
-            if isinstance(b, ToolResultBlockParam)
-        )
+        for m in messages:
+            for block in () if isinstance(m.content, str) else m.content:
+                call_id, name = _field(block, "id"), _field(block, "name")
+                if _field(block, "type") in CALL_TYPES and isinstance(call_id, str) and isinstance(name, str):
+                    names[call_id] = name
+        results: list[ToolResult] = []
+        for m in messages[index:]:
+            if m.role == "system" or isinstance(m.content, str):
+                continue
+            for block in m.content:
+                if _field(block, "type") not in RESULT_TYPES:
+                    continue
+                call = _field(block, "tool_use_id")
+                call_id = call if isinstance(call, str) else ""
+                text = "\n".join(texts(_field(block, "content")))
+                results.append(ToolResult(call_id, names.get(call_id), text, _field(block, "is_error") is True))
+        return tuple(results)
 
     @property
     def tool_result(self) -> str:
@@ -160,8 +234,8 @@ def input_chars(params: MessageCreateParams | CountTokensParams) -> int:
     """Size of what the model would read (system, messages, tools) as compact JSON, for token counts."""
     dumped: list[object] = [
         params.system if isinstance(params.system, str | None) else [b.text for b in params.system],
-        [m.model_dump(exclude_none=True) for m in params.messages],
+        [m.model_dump(exclude_none=True, by_alias=True) for m in params.messages],
     ]
     if params.tools:
-        dumped.append([t.model_dump(exclude_none=True) for t in params.tools])
+        dumped.append([t.model_dump(exclude_none=True, by_alias=True) for t in params.tools])
     return len(json.dumps(dumped, ensure_ascii=False, separators=(",", ":")))

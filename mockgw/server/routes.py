@@ -22,6 +22,7 @@ from mockgw.faces.anthropic.render import Limits, message_json, render_message, 
 from mockgw.faces.anthropic.threads import ThreadRefused, ThreadTurn
 from mockgw.faces.anthropic.validation import (
     InvalidRequest,
+    betas_of,
     parse_json,
     validate_count_tokens_request,
     validate_message_request,
@@ -226,7 +227,9 @@ async def _answer_messages(
         turn = gateway.threads.resolve(body, session, enabled=gateway.scenario.threads)
         if turn is not None:
             entry.thread = turn.journal()
-        params = validate_message_request(body if turn is None else turn.body)
+        params = validate_message_request(
+            body if turn is None else turn.body, betas=betas_of(headers), max_output=gateway.max_output_tokens
+        )
     except InvalidRequest as exc:
         entry.error = exc.message
         return _invalid(request, exc)

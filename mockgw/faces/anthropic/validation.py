@@ -3,40 +3,35 @@
 The Anthropic API validates with pydantic, so its messages are pydantic's: ``max_tokens: Field required``,
 ``thinking.enabled.budget_tokens: Input should be greater than or equal to 1024``. We validate with the
 wire models, turn the first error into that ``loc: msg`` form, then apply the checks pydantic cannot
-express (thinking budget against max_tokens, tool_use answered by tool_result, ...).
+express (``checks``: thinking budget against max_tokens, tool_use answered by tool_result, ...).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from mockgw.faces.anthropic.wire.requests import (
-    CountTokensParams,
-    MessageCreateParams,
-    ThinkingConfigEnabled,
-    ToolResultBlockParam,
-    ToolUseBlockParam,
-)
+from mockgw.faces.anthropic.checks import InvalidRequest, run_checks
+from mockgw.faces.anthropic.wire.requests import CountTokensParams, MessageCreateParams
+
+__all__ = [
+    "InvalidRequest",
+    "betas_of",
+    "format_error",
+    "parse_json",
+    "validate_count_tokens_request",
+    "validate_message_request",
+]
 
 P = TypeVar("P", bound=BaseModel)
 
 # Pydantic names union branches in error locations ("str", "list[...]"); the real API's messages don't.
 _BRANCH_NAMES = frozenset({"str", "int", "float", "bool", "list", "dict", "none"})
-
-
-class InvalidRequest(Exception):
-    """A request the API would refuse: ``status`` (400 unless said) and the message the API gives."""
-
-    def __init__(self, message: str, status: int = 400, error_type: str = "invalid_request_error") -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.error_type = error_type
 
 
 # Deeper JSON is refused: Python's json module (and everything that writes the body out again: the journal,
@@ -137,6 +132,9 @@ def format_error(error: ErrorDetails) -> str:
     msg = error["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
+    if error["type"] == "model_type":
+        # pydantic names our class here ("… or instance of TextBlockParam"); the API's message does not.
+        msg = "Input should be a valid dictionary or object to extract fields from"
     return f"{loc}: {msg}" if loc else msg
 
 
@@ -149,55 +147,30 @@ def _parse(model: type[P], body: Any) -> P:
         raise InvalidRequest(format_error(_best_error(exc.errors()))) from None
 
 
-def _check_tool_pairs(params: MessageCreateParams | CountTokensParams) -> None:
-    """Every tool_use must be answered by tool_results in the next user turn (system entries skipped)."""
-    messages = [m for m in params.messages if m.role != "system"]
-    for index, message in enumerate(messages):
-        if message.role != "assistant" or isinstance(message.content, str):
-            continue
-        ids = [b.id for b in message.content if isinstance(b, ToolUseBlockParam)]
-        if not ids or index == len(messages) - 1:
-            # A trailing assistant turn is a prefill: its tool_use has nothing to answer yet.
-            continue
-        after = messages[index + 1]
-        answered = (
-            set()
-            if isinstance(after.content, str)
-            else {b.tool_use_id for b in after.content if isinstance(b, ToolResultBlockParam)}
-        )
-        missing = [i for i in ids if i not in answered]
-        if missing:
-            position = params.messages.index(message)
-            raise InvalidRequest(
-                f"messages.{position}: `tool_use` ids were found without `tool_result` blocks immediately "
-                f"after: {', '.join(missing)}. Each `tool_use` block must have a corresponding "
-                "`tool_result` block in the next message."
-            )
+def betas_of(headers: Mapping[str, str]) -> frozenset[str]:
+    """The betas a request opts into: ``anthropic-beta``, comma-separated (names lower-cased)."""
+    raw = headers.get("anthropic-beta", "")
+    return frozenset(part.strip() for part in raw.split(",") if part.strip())
 
 
-def _check_common(params: MessageCreateParams | CountTokensParams) -> None:
-    if not params.messages:
-        raise InvalidRequest("messages: at least one message is required")
-    _check_tool_pairs(params)
+def validate_message_request(
+    body: Any,
+    *,
+    betas: frozenset[str] = frozenset(),
+    max_output: Callable[[str], int | None] | None = None,
+) -> MessageCreateParams:
+    """Parse and check a ``/v1/messages`` body; raise InvalidRequest with the API's message.
 
-
-def validate_message_request(body: Any) -> MessageCreateParams:
-    """Parse and check a ``/v1/messages`` body; raise InvalidRequest with the API's message."""
+    ``betas`` are the request's ``anthropic-beta`` names (some lift a rule); ``max_output`` gives a model's
+    output limit for ``max_tokens`` (None for a model without one).
+    """
     params = _parse(MessageCreateParams, body)
-    _check_common(params)
-    thinking = params.thinking
-    if isinstance(thinking, ThinkingConfigEnabled) and params.max_tokens <= thinking.budget_tokens:
-        raise InvalidRequest("`max_tokens` must be greater than `thinking.budget_tokens`")
-    if thinking is not None and thinking.type != "disabled":
-        if params.temperature is not None and params.temperature != 1:
-            raise InvalidRequest("`temperature` may only be set to 1 when thinking is enabled")
-        if params.top_k is not None:
-            raise InvalidRequest("`top_k` may not be set when thinking is enabled")
+    run_checks(params, betas=betas, max_output=max_output)
     return params
 
 
 def validate_count_tokens_request(body: Any) -> CountTokensParams:
     """Parse and check a ``/v1/messages/count_tokens`` body."""
     params = _parse(CountTokensParams, body)
-    _check_common(params)
+    run_checks(params)
     return params
