@@ -107,7 +107,8 @@ def texts(node: object) -> Iterator[str]:
             yield value
     for name in _NESTED_FIELDS:
         value = _field(node, name)
-        if isinstance(value, str | list | tuple | dict | BaseModel):
+        # A search result's `source` is a string naming where it came from, not text to read.
+        if isinstance(value, list | tuple | dict | BaseModel) or (isinstance(value, str) and name != "source"):
             yield from texts(value)
 
 
