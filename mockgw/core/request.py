@@ -52,9 +52,9 @@ def file_ids(params: MessageCreateParams | CountTokensParams) -> list[str]:
         if isinstance(message.content, str):
             continue
         for block in message.content:
-            if isinstance(block, DocumentBlockParam | ImageBlockParam) and isinstance(block.source, FileSourceParam):
-                if block.source.file_id not in found:
-                    found.append(block.source.file_id)
+            source = block.source if isinstance(block, DocumentBlockParam | ImageBlockParam) else None
+            if isinstance(source, FileSourceParam) and source.file_id not in found:
+                found.append(source.file_id)
     return found
 
 

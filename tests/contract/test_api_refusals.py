@@ -370,7 +370,6 @@ ACCEPTED: list[tuple[str, dict[str, Any], dict[str, str]]] = [
     ),
     ("empty-final-assistant-prefill", req(messages=[user(text("Hi")), assistant("")]), {}),
     ("image-from-a-url", req(messages=[user(image({"type": "url", "url": "https://example.invalid/a.png"}))]), {}),
-    ("image-from-a-file", req(messages=[user(image({"type": "file", "file_id": "file_011"}))]), {}),
     ("tool-name-of-128-characters", req(tools=[tool("t" * 128)]), {}),
     ("metadata-user-id-null", req(metadata={"user_id": None}), {}),
     ("service-tier-standard-only", req(service_tier="standard_only"), {}),
