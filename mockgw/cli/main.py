@@ -285,13 +285,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _command_parser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
-    """The parser of one subcommand (``serve``, ``validate`` …)."""
+def _command_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[str, argparse.ArgumentParser]:
+    """The subcommand that parsed ``args`` (``serve``, ``validate`` …) and its parser.
+
+    Found by its ``func``, not ``args.command``: exec's own ``command`` argument takes that name over.
+    """
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
-            found: argparse.ArgumentParser = action.choices[command]
-            return found
-    raise LookupError(command)  # pragma: no cover - build_parser always adds the subcommands
+            for name, command_parser in action.choices.items():
+                if command_parser.get_default("func") is args.func:
+                    return name, command_parser
+    raise LookupError(args.func)  # pragma: no cover - every subcommand sets its func
 
 
 def _unrecognized(parser: argparse.ArgumentParser, unknown: Sequence[str]) -> str:
@@ -310,9 +314,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         # argparse leaves a subcommand's unknown flags to the top-level parser, whose usage does not show the
         # subcommand's flags (`mockgw serve --prot 9000` printed `usage: mockgw [-h] [--version] {serve,…}`).
+        name, command_parser = _command_parser(parser, args)
         given = list(sys.argv[1:] if argv is None else argv)
-        before_command = given.index(args.command) > given.index(unknown[0]) if unknown[0] in given else False
-        where = parser if before_command else _command_parser(parser, args.command)
+        before_command = unknown[0] in given and given.index(unknown[0]) < given.index(name)
+        where = parser if before_command else command_parser
         where.error(_unrecognized(where, unknown))
     code: int = args.func(args)
     return code

@@ -209,9 +209,14 @@ def test_a_reader_that_stops_early_ends_the_output_quietly(command: list[str]) -
             "usage: mockgw validate [-h] FILE [FILE ...]",
             "mockgw validate: error: unrecognized arguments: --strict",
         ),
+        (
+            ["exec", "--bogus", "--", "true"],
+            "usage: mockgw exec [-h] [--scenario FILE]",
+            "mockgw exec: error: unrecognized arguments: --bogus",
+        ),
         (["--bogus", "schema"], "usage: mockgw [-h] [--version]", "mockgw: error: unrecognized arguments: --bogus"),
     ],
-    ids=["serve-typo", "serve-typo-with-value", "validate-unknown", "before-the-command"],
+    ids=["serve-typo", "serve-typo-with-value", "validate-unknown", "exec-unknown", "before-the-command"],
 )
 def test_an_unknown_flag_is_reported_with_the_usage_of_the_command_it_was_given_to(
     capsys: pytest.CaptureFixture[str], argv: list[str], usage: str, error: str
