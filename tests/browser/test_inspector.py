@@ -183,6 +183,27 @@ def test_clicking_a_row_shows_the_request_body_and_the_events_sent(gateway, page
     assert events[0] == "message_start" and events[-1] == "message_stop"
     assert any(e.startswith("content_block_delta") for e in events)
     assert page.text("#detail-title") == "Request 1"
+    assert page.evaluate("document.getElementById('detail-thread').hidden")  # not a message thread
+
+
+def test_a_thread_continue_shows_what_was_sent_and_the_whole_conversation(gateway, page: Page) -> None:
+    gw = gateway(SCENARIO)
+    thread = client(gw.url).beta.messages.thread(model=MODEL, max_tokens=64)
+    first = thread.send({"role": "user", "content": "hello"})
+    thread.send({"role": "user", "content": "and again"})
+    open_inspector(page, gw.url)
+    wait_rows(page, 2)
+
+    page.click("#requests tbody tr td.rule")  # the newest row: the continue
+    page.wait_for("!document.getElementById('detail-thread').hidden")
+
+    sent = json.loads(page.evaluate("document.getElementById('detail-json').textContent"))
+    whole = json.loads(page.evaluate("document.getElementById('detail-thread-json').textContent"))
+    assert sent["messages"] == [{"role": "user", "content": "and again"}]
+    assert [m["role"] for m in whole] == ["user", "assistant", "user"]
+    assert whole == gw.journal.last.thread["messages"]
+    note = page.text("#detail-thread-note")
+    assert note.startswith(f"This request continues {first.id}; its reply is held as msg_")
 
 
 def test_a_request_can_be_chosen_from_the_keyboard_and_keeps_the_focus_as_rows_arrive(gateway, page: Page) -> None:
