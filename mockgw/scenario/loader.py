@@ -501,7 +501,7 @@ def resolve_source(source: str | Path) -> list[Path]:
 def _combine(loaded: list[tuple[Path, Scenario]]) -> Scenario:
     """Merge scenarios in order: rules and files concatenated, scalars from the first file that sets them."""
     fields: dict[str, Any] = {}
-    for key in ("name", "description", "seed", "strict_models", "threads", "defaults", "batches"):
+    for key in ("name", "description", "seed", "strict_models", "threads", "defaults", "batches", "rate_limits"):
         for _, scenario in loaded:
             if key in scenario.model_fields_set:
                 fields[key] = getattr(scenario, key)

@@ -513,6 +513,16 @@ class ModelEntry(_Strict):
     retires_at: str | None = None
 
 
+class RateLimits(_Strict):
+    """The limits ``anthropic-ratelimit-*`` headers report, per window (see gateway/ratelimits.py)."""
+
+    requests: int = Field(default=4000, ge=0)
+    input_tokens: int = Field(default=2_000_000, ge=0)
+    output_tokens: int = Field(default=400_000, ge=0)
+    tokens: int | None = Field(default=None, ge=0)  # default: input_tokens + output_tokens
+    window_seconds: float = Field(default=60, gt=0)
+
+
 class Defaults(_Strict):
     timing: Timing = Field(default_factory=Timing)
 
@@ -568,6 +578,7 @@ class Scenario(_Strict):
     # message threads answers, so the SDKs fall back to sending whole histories.
     threads: bool = True
     defaults: Defaults = Field(default_factory=Defaults)
+    rate_limits: RateLimits = Field(default_factory=RateLimits)
     batches: BatchSettings = Field(default_factory=BatchSettings)
     files: list[FileEntry] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)

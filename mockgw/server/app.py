@@ -8,7 +8,7 @@ from aiohttp import HttpVersion11, web
 from aiohttp.typedefs import Handler
 from multidict import CIMultiDict
 
-from mockgw.server import admin, batches_files, faces, routes, ui
+from mockgw.server import admin, batches_files, faces, ratelimit, routes, ui
 from mockgw.server.cors import install_cors, preflight_middleware
 from mockgw.server.logs import log_requests
 from mockgw.server.responses import error_response
@@ -109,6 +109,7 @@ def create_app(config: GatewayConfig) -> web.Application:
     faces.add_routes(app)
     batches_files.add_routes(app)
     admin.add_routes(app)
+    app.on_response_prepare.append(ratelimit.add_rate_limit_headers)
     ui.add_routes(app)
     install_cors(app, config.cors_origins)
     for route in app.router.routes():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -34,24 +33,9 @@ def json_response(
     return web.Response(body=json_body(data), status=status, headers=all_headers)
 
 
-def rate_limit_headers(retry_after: float) -> dict[str, str]:
-    """``anthropic-ratelimit-*`` headers of an exhausted limit that resets after ``retry_after`` seconds."""
-    reset = (datetime.now(UTC) + timedelta(seconds=retry_after)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    headers: dict[str, str] = {}
-    for kind, limit in (
-        ("requests", "50"),
-        ("tokens", "80000"),
-        ("input-tokens", "40000"),
-        ("output-tokens", "16000"),
-    ):
-        headers[f"anthropic-ratelimit-{kind}-limit"] = limit
-        headers[f"anthropic-ratelimit-{kind}-remaining"] = "0"
-        headers[f"anthropic-ratelimit-{kind}-reset"] = reset
-    return headers
-
-
 def error_headers(status: int, *, retry_after: float | None = None, should_retry: bool | None = None) -> dict[str, str]:
-    """The headers that go with an error: ``retry-after`` and rate-limit headers for 429, ``x-should-retry``."""
+    """The headers that go with an error: ``retry-after`` (always on 429), ``x-should-retry``. The
+    ``anthropic-ratelimit-*`` headers, exhausted on a 429, are added to every answer by server/ratelimit.py."""
     headers: dict[str, str] = {}
     if status == 429 and retry_after is None:
         retry_after = 1
@@ -59,8 +43,6 @@ def error_headers(status: int, *, retry_after: float | None = None, should_retry
         # retry-after is whole seconds on the wire; retry-after-ms carries the exact value (both SDKs read it).
         headers["retry-after"] = str(max(0, math.ceil(retry_after)))
         headers["retry-after-ms"] = str(round(retry_after * 1000))
-    if status == 429:
-        headers.update(rate_limit_headers(retry_after or 1))
     if should_retry is not None:
         headers["x-should-retry"] = "true" if should_retry else "false"
     return headers

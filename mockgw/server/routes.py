@@ -43,6 +43,8 @@ REQUEST_ID: web.RequestKey[str] = web.RequestKey("mockgw.request_id", str)
 HEADERS: web.RequestKey[dict[str, str]] = web.RequestKey("mockgw.headers", dict)
 # The request's journal entry, for the request log line.
 JOURNAL_ENTRY: web.RequestKey[JournalEntry] = web.RequestKey("mockgw.journal_entry", JournalEntry)
+# The (input, output) tokens of a Messages answer, for the rate-limit headers (server/ratelimit.py).
+USAGE: web.RequestKey[tuple[int, int]] = web.RequestKey("mockgw.usage", tuple)
 SESSION_HEADERS = ("x-mockgw-session", "x-claude-code-session-id")
 # A reply for rules that only script a fault (the stream needs some content to cut short).
 _FILLER = (TextReply(text=Template.parse("{{ faker.paragraph(nb_sentences=4) }}")),)
@@ -328,6 +330,7 @@ async def _play_decision(
         ids=engine.ids,
     )
     entry.notes.extend(ctx.notes)
+    request[USAGE] = (message.usage.input_tokens, message.usage.output_tokens)
 
     if not view.stream:
         if fault is not None and fault.stall_ms:

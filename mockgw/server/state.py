@@ -16,6 +16,7 @@ from mockgw.faces.anthropic.threads import DEFAULT_MAX_THREAD_BYTES, DEFAULT_MAX
 from mockgw.faces.anthropic.wire.models import ModelInfo
 from mockgw.faces.openai.responses import ResponseStore
 from mockgw.gateway.catalogue import builtin_models, max_output_tokens, model_info
+from mockgw.gateway.ratelimits import RateLimiter
 from mockgw.scenario.schema import Scenario
 from mockgw.server.auth import AuthPolicy, make_policy
 from mockgw.server.datadir import DataDir
@@ -72,6 +73,7 @@ class Gateway:
         self.responses.clear()  # likewise the conversations held for previous_response_id
         self.scenario = scenario
         self.engine = Engine(scenario, self.config.seed)
+        self.rate_limiter = RateLimiter(scenario.rate_limits)
         auth = scenario.auth
         keys = list(self.config.api_keys) + (list(auth.keys) if auth else [])
         self.auth: AuthPolicy = make_policy(keys, bool(auth and auth.oidc))
@@ -129,4 +131,5 @@ class Gateway:
         if session is None:
             self.files.clear()
             self.batches.clear()
+            self.rate_limiter.reset()
         self.responses.clear(session)

@@ -1,0 +1,45 @@
+"""``anthropic-ratelimit-*`` headers on every Anthropic API answer (200, errors, streams), not only on 429.
+
+One ``on_response_prepare`` hook, so streams get them before their first byte and every route the same way.
+The counting and wording are ``gateway/ratelimits.py``'s; headers a scenario set itself (``error.headers``)
+are kept.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from mockgw.server import routes
+
+# OpenAI-compatible faces answer in their own shape (x-ratelimit-* there, if anything): not these headers.
+_OTHER_FACES = ("openai",)
+
+
+def _exhausted_for(response: web.StreamResponse) -> float:
+    """How long a 429 says to wait: ``retry-after-ms``, else ``retry-after``, else one second."""
+    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        raw = response.headers.get(name)
+        if raw is not None:
+            try:
+                return max(0.0, float(raw) / scale)
+            except ValueError:
+                continue
+    return 1.0
+
+
+async def add_rate_limit_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Count the request and add the headers, on an Anthropic API answer (not admin, not a 401)."""
+    entry = request.get(routes.JOURNAL_ENTRY)
+    if entry is None or (entry.face or "").startswith(_OTHER_FACES) or response.status == 401:
+        return
+    gateway = request.app[routes.GATEWAY]
+    limiter = gateway.rate_limiter
+    now = gateway.clock.now()
+    usage = request.get(routes.USAGE)
+    limiter.take(now, input_tokens=usage[0] if usage else 0, output_tokens=usage[1] if usage else 0)
+    exhausted = _exhausted_for(response) if response.status == 429 else None
+    wall = datetime.fromtimestamp(gateway.wall_now(), UTC)
+    for name, value in limiter.headers(now, wall, exhausted_for=exhausted).items():
+        response.headers.setdefault(name, value)
