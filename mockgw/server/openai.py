@@ -18,6 +18,7 @@ from mockgw.core.engine import Decision, NoMatch
 from mockgw.core.journal import JournalEntry
 from mockgw.core.request import RequestView
 from mockgw.core.schedule import ScheduleItem
+from mockgw.faces.anthropic.asks import honour_request
 from mockgw.faces.anthropic.validation import InvalidRequest
 from mockgw.faces.openai.chat import chat_schedule, completion, parse_chat
 from mockgw.faces.openai.embeddings import embeddings_object, parse_embeddings
@@ -148,11 +149,21 @@ async def decide(
 
 
 def compose_answer(
-    gateway: Gateway, view: RequestView, decision: Decision, max_tokens: int | None, stop: tuple[str, ...]
+    request: web.Request,
+    gateway: Gateway,
+    view: RequestView,
+    decision: Decision,
+    max_tokens: int | None,
+    stop: tuple[str, ...],
 ) -> Answer:
+    """The rule's reply as this request asks for it (the honour step), composed into the neutral answer."""
     engine = gateway.engine
+    # The face put tool_choice, parallel_tool_calls and reasoning into the neutral params in the Messages
+    # vocabulary, so the one honour step treats every face alike; its notes go to the journal.
+    reply, notes = honour_request(decision.reply or Reply(_FILLER), view.params)
+    request[JOURNAL_ENTRY].notes.extend(notes)
     return compose(
-        decision.reply or Reply(_FILLER),
+        reply,
         input_chars=view.input_chars,
         ctx=engine.context(view),
         ids=engine.ids,
@@ -209,7 +220,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     decision = await decide(request, gateway, chat.view, overrides)
     if isinstance(decision, web.Response):
         return decision
-    answer = compose_answer(gateway, chat.view, decision, chat.max_tokens, chat.stop)
+    answer = compose_answer(request, gateway, chat.view, decision, chat.max_tokens, chat.stop)
     completion_id, created, model = gateway.engine.ids.chat_completion(), int(time.time()), chat.params.model
     if not chat.view.stream:
         return await answer_json(
@@ -241,7 +252,7 @@ async def responses(request: web.Request) -> web.StreamResponse:
     decision = await decide(request, gateway, parsed.view, overrides)
     if isinstance(decision, web.Response):
         return decision
-    answer = compose_answer(gateway, parsed.view, decision, parsed.max_tokens, ())
+    answer = compose_answer(request, gateway, parsed.view, decision, parsed.max_tokens, ())
     ids = gateway.engine.ids
     response_id, created = ids.response(), int(time.time())
     if not parsed.view.stream:

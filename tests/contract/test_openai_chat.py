@@ -73,11 +73,15 @@ def ask(text: str) -> list[dict[str, Any]]:
 def test_streamed_completion_folded_by_the_sdk_equals_the_non_streamed_one(
     gateway: GatewayFactory, prompt: str
 ) -> None:
-    plain = client(gateway(SCENARIO, seed=SEED)).chat.completions.create(
-        model=MODEL, messages=ask(prompt), tools=[WEATHER_TOOL]
-    )
+    asked: dict[str, Any] = {
+        "model": MODEL,
+        "messages": ask(prompt),
+        "tools": [WEATHER_TOOL],
+        "reasoning_effort": "low",
+    }
+    plain = client(gateway(SCENARIO, seed=SEED)).chat.completions.create(**asked)
     with client(gateway(SCENARIO, seed=SEED)).chat.completions.stream(
-        model=MODEL, messages=ask(prompt), tools=[WEATHER_TOOL], stream_options={"include_usage": True}
+        **asked, stream_options={"include_usage": True}
     ) as stream:
         folded = stream.get_final_completion()
     fields = {"id", "model", "object", "usage"}
@@ -104,7 +108,9 @@ def test_a_text_answer_with_usage(gateway: GatewayFactory) -> None:
 
 
 def test_reasoning_comes_back_as_the_gateway_returns_it(gateway: GatewayFactory) -> None:
-    done = client(gateway(SCENARIO)).chat.completions.create(model=MODEL, messages=ask("forecast please"))
+    done = client(gateway(SCENARIO)).chat.completions.create(
+        model=MODEL, messages=ask("forecast please"), tools=[WEATHER_TOOL], reasoning_effort="medium"
+    )
     message = done.choices[0].message
     extra = message.model_extra or {}
     assert extra["reasoning"] == THOUGHT
@@ -207,3 +213,30 @@ def test_a_rule_can_name_the_face(gateway: GatewayFactory) -> None:
     assert done.choices[0].message.content == "from the chat face"
     assert gw.journal.last.face == "openai-chat"
     assert gw.journal.last.to_dict()["face"] == "openai-chat"
+
+
+def test_reasoning_the_request_does_not_ask_for_is_left_out(gateway: GatewayFactory) -> None:
+    gw = gateway(SCENARIO)
+    done = client(gw).chat.completions.create(model=MODEL, messages=ask("forecast please"), tools=[WEATHER_TOOL])
+    assert "reasoning" not in (done.choices[0].message.model_extra or {})
+    assert done.choices[0].message.content == "Let me look that up."
+    assert any("thinking left out" in note for note in gw.journal.last.notes)
+
+
+def test_tool_choice_none_leaves_the_scripted_call_out(gateway: GatewayFactory) -> None:
+    done = client(gateway(SCENARIO)).chat.completions.create(
+        model=MODEL, messages=ask("forecast please"), tools=[WEATHER_TOOL], tool_choice="none"
+    )
+    assert done.choices[0].message.tool_calls is None
+    assert done.choices[0].finish_reason == "stop"
+
+
+def test_parallel_tool_calls_false_keeps_one_call(gateway: GatewayFactory) -> None:
+    two = {
+        "rules": [{"reply": [{"tool_use": {"name": "get_weather", "input": {"city": c}}} for c in ("Oslo", "Rome")]}]
+    }
+    chat = client(gateway(two)).chat.completions
+    both = chat.create(model=MODEL, messages=ask("go"), tools=[WEATHER_TOOL])
+    one = chat.create(model=MODEL, messages=ask("go"), tools=[WEATHER_TOOL], parallel_tool_calls=False)
+    assert len(both.choices[0].message.tool_calls or []) == 2
+    assert [json.loads(c.function.arguments) for c in one.choices[0].message.tool_calls or []] == [{"city": "Oslo"}]

@@ -68,7 +68,13 @@ def client(gw: Any) -> openai.OpenAI:
 
 @pytest.mark.parametrize("prompt", ["say hello", "forecast please"])
 def test_streamed_response_folded_by_the_sdk_equals_the_non_streamed_one(gateway: GatewayFactory, prompt: str) -> None:
-    kwargs: dict[str, Any] = {"model": MODEL, "input": prompt, "instructions": "Be brief.", "tools": [WEATHER_TOOL]}
+    kwargs: dict[str, Any] = {
+        "model": MODEL,
+        "input": prompt,
+        "instructions": "Be brief.",
+        "tools": [WEATHER_TOOL],
+        "reasoning": {"effort": "low"},
+    }
     plain = client(gateway(SCENARIO, seed=SEED)).responses.create(**kwargs)
     with client(gateway(SCENARIO, seed=SEED)).responses.stream(**kwargs) as stream:
         events = list(stream)
@@ -89,7 +95,9 @@ def test_a_text_answer(gateway: GatewayFactory) -> None:
 
 
 def test_reasoning_text_and_a_function_call_come_out_as_items(gateway: GatewayFactory) -> None:
-    done = client(gateway(SCENARIO)).responses.create(model=MODEL, input="forecast please", tools=[WEATHER_TOOL])
+    done = client(gateway(SCENARIO)).responses.create(
+        model=MODEL, input="forecast please", tools=[WEATHER_TOOL], reasoning={"effort": "low"}
+    )
     assert [item.type for item in done.output] == ["reasoning", "message", "function_call"]
     reasoning, _, call = done.output
     assert reasoning.type == "reasoning" and reasoning.summary[0].text == THOUGHT

@@ -18,7 +18,7 @@ from mockgw.core.faces import OPENAI_CHAT
 from mockgw.core.request import RequestView
 from mockgw.core.schedule import ScheduleItem
 from mockgw.faces.anthropic.wire.messages import StopReason
-from mockgw.faces.openai.convert import chat_conversation
+from mockgw.faces.openai.convert import chat_conversation, thinking_of
 from mockgw.faces.openai.errors import error_body
 from mockgw.faces.openai.stream import Event, dumps, pace, split, split_json
 from mockgw.faces.openai.wire import ChatCompletionCreateParams, validate
@@ -94,6 +94,9 @@ def parse_chat(body: Any, headers: Mapping[str, str], session: str) -> ChatReque
     choice = _tool_choice(params.tool_choice, params.parallel_tool_calls)
     if choice is not None:
         extra["tool_choice"] = choice
+    thinking = thinking_of(params.reasoning_effort, params.reasoning)
+    if thinking is not None:
+        extra["thinking"] = thinking
     fmt = output_format(params.response_format)
     if fmt is not None:
         extra["output_config"] = fmt

@@ -9,7 +9,7 @@ So ``last_user``, ``turn``, ``tool_result``, ``tools`` and ``system`` mean the s
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mockgw.core.answer import Answer, ReasoningPart, TextPart, ToolCallPart
@@ -240,3 +240,18 @@ def answer_turn(answer: Answer) -> Turn:
         elif isinstance(part, ToolCallPart):
             blocks.append({"type": "tool_use", "id": part.id, "name": part.name, "input": part.input})
     return {"role": "assistant", "content": blocks}
+
+
+def thinking_of(effort: str | None, reasoning: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """What an OpenAI request asks of reasoning, as the neutral ``thinking`` (None: it does not say).
+
+    ``reasoning_effort`` (chat), ``reasoning: {effort}`` (responses) and the gateway's own ``reasoning:
+    {enabled, effort, max_tokens, exclude}`` turn thinking on, unless they say ``none``, ``enabled: false``
+    or ``exclude: true`` (the model's reasoning is not returned).
+    """
+    if reasoning is not None:
+        off = reasoning.get("enabled") is False or reasoning.get("effort") == "none" or reasoning.get("exclude")
+        return {"type": "disabled"} if off else {"type": "adaptive"}
+    if effort is not None:
+        return {"type": "disabled"} if effort == "none" else {"type": "adaptive"}
+    return None

@@ -29,7 +29,7 @@ from mockgw.core.faces import OPENAI_RESPONSES
 from mockgw.core.request import RequestView
 from mockgw.core.schedule import ScheduleItem
 from mockgw.faces.openai.chat import stream_error
-from mockgw.faces.openai.convert import Turn, _Conversation, answer_turn, response_items
+from mockgw.faces.openai.convert import Turn, _Conversation, answer_turn, response_items, thinking_of
 from mockgw.faces.openai.errors import OpenAIError
 from mockgw.faces.openai.stream import Event, dumps, pace, split, split_json
 from mockgw.faces.openai.wire import ResponseCreateParams, validate
@@ -125,6 +125,9 @@ def parse_responses(body: Any, headers: Mapping[str, str], session: str, store: 
     choice = _tool_choice(params.tool_choice, params.parallel_tool_calls)
     if choice is not None:
         extra["tool_choice"] = choice
+    thinking = thinking_of(None, params.reasoning)
+    if thinking is not None:
+        extra["thinking"] = thinking
     fmt = (params.text or {}).get("format")
     if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
         schema = fmt.get("schema")
