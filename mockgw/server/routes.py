@@ -30,6 +30,7 @@ from mockgw.faces.anthropic.validation import (
 from mockgw.faces.anthropic.wire.errors import status_for_error_type
 from mockgw.faces.anthropic.wire.messages import Message
 from mockgw.faces.anthropic.wire.models import ModelsPage
+from mockgw.gateway.listing import model_json, page_json
 from mockgw.scenario.schema import TextReply
 from mockgw.scenario.templates import Template
 from mockgw.server.auth import authorized
@@ -415,7 +416,7 @@ async def list_models(request: web.Request) -> web.StreamResponse:
         first_id=page[0].id if page else None,
         last_id=page[-1].id if page else None,
     )
-    return json_response(body.model_dump(mode="json"), request_id=request_id(request))
+    return json_response(page_json(body), request_id=request_id(request))
 
 
 @api_route
@@ -425,7 +426,7 @@ async def get_model(request: web.Request) -> web.StreamResponse:
     model_id = request.match_info["model_id"]
     for model in gateway.models:
         if model.id == model_id:
-            return json_response(model.model_dump(mode="json"), request_id=request_id(request))
+            return json_response(model_json(model), request_id=request_id(request))
     return error_response(404, f"model: {model_id}", request_id=request_id(request))
 
 

@@ -298,6 +298,10 @@ def test_model_objects_have_the_api_shape(gateway):
         "max_input_tokens": None,
         "max_tokens": None,
         "retires_at": None,
+        # OpenAI's Model fields beside them (one shape both SDKs parse: tests/contract/test_models_both_sdks.py).
+        "object": "model",
+        "created": first[0]["created"],
+        "owned_by": "mockgw",
     }
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", created)
     assert first[1]["display_name"] == "model-b"  # no display name given: the id
