@@ -39,7 +39,8 @@ def _load(sources: Sequence[str]) -> Scenario | None:
 
 
 def banner(server: RunningServer, scenario: Scenario, api_keys: Sequence[str]) -> str:
-    """What ``serve`` prints: the URL and the exact environment lines for the SDKs and Claude Code."""
+    """What ``serve`` prints: the URL and the exact environment lines for the SDKs (Anthropic's and OpenAI's)
+    and Claude Code."""
     key = api_keys[0] if api_keys else (scenario.auth.keys[0] if scenario.auth and scenario.auth.keys else "mockgw")
     rules = len(scenario.rules)
     return "\n".join(
@@ -55,6 +56,10 @@ def banner(server: RunningServer, scenario: Scenario, api_keys: Sequence[str]) -
             f"  export ANTHROPIC_BASE_URL={server.url}",
             f"  export ANTHROPIC_AUTH_TOKEN={key}",
             '  export ANTHROPIC_API_KEY=""',
+            "",
+            "OpenAI Python / TypeScript SDK (chat completions, responses, embeddings, models):",
+            f"  export OPENAI_BASE_URL={server.url}/v1",
+            f"  export OPENAI_API_KEY={key}",
             "",
             "Press Ctrl-C to stop.",
         ]

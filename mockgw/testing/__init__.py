@@ -252,8 +252,9 @@ class _GatewayAPI:
         """The variables that point a subprocess (Claude Code, an SDK script) at this gateway.
 
         ``ANTHROPIC_BASE_URL``, ``ANTHROPIC_AUTH_TOKEN`` (a key the gateway accepts: the first configured
-        one, else ``api_key``), ``ANTHROPIC_API_KEY`` emptied (it would win over the token), and switches that
-        keep Claude Code quiet. Merge it over the environment: ``env={**os.environ, **gw.env()}``.
+        one, else ``api_key``), ``ANTHROPIC_API_KEY`` emptied (it would win over the token), switches that
+        keep Claude Code quiet, and ``OPENAI_BASE_URL`` (``…/v1``) with ``OPENAI_API_KEY`` for the OpenAI
+        SDKs. Merge it over the environment: ``env={**os.environ, **gw.env()}``.
         """
         scenario_keys = self.scenario.auth.keys if self.scenario.auth else []
         keys = [k for k in (*self._config.api_keys, *scenario_keys) if k]
@@ -262,6 +263,8 @@ class _GatewayAPI:
             "ANTHROPIC_AUTH_TOKEN": keys[0] if keys else api_key,
             "ANTHROPIC_API_KEY": "",
             **QUIET_ENV,
+            "OPENAI_BASE_URL": f"{self.url}/v1",
+            "OPENAI_API_KEY": keys[0] if keys else api_key,
         }
 
     def __repr__(self) -> str:

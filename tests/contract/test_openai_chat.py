@@ -240,3 +240,13 @@ def test_parallel_tool_calls_false_keeps_one_call(gateway: GatewayFactory) -> No
     one = chat.create(model=MODEL, messages=ask("go"), tools=[WEATHER_TOOL], parallel_tool_calls=False)
     assert len(both.choices[0].message.tool_calls or []) == 2
     assert [json.loads(c.function.arguments) for c in one.choices[0].message.tool_calls or []] == [{"city": "Oslo"}]
+
+
+def test_env_points_an_openai_sdk_that_reads_its_environment_at_the_gateway(
+    gateway: GatewayFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gw = gateway({"auth": {"keys": ["sk-only"]}, "rules": [{"reply": "found you"}]})
+    for name, value in gw.env().items():
+        monkeypatch.setenv(name, value)
+    done = openai.OpenAI(max_retries=0).chat.completions.create(model=MODEL, messages=ask("hi"))
+    assert done.choices[0].message.content == "found you"
