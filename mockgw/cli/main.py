@@ -17,6 +17,7 @@ from mockgw.cli.settings import DEFAULT_PORT, LOG_FORMATS, ServeFlags, SettingsE
 from mockgw.scenario.loader import ScenarioError, list_bundled, load_scenarios
 from mockgw.scenario.schema import Scenario
 from mockgw.server.app import RunningServer, start_server
+from mockgw.server.datadir import DataDir
 from mockgw.server.logs import configure_logging
 from mockgw.server.state import GatewayConfig
 from mockgw.server.watch import ScenarioWatcher
@@ -116,6 +117,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     scenario = _load(settings.scenarios)
     if scenario is None:
         return 2
+    if settings.data_dir:
+        try:
+            DataDir(settings.data_dir)  # made and checked here, so a bad folder is not taken for a bad address
+        except OSError as exc:
+            source = "--data-dir" if args.data_dir else "MOCKGW_DATA_DIR"
+            return _fail(f"{source} {settings.data_dir}: cannot keep files there: {exc.strerror or exc}", 2)
     config = GatewayConfig(
         scenario=scenario,
         seed=settings.seed,

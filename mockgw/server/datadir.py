@@ -8,6 +8,7 @@ back (ids checked against their pattern): nothing outside DIR is ever opened.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -40,6 +41,8 @@ class DataDir:
         self.root = Path(root).resolve()
         self.files_dir = self.root / "files"
         self.files_dir.mkdir(parents=True, exist_ok=True)
+        if not os.access(self.files_dir, os.W_OK):  # say so at start, not at the first upload
+            raise PermissionError(errno.EACCES, "not writable", str(self.files_dir))
 
     def _file_paths(self, file_id: str) -> tuple[Path, Path]:
         if not FILE_ID.fullmatch(file_id):  # ids become names: only ours, never a path

@@ -255,6 +255,18 @@ def test_serve_with_a_missing_scenario_file_says_so_and_serves_nothing(
 
 
 @pytest.mark.usefixtures("mockgw_logging")
+def test_serve_with_an_unusable_data_dir_names_it_and_serves_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    assert main(["serve", "--port", "0", "--data-dir", str(blocked / "data")]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""  # no banner
+    assert err.startswith(f"mockgw: --data-dir {blocked / 'data'}: cannot keep files there: ")
+
+
+@pytest.mark.usefixtures("mockgw_logging")
 def test_serve_with_a_bad_scenario_lists_its_problems_and_serves_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
