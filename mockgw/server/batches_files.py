@@ -62,7 +62,7 @@ async def create(request: web.Request) -> web.StreamResponse:
         pairs = parse_requests(body)
         now = gateway.wall_now()
         headers: dict[str, str] = request[HEADERS]
-        batch, unmatched = create_batch(
+        batch, unmatched = await create_batch(
             gateway.batches,
             gateway.engine,
             pairs,

@@ -16,6 +16,7 @@ results are held back until the batch ends. Time is the gateway's clock, read as
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import string
@@ -39,6 +40,7 @@ MAX_REQUESTS = 100_000  # the API's limit for one batch
 DEFAULT_MAX_BATCHES = 1_000
 DEFAULT_MAX_STORE_BYTES = 256 * 1024 * 1024  # all batches' results together, in memory
 EXPIRES_AFTER_S = 24 * 3600
+YIELD_EVERY = 100  # requests answered between two yields to the event loop
 BATCH_ID = re.compile(r"msgbatch_[A-Za-z0-9]{1,64}")
 CUSTOM_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 _ID_ALPHABET = string.ascii_letters + string.digits
@@ -343,7 +345,7 @@ class BatchStore:
         return list(self._batches.values())
 
 
-def create_batch(
+async def create_batch(
     store: BatchStore,
     engine: Engine,
     pairs: Sequence[tuple[str, Any]],
@@ -354,11 +356,17 @@ def create_batch(
     session: str,
     attach: Callable[[list[str]], tuple[Attachment, ...]],
 ) -> tuple[Batch, list[NoMatch]]:
-    """Answer every request of a new batch and keep it; also returns the no-match reports (for the journal)."""
+    """Answer every request of a new batch and keep it; also returns the no-match reports (for the journal).
+
+    Yields to the event loop every ``YIELD_EVERY`` requests: a batch of 100,000 must not hold up every
+    other client while it is answered.
+    """
     items: list[BatchItem] = []
     unmatched: list[NoMatch] = []
     n = len(pairs)
     for index, (custom_id, params) in enumerate(pairs):
+        if index and index % YIELD_EVERY == 0:
+            await asyncio.sleep(0)
         result, rule, missed = answer_request(
             engine, custom_id, params, headers=headers, session=session, attach=attach
         )
