@@ -258,3 +258,24 @@ def test_raw_answer_without_thinking_asked_for_has_no_thinking_blocks(gw: MockGa
     assert [b["type"] for b in raw.json()["content"]] == ["text"]
     entry = http_call(f"{gw.url}/_mockgw/requests", "GET").json()["data"][-1]
     assert entry["rule"] == "thoughtful" and "2 scripted blocks" in entry["notes"][0]
+
+
+# ---------------------------------------------------------------- Message Batches
+
+
+def test_batch_requests_are_honoured_like_messages(gateway: GatewayFactory) -> None:
+    gw = gateway(SCENARIO)
+    sdk = client(gw)
+    requests: list[Any] = [
+        {"custom_id": "plain", "params": params("think")},
+        {"custom_id": "asked", "params": params("think", thinking={"type": "adaptive", "display": "omitted"})},
+        {"custom_id": "none", "params": params("two calls", tools=TOOLS, tool_choice={"type": "none"})},
+    ]
+    batch = sdk.messages.batches.create(requests=requests)
+    assert sdk.messages.batches.retrieve(batch.id).processing_status == "ended"
+    results = {r.custom_id: r.result for r in sdk.messages.batches.results(batch.id)}
+    messages = {name: result.message for name, result in results.items() if result.type == "succeeded"}
+    assert kinds(messages["plain"]) == ["text"]
+    assert kinds(messages["asked"]) == ["thinking", "redacted_thinking", "text"]
+    assert messages["asked"].content[0].thinking == ""  # type: ignore[union-attr]
+    assert kinds(messages["none"]) == ["text"] and messages["none"].stop_reason == "end_turn"

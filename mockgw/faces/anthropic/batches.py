@@ -27,6 +27,7 @@ from typing import Any, Literal, Protocol
 from mockgw.core.answer import Reply
 from mockgw.core.engine import Engine, NoMatch
 from mockgw.core.request import Attachment, RequestView, file_ids
+from mockgw.faces.anthropic.asks import honour_request
 from mockgw.faces.anthropic.files import Page, paginate, rfc3339
 from mockgw.faces.anthropic.render import Limits, render_message
 from mockgw.faces.anthropic.validation import InvalidRequest, validate_message_request
@@ -232,8 +233,10 @@ def answer_request(
     if fault is not None and fault.error is not None:
         kind = fault.error.type
         return error_result(kind, fault.error.message or default_message(kind)), decision.rule, None
+    # A batch request is a Messages request: its tool_choice and thinking are honoured the same way.
+    reply, _ = honour_request(decision.reply or Reply(_FILLER), params)
     message = render_message(
-        decision.reply or Reply(_FILLER),
+        reply,
         model=params.model,
         input_chars=view.input_chars,
         limits=Limits(params.max_tokens, tuple(params.stop_sequences or ())),
