@@ -145,28 +145,48 @@ def check_max_tokens(params: MessageCreateParams, limit: int | None) -> None:
 # ---------------------------------------------------------------- cache_control breakpoints
 
 
-def _breakpoints(node: object) -> Iterator[CacheControlParam]:
-    """Every cache_control set on ``node`` or inside it (blocks nest in tool results and documents)."""
-    if isinstance(node, list | tuple):
-        for item in node:
-            yield from _breakpoints(item)
-    elif isinstance(node, BaseModel):
-        marker = getattr(node, "cache_control", None)
-        if isinstance(marker, CacheControlParam):
-            yield marker
-        for name in ("content", "source"):
-            child = getattr(node, name, None)
-            if isinstance(child, list | BaseModel):
-                yield from _breakpoints(child)
+_WALKED: dict[type[BaseModel], tuple[str, ...]] = {}
+
+
+def _walked_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The declared fields of ``model`` that may hold a breakpoint or blocks, found once per class.
+
+    Declared fields only, looked up once: pydantic's ``model_fields`` and its ``__getattr__`` for a name a
+    model lacks both cost microseconds, and a Claude Code turn has dozens of blocks and tools.
+    """
+    found = _WALKED.get(model)
+    if found is None:
+        found = _WALKED[model] = tuple(
+            n for n in ("cache_control", "content", "source") if n in model.__pydantic_fields__
+        )
+    return found
+
+
+def _breakpoints(nodes: Sequence[object]) -> int:
+    """How many cache_control are set on ``nodes`` or inside them (blocks nest in tool results, documents)."""
+    found = 0
+    stack = list(nodes)
+    while stack:  # iterative: a generator per block costs more than the walk itself
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, BaseModel):
+            for name in _walked_fields(type(node)):
+                child = getattr(node, name)
+                if isinstance(child, CacheControlParam):
+                    found += 1
+                elif isinstance(child, list | BaseModel):
+                    stack.append(child)
+    return found
 
 
 def check_cache_control(params: Params) -> None:
     """At most four breakpoints over tools, system and messages (the top-level one takes a slot too)."""
-    found = sum(1 for _ in _breakpoints(params.tools or ()))
+    nodes: list[object] = list(params.tools or ())
     if not isinstance(params.system, str | None):
-        found += sum(1 for _ in _breakpoints(params.system))
-    found += sum(1 for m in params.messages for _ in _breakpoints(_blocks(m)))
-    found += params.cache_control is not None
+        nodes.extend(params.system)
+    nodes.extend(params.messages)
+    found = _breakpoints(nodes) + (params.cache_control is not None)
     if found > MAX_CACHE_BREAKPOINTS:
         raise InvalidRequest(
             f"A maximum of {MAX_CACHE_BREAKPOINTS} blocks with cache_control may be provided. Found {found}."
