@@ -104,6 +104,19 @@ def test_thinking_blocks_with_signatures_created_and_streamed(gw: MockGateway, r
     assert out["signature_event"] == out["streamed"]["thinking"]["signature"]
 
 
+def test_thinking_display_omitted_created_and_streamed(gw: MockGateway, run_node: NodeRunner) -> None:
+    out = run_node("ts_sdk.mjs", gw.env(), "thinking_omitted")
+
+    for kind in ("created", "streamed"):
+        message = out[kind]
+        assert message["types"] == ["thinking", "text"]
+        assert message["thinking"]["thinking"] == ""  # no text, as the API sends omitted thinking
+        assert message["thinking"]["signature"].startswith("EqQB")
+    assert out["thinking_deltas"] == ""  # no thinking_delta at all, only the signature_delta
+    assert out["signature_event"] == out["streamed"]["thinking"]["signature"]
+    assert gw.journal.last.body["thinking"] == {"type": "adaptive", "display": "omitted"}
+
+
 def test_beta_messages_create(gw: MockGateway, run_node: NodeRunner) -> None:
     message = run_node("ts_sdk.mjs", gw.env(), "beta")
 

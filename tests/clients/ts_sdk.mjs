@@ -27,6 +27,24 @@ const summary = (message) => ({
   usage: message.usage,
 });
 
+async function thinkingWith(thinking) {
+  const params = { model: MODEL, max_tokens: 2048, thinking, messages: [user('think first')] };
+  const created = await client.messages.create(params);
+  const thinkingDeltas = [];
+  let signature = null;
+  const stream = client.messages.stream(params);
+  stream.on('thinking', (delta) => thinkingDeltas.push(delta));
+  stream.on('signature', (s) => (signature = s));
+  const streamed = await stream.finalMessage();
+  const block = (m) => m.content.find((b) => b.type === 'thinking');
+  return {
+    created: { ...summary(created), thinking: block(created) },
+    streamed: { ...summary(streamed), thinking: block(streamed) },
+    thinking_deltas: thinkingDeltas.join(''),
+    signature_event: signature,
+  };
+}
+
 const cases = {
   async create() {
     const message = await client.messages.create({ model: MODEL, max_tokens: 256, messages: [user('hello')] });
@@ -53,28 +71,10 @@ const cases = {
     return { first: summary(first), call: { id: call.id, name: call.name, input: call.input }, final: summary(final) };
   },
 
-  async thinking() {
-    const params = {
-      model: MODEL,
-      max_tokens: 2048,
-      thinking: { type: 'enabled', budget_tokens: 1024 },
-      messages: [user('think first')],
-    };
-    const created = await client.messages.create(params);
-    const thinkingDeltas = [];
-    let signature = null;
-    const stream = client.messages.stream(params);
-    stream.on('thinking', (delta) => thinkingDeltas.push(delta));
-    stream.on('signature', (s) => (signature = s));
-    const streamed = await stream.finalMessage();
-    const block = (m) => m.content.find((b) => b.type === 'thinking');
-    return {
-      created: { ...summary(created), thinking: block(created) },
-      streamed: { ...summary(streamed), thinking: block(streamed) },
-      thinking_deltas: thinkingDeltas.join(''),
-      signature_event: signature,
-    };
-  },
+  thinking: () => thinkingWith({ type: 'enabled', budget_tokens: 1024 }),
+
+  // Claude Code's setting: thinking blocks come without their text, with their signature.
+  thinking_omitted: () => thinkingWith({ type: 'adaptive', display: 'omitted' }),
 
   async beta() {
     const message = await client.beta.messages.create({
