@@ -105,6 +105,7 @@ def serve_flags(args: argparse.Namespace) -> ServeFlags:
         cors_origins=args.cors_origin,
         log_format=args.log_format,
         data_dir=args.data_dir,
+        allow_hosts=args.allow_host,
     )
 
 
@@ -131,6 +132,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         overrides=settings.overrides,
         cors_origins=settings.cors_origins,
         data_dir=settings.data_dir,
+        # The name mockgw listens on is one its clients use (an address is answered anyway).
+        allowed_hosts=(*settings.allowed_hosts, settings.host),
     )
     watch = settings.scenarios if settings.watch else None
     return asyncio.run(_serve(config, settings.host, settings.port, watch))
@@ -217,6 +220,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="scenario file, folder or bundled name; repeat to combine (default: the bundled 'hello')",
     )
     serve.add_argument("--host", help="address to bind (default: 127.0.0.1, loopback only)")
+    serve.add_argument(
+        "--allow-host",
+        action="append",
+        metavar="NAME",
+        help="answer requests addressed to this host name too (loopback names and IP addresses always are;"
+        " .domain: it and its subdomains; *: any); repeatable. Guards against DNS rebinding",
+    )
     serve.add_argument("--port", type=int, help=f"port (default: {DEFAULT_PORT}; 0: any free)")
     serve.add_argument("--api-key", action="append", metavar="KEY", help="accept only this key; repeatable")
     serve.add_argument("--seed", type=int, help="seed for ids, faker text and jitter (default: the scenario's)")

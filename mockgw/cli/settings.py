@@ -30,6 +30,8 @@ LOCALHOST_ORIGINS = (
 LOCALHOST = "localhost"  # as a --cors-origin value: the LOCALHOST_ORIGINS above, so they can be kept
 
 _ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s?#]+", re.IGNORECASE)
+# An --allow-host value: a name (letters, digits, - _ .), optionally starting with "." or "*."; or "*".
+_HOST_PATTERN = re.compile(r"\*|(\*?\.)?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -53,6 +55,7 @@ class ServeFlags:
     cors: bool | None = None
     cors_origins: Sequence[str] | None = None
     log_format: str | None = None
+    allow_hosts: Sequence[str] | None = None
     data_dir: str | None = None
 
 
@@ -70,6 +73,8 @@ class ServeSettings:
     overrides: bool = True
     cors_origins: tuple[str, ...] = LOCALHOST_ORIGINS  # empty: CORS off
     log_format: LogFormat = "text"
+    # Host names answered besides loopback names, IP addresses and --host (--allow-host, MOCKGW_ALLOW_HOST).
+    allowed_hosts: tuple[str, ...] = ()
     data_dir: str | None = None  # keep files and batches here across restarts
 
 
@@ -86,6 +91,7 @@ ENV_VARIABLES = (
     "MOCKGW_CORS",
     "MOCKGW_CORS_ORIGINS",
     "MOCKGW_LOG_FORMAT",
+    "MOCKGW_ALLOW_HOST",
     "MOCKGW_DATA_DIR",
 )
 
@@ -172,9 +178,21 @@ def resolve(flags: ServeFlags, env: Mapping[str, str]) -> ServeSettings:
                 "with :* for any port, or * for any origin"
             )
 
+    host = _pick(flags.host, _env(env, "MOCKGW_HOST"), DEFAULT_HOST)
+    env_hosts = _env(env, "MOCKGW_ALLOW_HOST")
+    allow_hosts = _pick(flags.allow_hosts, split_list(env_hosts) if env_hosts else None, ())
+    for name in allow_hosts:
+        if not _HOST_PATTERN.fullmatch(name.strip()):
+            source = "--allow-host" if flags.allow_hosts is not None else "MOCKGW_ALLOW_HOST"
+            raise SettingsError(
+                f"{source}: {name!r} is not a host name; write a name (mockgw, app.test), .domain for a domain "
+                "and its subdomains, or * for any (no scheme, port or path)"
+            )
+    allowed_hosts = tuple(dict.fromkeys(h.strip().lower() for h in allow_hosts))
+
     return ServeSettings(
         scenarios=tuple(scenarios),
-        host=_pick(flags.host, _env(env, "MOCKGW_HOST"), DEFAULT_HOST),
+        host=host,
         port=port,
         api_keys=tuple(k for k in api_keys if k),
         admin_token=flags.admin_token or _env(env, "MOCKGW_ADMIN_TOKEN"),
@@ -184,4 +202,5 @@ def resolve(flags: ServeFlags, env: Mapping[str, str]) -> ServeSettings:
         cors_origins=expand_origins(origins) if cors else (),
         log_format=log_format,
         data_dir=flags.data_dir or _env(env, "MOCKGW_DATA_DIR"),
+        allowed_hosts=allowed_hosts,
     )

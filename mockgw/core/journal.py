@@ -36,6 +36,7 @@ class JournalEntry:
     # sent), and the id its reply is held under (see faces/anthropic/threads.py). None: no ``thread``.
     thread: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)  # what the answer changed of the script, and why
+    body_bytes: int | None = None  # the body's size as received, when it was read as JSON
 
     @property
     def model(self) -> str | None:
@@ -63,6 +64,7 @@ class JournalEntry:
             "ttft_ms": None if self.ttft_ms is None else round(self.ttft_ms, 3),
             "thread": self.thread,
             "notes": list(self.notes),
+            "body_bytes": self.body_bytes,
         }
 
 

@@ -27,16 +27,26 @@ from mockgw.scenario.loader import (
 )
 from mockgw.scenario.schema import Scenario
 from mockgw.server.auth import credential
-from mockgw.server.responses import error_body, error_response, json_response
+from mockgw.server.responses import JSON_TYPE, error_body, error_response, json_body, json_response
 from mockgw.server.routes import GATEWAY, read_body, request_id
 from mockgw.server.state import Gateway
 
 PREFIX = "/_mockgw"
 TOKEN_HEADER = "x-mockgw-admin-token"
+# A header a cross-site page cannot add without a CORS preflight: it marks an admin call as deliberate.
+ADMIN_HEADER = "x-mockgw-admin"
+# The content types a page may POST cross-site without a preflight (the Fetch standard's "CORS-safelisted"
+# values, which HTML forms send), and no content type at all.
+_FORM_TYPES = frozenset({"", "application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
 _JSON_TYPES = ("application/json", "text/json")
 PUT_SOURCE = "<PUT /_mockgw/scenario>"  # how problems of an uploaded scenario name their file
 UPLOADED_NAME = "uploaded"  # the name of an uploaded scenario that names itself nothing
 NOT_JSON = "the body is not JSON: "
+# A page of GET /_mockgw/requests: this many entries unless ?limit= says otherwise, and never more than MAX.
+DEFAULT_PAGE = 100
+MAX_PAGE = 1000
+# Bodies larger than this are left out of listings (GET /_mockgw/requests/SEQ has them whole).
+LISTED_BODY_BYTES = 16 * 1024
 UI_PATH = f"{PREFIX}/ui"  # the inspector page: static, it asks for the token itself (mockgw/server/ui)
 
 
@@ -54,15 +64,41 @@ def token_matches(headers: Mapping[str, str], token: str) -> bool:
     return any(c is not None and hmac.compare_digest(c.encode(), expected) for c in candidates)
 
 
+def sendable_cross_site(method: str, content_type: str | None, headers: Mapping[str, str]) -> bool:
+    """Whether a web page on any site could make a browser send this state-changing admin request unasked.
+
+    Browsers send a POST without asking first (no CORS preflight) when its content type is absent or one
+    of the three a form can send, and it carries no header of its own. The page cannot read the answer,
+    but the change is made: a plain-text POST reset the journal. PUT, PATCH and DELETE are always
+    preflighted, and CORS never grants the admin API to a foreign origin (see cors.py).
+    """
+    if method != "POST":
+        return False
+    kind = (content_type or "").split(";", 1)[0].strip().lower()
+    return kind in _FORM_TYPES and ADMIN_HEADER not in headers
+
+
 @web.middleware
 async def admin_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Refuse admin paths without the admin token (when one is configured) with a 401."""
+    """Refuse admin calls without the admin token (401), and calls a cross-site page could send (403).
+
+    The token is needed only when one is configured; the inspector page itself needs none.
+    """
     token = request.app[GATEWAY].config.admin_token
     if token and is_admin_path(request.path) and request.path != UI_PATH:
         headers = {k.lower(): v for k, v in request.headers.items()}
         if not token_matches(headers, token):
             message = f"mockgw: the admin API needs the admin token (Authorization: Bearer <token> or {TOKEN_HEADER})"
             return error_response(401, message, request_id=request_id(request))
+    if is_admin_path(request.path) and sendable_cross_site(
+        request.method, request.headers.get("content-type"), request.headers
+    ):
+        message = (
+            f"mockgw: a {request.method} to the admin API needs Content-Type: application/json or the header "
+            f"{ADMIN_HEADER}: 1 (a web page on another site can send neither without asking first); "
+            "see docs/admin.md, Security model"
+        )
+        return error_response(403, message, request_id=request_id(request), error_type="permission_error")
     return await handler(request)
 
 
@@ -107,15 +143,22 @@ def _status_filter(raw: str | None) -> tuple[int, int] | None:
     raise InvalidRequest(f"status: expected a status like 429 or a class like 4xx, got {raw!r}")
 
 
-def filter_entries(entries: list[JournalEntry], query: Mapping[str, str]) -> list[JournalEntry]:
-    """Journal entries kept by the ``session``, ``rule``, ``status``, ``after`` and ``limit`` filters.
+def filter_entries(entries: list[JournalEntry], query: Mapping[str, str]) -> tuple[list[JournalEntry], bool]:
+    """One page of the journal entries kept by the ``session``, ``rule`` and ``status`` filters, and whether
+    more remain beyond it.
 
-    Raises InvalidRequest for a malformed filter value.
+    ``after=SEQ`` pages forward: the oldest ``limit`` entries newer than SEQ (the next page starts after the
+    last one). Without it, the newest ``limit``. ``limit`` is ``DEFAULT_PAGE`` unless given, at most
+    ``MAX_PAGE``. Raises InvalidRequest for a malformed filter value.
     """
     session, rule = query.get("session"), query.get("rule")
     status = _status_filter(query.get("status"))
     after = _int_param(query, "after", 0)
     limit = _int_param(query, "limit", 1)
+    if limit is None:
+        limit = DEFAULT_PAGE
+    elif limit > MAX_PAGE:
+        raise InvalidRequest(f"limit: must be at most {MAX_PAGE}, got {limit}")
     kept = [
         e
         for e in entries
@@ -124,7 +167,18 @@ def filter_entries(entries: list[JournalEntry], query: Mapping[str, str]) -> lis
         and (status is None or status[0] <= e.status <= status[1])
         and (after is None or e.seq > after)
     ]
-    return kept[-limit:] if limit is not None else kept
+    page = kept[:limit] if after is not None else kept[-limit:]
+    return page, len(kept) > limit
+
+
+def listed(entry: JournalEntry) -> dict[str, Any]:
+    """An entry as the listing shows it: a body over ``LISTED_BODY_BYTES`` left out, with where to read it."""
+    data = entry.to_dict()
+    size = entry.body_bytes
+    if size is not None and size > LISTED_BODY_BYTES:
+        data["body"] = None
+        data["body_elided"] = {"bytes": size, "href": f"{PREFIX}/requests/{entry.seq}"}
+    return data
 
 
 def scenario_json(scenario: Scenario) -> dict[str, Any]:
@@ -149,15 +203,39 @@ def problems_response(request: web.Request, exc: ScenarioError) -> web.Response:
 
 
 async def list_requests(request: web.Request) -> web.StreamResponse:
-    """``GET /_mockgw/requests``: journal entries, oldest first, filtered; ``limit=N`` keeps the newest N."""
+    """``GET /_mockgw/requests``: one page of journal entries, oldest first, filtered (see ``filter_entries``).
+
+    A page, not the whole journal, and no body over ``LISTED_BODY_BYTES``: one answer never holds
+    megabytes, so listing a journal of large requests does not hold up the clients being served.
+    """
     gateway = request.app[GATEWAY]
     entries = gateway.journal.snapshot()
     try:
-        kept = filter_entries(entries, request.query)
+        page, has_more = filter_entries(entries, request.query)
     except InvalidRequest as exc:
         return _invalid(request, exc.message)
-    body = {"data": [e.to_dict() for e in kept], "count": len(kept), "total": len(entries)}
+    body = {
+        "data": [listed(e) for e in page],
+        "count": len(page),
+        "total": len(entries),
+        "has_more": has_more,
+        "last_seq": page[-1].seq if page else None,
+    }
     return json_response(body, request_id=request_id(request))
+
+
+async def get_request(request: web.Request) -> web.StreamResponse:
+    """``GET /_mockgw/requests/{seq}``: one journal entry, whole (its body too, however large)."""
+    gateway = request.app[GATEWAY]
+    raw = request.match_info["seq"]
+    entry = next((e for e in gateway.journal.snapshot() if str(e.seq) == raw), None)
+    if entry is None:
+        return error_response(
+            404, f"mockgw: no journal entry {raw!r} (reset, or rolled off the journal)", request_id=request_id(request)
+        )
+    # Made in a worker thread: an entry may hold a body of megabytes, and the loop serves others meanwhile.
+    data = await asyncio.to_thread(json_body, entry.to_dict())
+    return web.Response(body=data, headers={"request-id": request_id(request), "content-type": JSON_TYPE})
 
 
 async def reset(request: web.Request) -> web.StreamResponse:
@@ -264,6 +342,7 @@ async def get_state(request: web.Request) -> web.StreamResponse:
 def add_routes(app: web.Application) -> None:
     """Register the admin API (``GET /_mockgw/health`` is registered with the model routes)."""
     app.router.add_get(f"{PREFIX}/requests", list_requests)
+    app.router.add_get(f"{PREFIX}/requests/{{seq}}", get_request)
     app.router.add_post(f"{PREFIX}/reset", reset)
     app.router.add_get(f"{PREFIX}/scenario", get_scenario)
     app.router.add_put(f"{PREFIX}/scenario", put_scenario)

@@ -10,6 +10,7 @@ from multidict import CIMultiDict
 
 from mockgw.server import admin, batches_files, faces, ratelimit, routes, ui
 from mockgw.server.cors import install_cors, preflight_middleware
+from mockgw.server.hosts import host_guard
 from mockgw.server.logs import log_requests
 from mockgw.server.responses import error_response
 from mockgw.server.state import Gateway, GatewayConfig
@@ -94,12 +95,13 @@ async def expect_header(request: web.Request) -> web.StreamResponse | None:
 def create_app(config: GatewayConfig) -> web.Application:
     """A ready aiohttp application serving ``config``'s scenario."""
     # Outermost first: headers are made text; the log line times everything; errors get their shape and
-    # request-id; preflights are answered before the admin token is asked for (browsers never send
-    # credentials on a preflight).
+    # request-id; a Host not on the allow-list is refused before anything is read or changed; preflights
+    # are answered before the admin token is asked for (browsers never send credentials on a preflight).
     middlewares = [
         well_formed_headers,
         log_requests,
         anthropic_errors,
+        host_guard(config.allowed_hosts),
         preflight_middleware(config.cors_origins),
         admin.admin_guard,
     ]

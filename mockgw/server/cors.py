@@ -3,6 +3,10 @@
 Preflights (``OPTIONS`` with ``Origin`` and ``Access-Control-Request-Method``) are answered on every path by a
 middleware; every other answer gets its ``access-control-*`` headers from an ``on_response_prepare`` hook,
 because a stream's headers leave at ``prepare()``, before any middleware could add them afterwards.
+
+The admin API (``/_mockgw/``) is granted to pages of this machine only (the localhost origins), whatever
+``--cors-origin`` allows: an origin allowed for a browser app (even ``*``) never gets to read the journal or
+switch the scenario.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from collections.abc import Sequence
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from mockgw.cli.settings import LOCALHOST_ORIGINS
+from mockgw.server.admin import is_admin_path
 from mockgw.server.responses import error_response
 from mockgw.server.routes import REQUEST_ID
 
@@ -46,6 +52,7 @@ ALLOW_HEADERS = ", ".join(
         "x-mockgw-rule",
         "x-mockgw-delay-ms",
         "x-mockgw-admin-token",
+        "x-mockgw-admin",
     ]
 )
 MAX_AGE = "7200"  # seconds; Chromium caps a cached preflight at two hours
@@ -96,6 +103,13 @@ def origin_allowed(origin: str, patterns: Sequence[str]) -> bool:
     return False
 
 
+def granted(origin: str, path: str, patterns: Sequence[str]) -> bool:
+    """Whether ``origin`` may call ``path``: allowed by ``patterns``, and a localhost origin for the admin API."""
+    if not origin_allowed(origin, patterns):
+        return False
+    return not is_admin_path(path) or origin_allowed(origin, LOCALHOST_ORIGINS)
+
+
 def _vary(response: web.StreamResponse, *names: str) -> None:
     present = [v.strip() for v in response.headers.get("vary", "").split(",") if v.strip()]
     lowered = {v.lower() for v in present}
@@ -120,6 +134,12 @@ def preflight_middleware(origins: Sequence[str]) -> Middleware:
             message = (
                 f"mockgw: origin {origin!r} is not allowed by CORS (allowed: {', '.join(allowed)}); "
                 f"start mockgw with --cors-origin {origin} or MOCKGW_CORS_ORIGINS"
+            )
+            return error_response(403, message, request_id=request.get(REQUEST_ID, ""))
+        if not granted(origin, request.path, allowed):
+            message = (
+                f"mockgw: the admin API is not granted to origin {origin!r}: only pages of this machine "
+                "(localhost origins) may call it from a browser (see docs/admin.md, Security model)"
             )
             return error_response(403, message, request_id=request.get(REQUEST_ID, ""))
         requested = request.headers.get("access-control-request-headers", "").strip()
@@ -148,7 +168,7 @@ def install_cors(app: web.Application, origins: Sequence[str]) -> None:
     async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
         origin = request.headers.get("origin")
         _vary(response, "Origin")
-        if origin is None or not origin_allowed(origin, allowed):
+        if origin is None or not granted(origin, request.path, allowed):
             return
         response.headers["access-control-allow-origin"] = origin
         if "access-control-allow-methods" in response.headers:

@@ -98,6 +98,9 @@ async def read_json(request: web.Request, gateway: Gateway) -> Any:
     """
     raw = await read_body(request, gateway.config.max_body_bytes)
     request[BODY_BYTES] = len(raw)
+    entry = request.get(JOURNAL_ENTRY)
+    if entry is not None:
+        entry.body_bytes = len(raw)
     if len(raw) > OFF_LOOP_BYTES:
         return await asyncio.to_thread(parse_json, raw)
     return parse_json(raw)

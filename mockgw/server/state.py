@@ -40,6 +40,8 @@ class GatewayConfig:
     max_threads: int = DEFAULT_MAX_THREADS  # message-thread conversations held at most (LRU)
     max_thread_bytes: int = DEFAULT_MAX_THREAD_BYTES  # and their bytes in all (compact JSON)
     data_dir: str | None = None  # keep uploaded files and batches here across restarts; None: memory only
+    # Host names answered besides loopback names and IP addresses (server/hosts.py); "*": any.
+    allowed_hosts: Sequence[str] = ()
 
 
 class Gateway:

@@ -89,6 +89,7 @@ class GatewayOptions(TypedDict, total=False):
     overrides: bool
     max_threads: int
     max_thread_bytes: int
+    allowed_hosts: list[str] | tuple[str, ...]
 
 
 class _GatewayAPI:
@@ -97,7 +98,8 @@ class _GatewayAPI:
     Both take the same options: ``seed``, ``api_keys``, ``host``/``port`` (127.0.0.1, 0: a free port),
     ``clock`` (a FakeClock plays stream timing without sleeping), ``journal_size``, ``admin_token``,
     ``overrides`` (the ``x-mockgw-*`` request headers; on by default), and ``max_threads`` /
-    ``max_thread_bytes`` (the message-thread conversations held at most, in count and in bytes).
+    ``max_thread_bytes`` (the message-thread conversations held at most, in count and in bytes), and
+    ``allowed_hosts`` (``Host`` names answered besides loopback names and IP addresses, as ``--allow-host``).
     """
 
     def __init__(
@@ -114,6 +116,7 @@ class _GatewayAPI:
         overrides: bool = True,
         max_threads: int = DEFAULT_MAX_THREADS,
         max_thread_bytes: int = DEFAULT_MAX_THREAD_BYTES,
+        allowed_hosts: list[str] | tuple[str, ...] = (),
     ) -> None:
         self._config = GatewayConfig(
             scenario=coerce_scenario(scenario),
@@ -125,6 +128,7 @@ class _GatewayAPI:
             overrides=overrides,
             max_threads=max_threads,
             max_thread_bytes=max_thread_bytes,
+            allowed_hosts=(*allowed_hosts, host),
         )
         self._host, self._port = host, port
         self._server: RunningServer | None = None

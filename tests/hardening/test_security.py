@@ -144,7 +144,8 @@ def test_every_admin_route_refuses_a_call_without_the_token(
 
 @pytest.mark.parametrize(("method", "path"), GUARDED, ids=[f"{m} {p}" for m, p in GUARDED])
 def test_every_admin_route_answers_with_the_token(guarded: MockGateway, method: str, path: str) -> None:
-    answer = send(guarded.port, method, path, headers={"authorization": f"Bearer {TOKEN}"})
+    headers = {"authorization": f"Bearer {TOKEN}", "x-mockgw-admin": "1"}  # a tool's call, not a web page's
+    answer = send(guarded.port, method, path, headers=headers)
     assert answer.status not in (401, 403) and answer.status < 500, answer
 
 

@@ -34,6 +34,7 @@ def test_every_setting_comes_from_the_environment() -> None:
         "MOCKGW_CORS_ORIGINS": "http://frontend:3000,localhost",
         "MOCKGW_LOG_FORMAT": "json",
         "MOCKGW_DATA_DIR": "/var/lib/mockgw",
+        "MOCKGW_ALLOW_HOST": "mockgw, .dev.test",
     }
     assert resolve(flags(), env) == ServeSettings(
         scenarios=("weather", "/srv/extra.yaml"),
@@ -47,6 +48,7 @@ def test_every_setting_comes_from_the_environment() -> None:
         cors_origins=("http://frontend:3000", *LOCALHOST_ORIGINS),
         log_format="json",
         data_dir="/var/lib/mockgw",
+        allowed_hosts=("mockgw", ".dev.test"),
     )
 
 
