@@ -465,3 +465,17 @@ def test_count_tokens_applies_the_same_rules(gw, client):
     assert response.json()["error"]["message"] == "messages: text content blocks must be non-empty"
     with pytest.raises(anthropic.BadRequestError, match="tools: Tool names must be unique"):
         client.messages.count_tokens(model=MODEL, messages=[user(text("Hi"))], tools=[tool(), tool()])
+
+
+def test_a_batchs_betas_apply_to_its_requests(gateway):
+    # A budget above max_tokens is refused in a batch as on /v1/messages, unless the batch carries the beta.
+    gw = gateway(SCENARIO)
+    over = {"custom_id": "over", "params": req(max_tokens=2048, thinking={"type": "enabled", "budget_tokens": 4096})}
+    with anthropic.Anthropic(base_url=gw.url, api_key="test-key", max_retries=0) as client:
+        plain = client.messages.batches.create(requests=[over])
+        (refused,) = client.messages.batches.results(plain.id)
+        beta = client.beta.messages.batches.create(requests=[over], betas=["interleaved-thinking-2025-05-14"])
+        (answered,) = client.beta.messages.batches.results(beta.id)
+    assert refused.result.type == "errored"
+    assert refused.result.error.error.message == "`max_tokens` must be greater than `thinking.budget_tokens`"
+    assert answered.result.type == "succeeded"

@@ -30,7 +30,7 @@ from mockgw.core.request import Attachment, RequestView, file_ids
 from mockgw.faces.anthropic.asks import honour_request
 from mockgw.faces.anthropic.files import Page, paginate, rfc3339
 from mockgw.faces.anthropic.render import Limits, render_message
-from mockgw.faces.anthropic.validation import InvalidRequest, validate_message_request
+from mockgw.faces.anthropic.validation import InvalidRequest, betas_of, validate_message_request
 from mockgw.faces.anthropic.wire.errors import default_message, error_type_for_status
 from mockgw.scenario.schema import TextReply
 from mockgw.scenario.templates import Template
@@ -214,7 +214,8 @@ def answer_request(
 ) -> tuple[dict[str, Any], str | None, NoMatch | None]:
     """One batch request answered as ``/v1/messages`` would answer it: (result, rule label, no-match report)."""
     try:
-        params = validate_message_request(params_body)
+        # The batch's betas apply to each request (interleaved thinking lets a budget pass max_tokens).
+        params = validate_message_request(params_body, betas=betas_of(headers))
         if params.stream:
             raise InvalidRequest("stream: Message Batches do not support streaming")
         attachments = attach(file_ids(params))
