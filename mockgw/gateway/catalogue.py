@@ -67,7 +67,7 @@ _SPECS: tuple[Spec, ...] = (
     Spec("claude-opus-4-8", 1_000 * K, 128 * K, "adaptive", _ALL),
     Spec("claude-opus-4-7", 1_000 * K, 128 * K, "adaptive", _ALL),
     Spec("claude-opus-4-6", 1_000 * K, 128 * K, "adaptive+enabled", ("low", "medium", "high", "max")),
-    Spec("claude-sonnet-4-6", 1_000 * K, 64 * K, "adaptive+enabled", ("low", "medium", "high", "max")),
+    Spec("claude-sonnet-4-6", 1_000 * K, 128 * K, "adaptive+enabled", ("low", "medium", "high", "max")),
     Spec("claude-haiku-4-5", 200 * K, 64 * K, "enabled", (), newer_context_tools=False),
     Spec("claude-opus-4-5", 200 * K, 64 * K, "enabled", ("low", "medium", "high"), newer_context_tools=False),
     Spec("claude-sonnet-4-5", 200 * K, 64 * K, "enabled", (), newer_context_tools=False),

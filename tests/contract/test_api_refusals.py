@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import http_call
 
-MODEL = "claude-sonnet-4-6"  # the catalogue gives it 64,000 output tokens at most
+MODEL = "claude-sonnet-4-6"  # the catalogue gives it 128,000 output tokens at most
 SCENARIO = {"rules": [{"reply": "Fine."}]}
 INTERLEAVED = {"anthropic-beta": "interleaved-thinking-2025-05-14"}
 CACHE = {"type": "ephemeral"}
@@ -269,9 +269,9 @@ REFUSED: list[tuple[str, dict[str, Any], dict[str, str], str]] = [
     ),
     (
         "max-tokens-above-the-models-limit",
-        req(max_tokens=64_001),
+        req(max_tokens=128_001),
         {},
-        f"max_tokens: 64001 > 64000, which is the maximum allowed number of output tokens for {MODEL}",
+        f"max_tokens: 128001 > 128000, which is the maximum allowed number of output tokens for {MODEL}",
     ),
     (
         "max-tokens-of-ten-million",
@@ -345,7 +345,7 @@ ACCEPTED: list[tuple[str, dict[str, Any], dict[str, str]]] = [
         req(max_tokens=2048, thinking={"type": "enabled", "budget_tokens": 4096}),
         INTERLEAVED,
     ),
-    ("max-tokens-at-the-models-limit", req(max_tokens=64_000), {}),
+    ("max-tokens-at-the-models-limit", req(max_tokens=128_000), {}),
     ("max-tokens-of-ten-million-for-a-model-without-a-limit", req(model="zai/glm-4.7", max_tokens=10_000_000), {}),
     ("tool-choice-none-without-tools", req(tool_choice={"type": "none"}), {}),
     (

@@ -46,7 +46,7 @@ def test_every_builtin_model_validates_as_the_sdks_model_info():
     [
         ("claude-opus-4-8", 1_000_000, 128_000),
         ("anthropic/claude-opus-4.8", 1_000_000, 128_000),
-        ("claude-sonnet-4-6", 1_000_000, 64_000),
+        ("claude-sonnet-4-6", 1_000_000, 128_000),
         ("claude-haiku-4-5", 200_000, 64_000),
         ("claude-sonnet-4-5", 200_000, 64_000),
         ("claude-fable-5-2", 1_000_000, 128_000),
@@ -112,7 +112,7 @@ def test_raw_model_object_sends_null_for_unknown_limits(gateway):
         ("anthropic/claude-haiku-4.5", 64_000),
         ("acme/model-x", 2048),  # from the scenario
         ("anthropic/claude-opus-4.8", 32_000),  # the scenario's override wins over the catalogue
-        ("claude-sonnet-4-6", 64_000),  # not listed by the scenario: the catalogue still knows it
+        ("claude-sonnet-4-6", 128_000),  # not listed by the scenario: the catalogue still knows it
         ("acme/unknown", None),  # unknown: no limit
     ],
 )
