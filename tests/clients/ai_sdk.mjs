@@ -2,7 +2,7 @@
 // object, which tests/clients/test_ai_sdk.py checks. The provider's baseURL is the API prefix, `/v1`
 // included (its default is https://api.anthropic.com/v1); it sends the key as x-api-key.
 import { createAnthropic } from '@ai-sdk/anthropic';
-import { APICallError, generateText, stepCountIs, streamText, tool } from 'ai';
+import { APICallError, generateObject, generateText, stepCountIs, streamText, tool } from 'ai';
 import { z } from 'zod';
 
 const anthropic = createAnthropic({
@@ -17,7 +17,16 @@ const weather = tool({
   execute: async ({ city }) => `18°C and sunny in ${city}`,
 });
 
+const WEATHER = z.object({ city: z.string(), temperature_c: z.number(), conditions: z.array(z.string()) });
+
 const cases = {
+  async object() {
+    // Structured output: for a model with native structured outputs the provider sends the zod schema as
+    // output_config.format and validates the answer's JSON text against it.
+    const result = await generateObject({ model, schema: WEATHER, prompt: 'The weather in Paris as JSON', maxRetries: 0 });
+    return { object: result.object, finishReason: result.finishReason };
+  },
+
   async generate() {
     const result = await generateText({ model, prompt: 'hello', maxRetries: 0 });
     return { text: result.text, finishReason: result.finishReason, usage: result.usage };
@@ -36,6 +45,8 @@ const cases = {
       model,
       prompt: 'What is the weather in Paris?',
       tools: { get_weather: { ...weather, execute: async (input) => (executed.push(input), weather.execute(input)) } },
+      // Thinking is asked for, so the scripted thinking block is sent (mockgw leaves it out otherwise).
+      providerOptions: { anthropic: { thinking: { type: 'enabled', budgetTokens: 1024 } } },
       stopWhen: stepCountIs(5),
       maxRetries: 0,
     });

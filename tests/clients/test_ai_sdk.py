@@ -6,6 +6,7 @@ sends the key as ``x-api-key``. Node prints what the SDK made of each answer; th
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,7 @@ GatewayFactory = Callable[..., MockGateway]
 NodeRunner = Callable[..., Any]
 
 SIGNATURE = "EqQBmockgwWeatherSignature"
+PARIS = {"city": "Paris", "temperature_c": 18.5, "conditions": ["sunny", "light wind"]}
 SCENARIO = {
     "rules": [
         {
@@ -38,6 +40,7 @@ SCENARIO = {
             "match": {"last_user": "think first"},
             "reply": [{"thinking": "Step by step, the answer is plain."}, {"text": "Thought it through."}],
         },
+        {"name": "weather-json", "match": {"last_user": "Paris as JSON"}, "reply": json.dumps(PARIS)},
         {"name": "hello", "reply": "Hello from mockgw, streamed in small pieces.", "timing": {"chunk_chars": 8}},
     ]
 }
@@ -128,3 +131,17 @@ def test_an_error_is_surfaced_as_an_api_call_error(gateway: GatewayFactory, run_
         "authentication_error",
     )
     assert out["stream"] == {"isAPICallError": True, "statusCode": 529}
+
+
+def test_generate_object_sends_the_schema_as_output_config_format_and_parses_the_json(
+    gw: MockGateway, run_node: NodeRunner
+) -> None:
+    out = run_node("ai_sdk.mjs", gw.env(), "object")
+
+    assert out == {"object": PARIS, "finishReason": "stop"}
+    call = gw.journal.last
+    assert call.rule == "weather-json"
+    sent = call.body["output_config"]["format"]
+    assert sent["type"] == "json_schema"
+    assert set(sent["schema"]["properties"]) == set(PARIS) and sent["schema"]["additionalProperties"] is False
+    assert "tools" not in call.body  # native structured output, not the JSON-tool fallback
