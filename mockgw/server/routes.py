@@ -234,7 +234,10 @@ async def _answer_messages(
         if turn is not None:
             entry.thread = turn.journal()
         params = validate_message_request(
-            body if turn is None else turn.body, betas=betas_of(headers), max_output=gateway.max_output_tokens
+            body if turn is None else turn.body,
+            betas=betas_of(headers),
+            max_output=gateway.max_output_tokens,
+            held=0 if turn is None else turn.held_count,
         )
     except InvalidRequest as exc:
         entry.error = exc.message

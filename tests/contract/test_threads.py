@@ -135,6 +135,40 @@ def test_the_tool_runner_resumes_a_paused_turn_from_an_empty_continue(gateway: G
     assert [m["role"] for m in resumed.thread["messages"]] == ["user", "assistant"]
 
 
+def test_a_held_reply_is_not_checked_as_if_the_client_had_sent_it(gateway: GatewayFactory) -> None:
+    """The API refuses a final assistant message ending in whitespace as a prefill the client wrote; a paused
+    reply the server holds and resumes from an empty continue is its own, whatever its text ends with."""
+    paused = {"reply": "Searching ", "stop_reason": "pause_turn"}
+    gw = gateway({"rules": [{"match": {"turn": 2}, "reply": "Resumed."}, paused]})
+    created = post(gw, {**body("search"), "thread": {"type": "create"}}).json()
+
+    resumed = post(gw, continue_body(created["id"]))
+
+    assert (resumed.status, resumed.json()["content"][0]["text"]) == (200, "Resumed.")
+
+
+def test_cache_breakpoints_of_earlier_turns_do_not_add_up_in_the_held_history(gateway: GatewayFactory) -> None:
+    """Each turn marks its last block with cache_control (at most 4 a request); the held turns drop theirs,
+    as the SDKs drop them when they send a whole history again."""
+    gw = gateway({"rules": [{"reply": "Noted."}]})
+
+    def turn(text: str) -> dict[str, Any]:
+        block = {"type": "text", "text": text, "cache_control": {"type": "ephemeral"}}
+        return {"role": "user", "content": [block]}
+
+    previous = post(gw, {**body(), "messages": [turn("turn 1")], "thread": {"type": "create"}}).json()["id"]
+    statuses = []
+    for n in range(2, 7):
+        answer = post(gw, continue_body(previous, turn(f"turn {n}")))
+        statuses.append(answer.status)
+        previous = answer.json().get("id", previous)
+
+    assert statuses == [200] * 5
+    whole = gw.journal.last.thread["messages"]
+    assert sum("cache_control" in b for m in whole if m["role"] == "user" for b in m["content"]) == 1
+    assert gw.journal.last.body["messages"] == [turn("turn 6")]  # what was sent keeps its breakpoint
+
+
 # ---------------------------------------------------------------- beta.messages.thread()
 
 

@@ -262,3 +262,24 @@ def test_clear_forgets_everything_or_one_session() -> None:
 
     store.clear()
     assert (len(store), store.bytes) == (0, 0)
+
+
+def test_held_turns_drop_their_cache_breakpoints_but_not_json_a_tool_was_given() -> None:
+    store = ThreadStore()
+    ephemeral = {"type": "ephemeral"}
+    call = {"type": "tool_use", "id": "toolu_1", "name": "t", "input": {"cache_control": "kept"}}
+    sent = [
+        {"role": "user", "content": [{"type": "text", "text": "hi", "cache_control": ephemeral}]},
+        {"role": "assistant", "content": [call]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "cache_control": ephemeral}]},
+    ]
+    turn = store.resolve(request({"type": "create"}, *sent), "s")
+    assert turn is not None and store.hold(turn, reply("msg_1"))
+
+    assert store.messages("msg_1") == [
+        {"role": "user", "content": [{"type": "text", "text": "hi"}]},
+        {"role": "assistant", "content": [call]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1"}]},
+        {"role": "assistant", "content": [{"type": "text", "text": "Hello."}]},
+    ]
+    assert sent[0]["content"][0]["cache_control"] == ephemeral  # what the request sent is left as it was

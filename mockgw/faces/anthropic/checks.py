@@ -205,10 +205,15 @@ def _texts(blocks: Sequence[BaseModel]) -> Iterator[str]:
             yield from (b.text for b in block.content if isinstance(b, TextBlockParam))
 
 
-def check_content(params: Params) -> None:
-    """No empty turns, no empty or blank text blocks, no final assistant text ending in whitespace."""
+def check_content(params: Params, held: int = 0) -> None:
+    """No empty turns, no empty or blank text blocks, no final assistant text ending in whitespace.
+
+    The first ``held`` messages are a message thread's held conversation, the server's own: not checked.
+    """
     last = len(params.messages) - 1
     for index, message in enumerate(params.messages):
+        if index < held:
+            continue
         final_assistant = index == last and message.role == "assistant"
         if not message.content and not final_assistant:
             raise InvalidRequest(
@@ -221,7 +226,7 @@ def check_content(params: Params) -> None:
                 raise InvalidRequest("messages: text content blocks must be non-empty")
             if text and not text.strip() and not final_assistant:
                 raise InvalidRequest("messages: text content blocks must contain non-whitespace text")
-    final = params.messages[last] if params.messages else None
+    final = params.messages[last] if last >= held else None
     if final is not None and final.role == "assistant":
         tail = final.content if isinstance(final.content, str) else None
         if final.content and isinstance(final.content, list) and isinstance(final.content[-1], TextBlockParam):
@@ -285,8 +290,10 @@ def run_checks(
     *,
     betas: frozenset[str] = frozenset(),
     max_output: Callable[[str], int | None] | None = None,
+    held: int = 0,
 ) -> None:
-    """Every check, in the order the API reports them; the first failure is raised."""
+    """Every check, in the order the API reports them; the first failure is raised. ``held``: how many
+    leading messages a message thread's continue took from the held conversation (see ``check_content``)."""
     if not params.messages:
         raise InvalidRequest("messages: at least one message is required")
     if isinstance(params, MessageCreateParams):
@@ -297,6 +304,6 @@ def run_checks(
         check_prewarm(params)
     check_thinking(params, betas)
     check_cache_control(params)
-    check_content(params)
+    check_content(params, held)
     thread: Any = (params.model_extra or {}).get("thread")
     check_tool_pairs(params, continues_thread=isinstance(thread, dict) and bool(thread.get("previous_message_id")))

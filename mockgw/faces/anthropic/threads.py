@@ -45,6 +45,26 @@ def json_size(value: Any) -> int:
     return len(_ENCODER.encode(value).encode())
 
 
+# The keys under which a message holds blocks (the SDKs' own list, for the same purpose): cache_control is
+# dropped only there, so free-form JSON such as a tool's input stays as it was sent.
+_KEYS_THAT_HOLD_BLOCKS = frozenset({"content", "source", "tool", "definition", "tool_references"})
+
+
+def without_cache_control(value: Any) -> Any:
+    """``value`` without the ``cache_control`` of any block in it. A held turn drops its breakpoints: each was
+    set for the request that sent it, and a request takes at most four (the SDKs drop them the same way when
+    they send a whole history again)."""
+    if isinstance(value, dict):
+        return {
+            key: without_cache_control(item) if key in _KEYS_THAT_HOLD_BLOCKS else item
+            for key, item in value.items()
+            if key != "cache_control"
+        }
+    if isinstance(value, list):
+        return [without_cache_control(item) for item in value]
+    return value
+
+
 def conversation_size(messages: list[Any], fields: dict[str, Any]) -> int:
     """What a held conversation is counted as: the compact JSON of each message and of each create-only field."""
     return sum(map(json_size, messages)) + sum(map(json_size, fields.values()))
@@ -77,6 +97,7 @@ class ThreadTurn:
     session: str
     base_bytes: int = 0  # bytes of the held conversation it continues (0 for a create)
     sent_count: int = 0  # how many of ``messages`` the request itself sent (a continue's new turn)
+    held_count: int = 0  # how many of ``messages`` come from the held conversation (the server's own)
     fields: dict[str, Any] = field(default_factory=dict)  # the thread's create-only fields
 
     @property
@@ -238,7 +259,14 @@ class ThreadStore:
         resolved = {**body, **{f: v for f, v in held.fields.items() if body.get(f) is None}}
         resolved["messages"] = [*held.messages, *sent]
         return ThreadTurn(
-            kind, previous, resolved, session, base_bytes=held.size, sent_count=len(sent), fields=held.fields
+            kind,
+            previous,
+            resolved,
+            session,
+            base_bytes=held.size,
+            sent_count=len(sent),
+            held_count=len(held.messages),
+            fields=held.fields,
         )
 
     def release(self, previous_message_id: str | None) -> None:
@@ -259,14 +287,12 @@ class ThreadStore:
             self._remember_continued(previous, turn.session)
         content = [block.model_dump(mode="json") for block in reply.content]
         answer = {"role": "assistant", "content": content}
-        if previous is None:
-            size = conversation_size([*turn.messages, answer], turn.fields)
-        else:
-            sent = turn.messages[len(turn.messages) - turn.sent_count :]
-            size = turn.base_bytes + conversation_size([*sent, answer], {})
+        sent = without_cache_control(turn.messages[turn.held_count :])
+        size = turn.base_bytes + conversation_size([*sent, answer], turn.fields if previous is None else {})
         if size > self.max_bytes:
             return False
-        self._held[reply.id] = _Held([*turn.messages, answer], turn.fields, turn.session, size)
+        messages = [*turn.messages[: turn.held_count], *sent, answer]
+        self._held[reply.id] = _Held(messages, turn.fields, turn.session, size)
         self._bytes += size
         while len(self._held) > self.max_threads or self._bytes > self.max_bytes:
             self._bytes -= self._held.popitem(last=False)[1].size

@@ -158,14 +158,16 @@ def validate_message_request(
     *,
     betas: frozenset[str] = frozenset(),
     max_output: Callable[[str], int | None] | None = None,
+    held: int = 0,
 ) -> MessageCreateParams:
     """Parse and check a ``/v1/messages`` body; raise InvalidRequest with the API's message.
 
     ``betas`` are the request's ``anthropic-beta`` names (some lift a rule); ``max_output`` gives a model's
-    output limit for ``max_tokens`` (None for a model without one).
+    output limit for ``max_tokens`` (None for a model without one); ``held``: how many leading messages a
+    message thread's continue took from the held conversation, which the content checks leave alone.
     """
     params = _parse(MessageCreateParams, body)
-    run_checks(params, betas=betas, max_output=max_output)
+    run_checks(params, betas=betas, max_output=max_output, held=held)
     return params
 
 
