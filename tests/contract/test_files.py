@@ -276,6 +276,7 @@ def test_the_data_dir_keeps_files_and_batches_across_restarts(tmp_path: Path) ->
     first.files.add(StoredFile("file_011Kept", "kept.txt", "text/plain", 1.0, b"kept bytes"))
     first.batches.add(Batch("msgbatch_01Kept", 1.0, 1.0, [BatchItem("a", {"type": "expired"}, 1.0)]))
 
+    assert list(tmp_path.rglob(".tmp-*")) == []  # written to a temporary file, then renamed into place
     again = _gateway_on(tmp_path)
     assert again.files.get("file_011Kept").content == b"kept bytes"
     assert again.batches.get("msgbatch_01Kept").jsonl() == b'{"custom_id":"a","result":{"type":"expired"}}\n'
