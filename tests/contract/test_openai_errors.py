@@ -126,3 +126,41 @@ def test_a_body_that_is_not_json_is_an_openai_shaped_400(gateway: GatewayFactory
     raw = http_call(gateway().url + "/v1/chat/completions", body=b"{not json")
     assert raw.status == 400
     assert raw.json()["error"]["type"] == "invalid_request_error"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "param"),
+    [
+        ("/v1/chat/completions", {"model": MODEL, "messages": "hi"}, "messages"),
+        (
+            "/v1/chat/completions",
+            {"model": MODEL, "messages": [{"role": "user", "content": [7]}]},
+            "messages[0].content",
+        ),
+        ("/v1/chat/completions", {"model": MODEL, "messages": [], "stream_options": 7}, "messages"),
+        ("/v1/chat/completions", {"model": MODEL, "messages": [{"role": "user", "content": "x"}], "n": 2}, "n"),
+        (
+            "/v1/chat/completions",
+            {"model": MODEL, "messages": [{"role": "user", "content": "x"}], "stream_options": 7},
+            "stream_options",
+        ),
+        (
+            "/v1/responses",
+            {"model": MODEL, "input": [{"type": "function_call_output", "call_id": "c", "output": 7}]},
+            "input[0].output",
+        ),
+        ("/v1/responses", {"model": MODEL, "input": [{"role": "user", "content": 7}]}, "input[0].content"),
+        ("/v1/responses", {"model": MODEL, "input": [{"type": "function_call"}]}, "input[0]"),
+        ("/v1/responses", {"model": MODEL, "input": "x", "previous_response_id": 7}, "previous_response_id"),
+        ("/v1/embeddings", {"model": MODEL, "input": [1, "a"]}, "input"),
+        ("/v1/embeddings", {"model": MODEL, "input": "x", "encoding_format": "hex"}, "encoding_format"),
+        ("/v1/embeddings", {"model": MODEL, "input": "x", "dimensions": 0}, "dimensions"),
+    ],
+)
+def test_malformed_bodies_get_a_400_naming_the_field_never_a_500(
+    gateway: GatewayFactory, path: str, body: Any, param: str
+) -> None:
+    raw = http_call(gateway({"rules": [{"reply": "x"}]}).url + path, json_body=body)
+    assert raw.status == 400
+    assert raw.json()["error"]["type"] == "invalid_request_error"
+    assert raw.json()["error"]["param"] == param

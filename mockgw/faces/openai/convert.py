@@ -48,7 +48,7 @@ def _text_of(content: str | Sequence[ContentPartParam] | Sequence[Block] | None)
     texts: list[str] = []
     for part in content:
         raw = part.model_dump() if isinstance(part, ContentPartParam) else part
-        if isinstance(raw.get("text"), str):
+        if isinstance(raw, dict) and isinstance(raw.get("text"), str):
             texts.append(raw["text"])
     return "\n".join(texts)
 
@@ -225,6 +225,12 @@ def response_items(conv: _Conversation, items: str | Sequence[Block]) -> None:
                     code="missing_required_parameter",
                 )
             output = item.get("output")
+            if not isinstance(output, str | list):
+                raise OpenAIError(
+                    f"Invalid type for 'input[{i}].output': expected a string or an array of content parts.",
+                    param=f"input[{i}].output",
+                    code="invalid_type",
+                )
             conv.tool_result(call_id, output if isinstance(output, str) else _text_of(output))
         # reasoning items, item references and other item types carry nothing rules read
 

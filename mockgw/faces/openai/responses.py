@@ -36,34 +36,58 @@ from mockgw.faces.openai.wire import ResponseCreateParams, validate
 from mockgw.scenario.schema import Fault, Timing
 
 DEFAULT_HELD_RESPONSES = 1000
+DEFAULT_HELD_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class _Held:
+    session: str
+    turns: list[Turn]
+    size: int  # bytes of the conversation as JSON (its own turns plus the held ones it continues)
 
 
 class ResponseStore:
-    """The conversations of the last ``maxlen`` responses, by response id (oldest forgotten first)."""
+    """The conversations of the last responses, by id: at most ``maxlen`` of them and ``max_bytes`` in all.
 
-    def __init__(self, maxlen: int = DEFAULT_HELD_RESPONSES) -> None:
+    A continued conversation shares its held turns with the one it continues (the lists are copied, the turns
+    are not), and its size counts them again: the bound is on what a client sent, a safe over-estimate of the
+    memory held. The oldest go first; a conversation larger than the whole budget is not held.
+    """
+
+    def __init__(self, maxlen: int = DEFAULT_HELD_RESPONSES, max_bytes: int = DEFAULT_HELD_BYTES) -> None:
         self.maxlen = maxlen
-        self._held: OrderedDict[str, tuple[str, list[Turn]]] = OrderedDict()
+        self.max_bytes = max_bytes
+        self._held: OrderedDict[str, _Held] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()  # reset() may come from a test's thread
 
-    def get(self, response_id: str) -> list[Turn] | None:
+    def get(self, response_id: str) -> tuple[list[Turn], int] | None:
+        """The held turns of a response and their size, or None."""
         with self._lock:
             held = self._held.get(response_id)
-            return None if held is None else list(held[1])
+            return None if held is None else (list(held.turns), held.size)
 
-    def put(self, response_id: str, session: str, turns: list[Turn]) -> None:
+    def put(self, response_id: str, session: str, turns: list[Turn], size: int) -> None:
+        if size > self.max_bytes:
+            return
         with self._lock:
-            self._held[response_id] = (session, turns)
-            while len(self._held) > self.maxlen:
-                self._held.popitem(last=False)
+            self._held[response_id] = _Held(session, turns, size)
+            self._bytes += size
+            while len(self._held) > self.maxlen or self._bytes > self.max_bytes:
+                self._bytes -= self._held.popitem(last=False)[1].size
 
     def clear(self, session: str | None = None) -> None:
         with self._lock:
             if session is None:
                 self._held.clear()
+                self._bytes = 0
             else:
-                for key in [k for k, (s, _) in self._held.items() if s == session]:
-                    del self._held[key]
+                for key in [k for k, h in self._held.items() if h.session == session]:
+                    self._bytes -= self._held.pop(key).size
+
+    @property
+    def bytes(self) -> int:
+        return self._bytes
 
     def __len__(self) -> int:
         return len(self._held)
@@ -76,6 +100,8 @@ class ResponsesRequest:
     params: ResponseCreateParams
     view: RequestView
     turns: list[Turn]
+    held_turns: int = 0  # how many of ``turns`` came from the held conversation
+    held_bytes: int = 0  # and their size
 
     @property
     def max_tokens(self) -> int | None:
@@ -99,6 +125,7 @@ def parse_responses(body: Any, headers: Mapping[str, str], session: str, store: 
     """The request, checked (OpenAIError for the API's 400s), with the held conversation it continues."""
     params = validate(ResponseCreateParams, body)
     conv = _Conversation()
+    held_bytes = 0
     if params.previous_response_id is not None:
         held = store.get(params.previous_response_id)
         if held is None:
@@ -107,7 +134,8 @@ def parse_responses(body: Any, headers: Mapping[str, str], session: str, store: 
                 param="previous_response_id",
                 code="previous_response_not_found",
             )
-        conv.turns = held
+        conv.turns, held_bytes = held
+    held_turns = len(conv.turns)
     if params.instructions:
         conv.system.append(params.instructions)  # instructions are not carried over from a previous response
     response_items(conv, params.input)
@@ -135,15 +163,17 @@ def parse_responses(body: Any, headers: Mapping[str, str], session: str, store: 
             "format": {"type": "json_schema", "schema": schema if isinstance(schema, dict) else {}}
         }
     neutral = conv.params(params.model, bool(params.stream), tools, extra)
-    return ResponsesRequest(
-        params, RequestView(neutral, headers, session, OPENAI_RESPONSES), [dict(t) for t in conv.turns]
-    )
+    view = RequestView(neutral, headers, session, OPENAI_RESPONSES)
+    return ResponsesRequest(params, view, [dict(t) for t in conv.turns], held_turns, held_bytes)
 
 
 def hold(request: ResponsesRequest, answer: Answer, response_id: str, store: ResponseStore) -> None:
     """Keep this response's conversation (input and answer) for a later ``previous_response_id``."""
     if request.params.store is not False:
-        store.put(response_id, request.view.session, [*request.turns, answer_turn(answer)])
+        # The held turns were counted when they were held; the last may have taken new blocks: count it again.
+        turn = answer_turn(answer)
+        size = request.held_bytes + len(dumps([*request.turns[max(0, request.held_turns - 1) :], turn]).encode())
+        store.put(response_id, request.view.session, [*request.turns, turn], size)
 
 
 # ---------------------------------------------------------------- rendering

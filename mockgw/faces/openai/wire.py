@@ -143,9 +143,14 @@ def _param(loc: tuple[int | str, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif not part.startswith(("str", "list[", "dict[", "function-")):  # union branch names are not fields
+        elif not _branch(part):
             out += f".{part}" if out else part
     return out
+
+
+def _branch(part: str) -> bool:
+    """Whether a location part names a union branch (``str``, ``list[…]``, ``StreamOptions``), not a field."""
+    return part in {"str", "int", "float", "bool"} or "[" in part or part[:1].isupper() or part.startswith("function-")
 
 
 def validate(model: type[_M], body: Any) -> _M:
