@@ -17,7 +17,7 @@ from mockgw.core.answer import Answer, Reply, compose
 from mockgw.core.engine import Decision, NoMatch
 from mockgw.core.journal import JournalEntry
 from mockgw.core.request import RequestView
-from mockgw.core.schedule import ScheduleItem
+from mockgw.core.schedule import Schedule
 from mockgw.faces.anthropic.asks import honour_request
 from mockgw.faces.anthropic.validation import InvalidRequest
 from mockgw.faces.openai.chat import chat_schedule, completion, parse_chat
@@ -192,7 +192,7 @@ async def answer_json(
 
 
 async def answer_stream(
-    request: web.Request, gateway: Gateway, schedule: list[ScheduleItem], entry: JournalEntry
+    request: web.Request, gateway: Gateway, schedule: Schedule, entry: JournalEntry
 ) -> web.StreamResponse:
     """Play a stream schedule on the gateway's clock; the journal keeps the frames sent and how it ended."""
     rid = request_id(request)

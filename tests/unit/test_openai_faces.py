@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import math
+import random
 
 import pytest
 
-from mockgw.faces.openai.chat import parse_chat
+from mockgw.core.answer import Answer, TextPart
+from mockgw.core.schedule import Frame, ScheduleItem
+from mockgw.faces.openai.chat import chat_schedule, parse_chat
 from mockgw.faces.openai.embeddings import embed
 from mockgw.faces.openai.errors import error_type_for_status, openai_error_type
 from mockgw.faces.openai.responses import ResponseStore, parse_responses
+from mockgw.scenario.schema import Fault, StreamErrorSpec, Timing
 
 
 def chat_view(messages: list[dict[str, object]], **extra: object):  # type: ignore[no-untyped-def]
@@ -135,3 +139,38 @@ def test_error_types_in_the_gateways_words(given: str | None, status: int, expec
     assert openai_error_type(given, status) == expected
     if given is None:
         assert error_type_for_status(status) == expected
+
+
+def _answer(text: str) -> Answer:
+    return Answer(parts=(TextPart(text),), stop_reason="end_turn", input_tokens=1, output_tokens=1)
+
+
+def _chat(answer: Answer, timing: Timing, fault: Fault | None = None) -> list[ScheduleItem]:
+    return list(
+        chat_schedule(
+            answer,
+            completion_id="chatcmpl-1",
+            model="m",
+            created=0,
+            include_usage=False,
+            timing=timing,
+            rng=random.Random(1),
+            fault=fault,
+        )
+    )
+
+
+def test_timing_paces_the_content_chunks_only() -> None:
+    schedule = _chat(_answer("x" * 40), Timing(ttft_ms=100, chunk_ms=10, chunk_chars=16))
+    frames = [f for f in schedule if isinstance(f, Frame)]
+    assert [f.delay for f in frames if f.content] == [0.1, 0.01, 0.01]
+    assert all(f.delay == 0 for f in frames if not f.content)
+    assert frames[-1].data == b"data: [DONE]\n\n"
+
+
+def test_a_fault_waiting_past_the_end_strikes_before_done() -> None:
+    fault = Fault(after_events=999, error=StreamErrorSpec(type="overloaded_error"))
+    schedule = _chat(_answer("short"), Timing(), fault)
+    last = schedule[-1]
+    assert isinstance(last, Frame) and last.event == "error"
+    assert b"[DONE]" not in b"".join(f.data for f in schedule if isinstance(f, Frame))

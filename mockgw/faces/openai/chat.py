@@ -9,18 +9,18 @@ fields on stream deltas; ``usage.completion_tokens_details.reasoning_tokens`` co
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from mockgw.core.answer import Answer, ReasoningPart, TextPart, ToolCallPart
 from mockgw.core.faces import OPENAI_CHAT
 from mockgw.core.request import RequestView
-from mockgw.core.schedule import ScheduleItem
+from mockgw.core.schedule import Schedule
 from mockgw.faces.anthropic.wire.messages import StopReason
 from mockgw.faces.openai.convert import chat_conversation, thinking_of
 from mockgw.faces.openai.errors import error_body
-from mockgw.faces.openai.stream import Event, dumps, pace, split, split_json
+from mockgw.faces.openai.stream import Event, dumps, json_pieces, pace, pieces, split, split_json
 from mockgw.faces.openai.wire import ChatCompletionCreateParams, validate
 from mockgw.scenario.schema import Fault, Timing
 
@@ -157,37 +157,36 @@ def completion(answer: Answer, *, completion_id: str, model: str, created: int) 
     }
 
 
-def _deltas(answer: Answer, chunk_chars: int) -> list[tuple[dict[str, Any], bool]]:
-    """The deltas of the answer in order, each marked whether it carries content (for pacing)."""
+def _deltas(answer: Answer, chunk_chars: int) -> Iterator[tuple[dict[str, Any], bool]]:
+    """The deltas of the answer in order, made one at a time, each marked whether it carries content."""
     has_text = any(isinstance(p, TextPart) for p in answer.parts)
-    out: list[tuple[dict[str, Any], bool]] = [
-        ({"role": "assistant", "content": "" if has_text else None, "refusal": None}, False)
-    ]
+    yield {"role": "assistant", "content": "" if has_text else None, "refusal": None}, False
     reasoning_index = 0
     call_index = 0
     for part in answer.parts:
         if isinstance(part, TextPart):
-            out.extend(({"content": t}, True) for t in split(part.text, chunk_chars))
+            yield from (({"content": t}, True) for t in split(part.text, chunk_chars))
         elif isinstance(part, ReasoningPart):
             i = reasoning_index
             reasoning_index += 1
-            out.extend(
-                ({"reasoning": t, "reasoning_details": [{"type": "reasoning.text", "text": t, "index": i}]}, True)
-                for t in split(part.text, chunk_chars)
-            )
-            out.append(
-                ({"reasoning_details": [{"type": "reasoning.text", "signature": part.signature, "index": i}]}, False)
-            )
+            for t in split(part.text, chunk_chars):
+                yield {"reasoning": t, "reasoning_details": [{"type": "reasoning.text", "text": t, "index": i}]}, True
+            yield {"reasoning_details": [{"type": "reasoning.text", "signature": part.signature, "index": i}]}, False
         elif isinstance(part, ToolCallPart):
             k = call_index
             call_index += 1
             start = {"index": k, "id": part.id, "type": "function", "function": {"name": part.name, "arguments": ""}}
-            out.append(({"tool_calls": [start]}, False))
-            out.extend(
-                ({"tool_calls": [{"index": k, "function": {"arguments": a}}]}, True)
-                for a in split_json(part.arguments, chunk_chars)
-            )
-    return out
+            yield {"tool_calls": [start]}, False
+            for a in split_json(part.arguments, chunk_chars):
+                yield {"tool_calls": [{"index": k, "function": {"arguments": a}}]}, True
+
+
+def content_deltas(answer: Answer, chunk_chars: int) -> int:
+    """How many deltas of the answer carry content (for pacing), counted without making them."""
+    return sum(
+        json_pieces(p.arguments, chunk_chars) if isinstance(p, ToolCallPart) else pieces(p.text, chunk_chars)
+        for p in answer.parts
+    )
 
 
 def chat_schedule(
@@ -200,7 +199,7 @@ def chat_schedule(
     timing: Timing,
     rng: random.Random,
     fault: Fault | None = None,
-) -> list[ScheduleItem]:
+) -> Schedule:
     """The ``chat.completion.chunk`` frames of a streamed answer, then ``data: [DONE]``.
 
     With ``stream_options.include_usage`` every chunk carries ``"usage": null`` and one last chunk with no
@@ -216,16 +215,23 @@ def chat_schedule(
             body["usage"] = usage_value
         return f"data: {dumps(body)}\n\n".encode()
 
-    events = [
-        Event("chunk", chunk([{"index": 0, "delta": d, "logprobs": None, "finish_reason": None}]), is_content)
-        for d, is_content in _deltas(answer, timing.chunk_chars or 16)
-    ]
-    final = {"index": 0, "delta": {}, "logprobs": None, "finish_reason": finish_reason(answer.stop_reason)}
-    events.append(Event("chunk", chunk([final])))
-    if include_usage:
-        events.append(Event("chunk", chunk([], usage(answer))))
-    events.append(Event("[DONE]", b"data: [DONE]\n\n"))
-    return pace(events, timing, rng, fault, Event("error", f"data: {dumps(stream_error(fault))}\n\n".encode()))
+    chunk_chars = timing.chunk_chars or 16
+
+    def events() -> Iterator[Event]:
+        for delta, is_content in _deltas(answer, chunk_chars):
+            yield Event(
+                "chunk", chunk([{"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}]), is_content
+            )
+        final = {"index": 0, "delta": {}, "logprobs": None, "finish_reason": finish_reason(answer.stop_reason)}
+        yield Event("chunk", chunk([final]))
+        if include_usage:
+            yield Event("chunk", chunk([], usage(answer)))
+        yield Event("[DONE]", b"data: [DONE]\n\n")
+
+    def error_frame(_sent: int) -> Event:
+        return Event("error", f"data: {dumps(stream_error(fault))}\n\n".encode())
+
+    return pace(events(), content_deltas(answer, chunk_chars), timing, rng, fault, error_frame)
 
 
 def stream_error(fault: Fault | None) -> dict[str, Any]:

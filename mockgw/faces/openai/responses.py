@@ -20,18 +20,18 @@ from __future__ import annotations
 import random
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from mockgw.core.answer import Answer, Ids, ReasoningPart, TextPart, ToolCallPart
 from mockgw.core.faces import OPENAI_RESPONSES
 from mockgw.core.request import RequestView
-from mockgw.core.schedule import ScheduleItem
+from mockgw.core.schedule import Schedule
 from mockgw.faces.openai.chat import stream_error
 from mockgw.faces.openai.convert import Turn, _Conversation, answer_turn, response_items, thinking_of
 from mockgw.faces.openai.errors import OpenAIError
-from mockgw.faces.openai.stream import Event, dumps, pace, split, split_json
+from mockgw.faces.openai.stream import Event, dumps, json_pieces, pace, pieces, split, split_json
 from mockgw.faces.openai.wire import ResponseCreateParams, validate
 from mockgw.scenario.schema import Fault, Timing
 
@@ -288,14 +288,13 @@ def response_object(
     return _final(_envelope(request.params, response_id, created), answer, _items(answer, ids))
 
 
-def _item_events(index: int, item: _Item, chunk_chars: int) -> list[tuple[str, dict[str, Any], bool]]:
+def _item_events(index: int, item: _Item, chunk_chars: int) -> Iterator[tuple[str, dict[str, Any], bool]]:
     """The events of one output item: (type, fields, whether it carries content)."""
     body = item.body
     where = {"item_id": body["id"], "output_index": index}
     kind = body["type"]
-    events: list[tuple[str, dict[str, Any], bool]] = []
     if kind == "message":
-        events.append(
+        yield (
             (
                 "response.output_item.added",
                 {"output_index": index, "item": {**body, "status": "in_progress", "content": []}},
@@ -305,43 +304,42 @@ def _item_events(index: int, item: _Item, chunk_chars: int) -> list[tuple[str, d
         for c, part in enumerate(item.parts):
             assert isinstance(part, TextPart)
             at = {**where, "content_index": c}
-            events.append(("response.content_part.added", {**at, "part": _output_text("")}, False))
-            events.extend(
+            yield (("response.content_part.added", {**at, "part": _output_text("")}, False))
+            yield from (
                 ("response.output_text.delta", {**at, "delta": t, "logprobs": []}, True)
                 for t in split(part.text, chunk_chars)
             )
-            events.append(("response.output_text.done", {**at, "text": part.text, "logprobs": []}, False))
-            events.append(("response.content_part.done", {**at, "part": _output_text(part.text)}, False))
+            yield (("response.output_text.done", {**at, "text": part.text, "logprobs": []}, False))
+            yield (("response.content_part.done", {**at, "part": _output_text(part.text)}, False))
     elif kind == "reasoning":
         (part,) = item.parts
         assert isinstance(part, ReasoningPart)
-        events.append(("response.output_item.added", {"output_index": index, "item": {**body, "summary": []}}, False))
+        yield (("response.output_item.added", {"output_index": index, "item": {**body, "summary": []}}, False))
         at = {**where, "summary_index": 0}
         empty = {"type": "summary_text", "text": ""}
-        events.append(("response.reasoning_summary_part.added", {**at, "part": empty}, False))
-        events.extend(
+        yield (("response.reasoning_summary_part.added", {**at, "part": empty}, False))
+        yield from (
             ("response.reasoning_summary_text.delta", {**at, "delta": t}, True) for t in split(part.text, chunk_chars)
         )
-        events.append(("response.reasoning_summary_text.done", {**at, "text": part.text}, False))
-        events.append(
+        yield (("response.reasoning_summary_text.done", {**at, "text": part.text}, False))
+        yield (
             ("response.reasoning_summary_part.done", {**at, "part": {"type": "summary_text", "text": part.text}}, False)
         )
     else:
         start = {**body, "status": "in_progress", "arguments": ""}
-        events.append(("response.output_item.added", {"output_index": index, "item": start}, False))
-        events.extend(
+        yield (("response.output_item.added", {"output_index": index, "item": start}, False))
+        yield from (
             ("response.function_call_arguments.delta", {**where, "delta": a}, True)
             for a in split_json(body["arguments"], chunk_chars)
         )
-        events.append(
+        yield (
             (
                 "response.function_call_arguments.done",
                 {**where, "name": body["name"], "arguments": body["arguments"]},
                 False,
             )
         )
-    events.append(("response.output_item.done", {"output_index": index, "item": body}, False))
-    return events
+    yield (("response.output_item.done", {"output_index": index, "item": body}, False))
 
 
 def responses_schedule(
@@ -354,27 +352,36 @@ def responses_schedule(
     timing: Timing,
     rng: random.Random,
     fault: Fault | None = None,
-) -> list[ScheduleItem]:
-    """The event frames of a streamed response (``event: NAME`` / ``data: JSON``, numbered from 0)."""
+) -> Schedule:
+    """The event frames of a streamed response (``event: NAME`` / ``data: JSON``, numbered from 0), made lazily."""
     envelope = _envelope(request.params, response_id, created)
-    items = _items(answer, ids)
+    items = _items(answer, ids)  # ids drawn now, in the order the non-streamed response draws them
     final = _final(envelope, answer, items)
-    steps: list[tuple[str, dict[str, Any], bool]] = [
-        ("response.created", {"response": envelope}, False),
-        ("response.in_progress", {"response": envelope}, False),
-    ]
-    for index, item in enumerate(items):
-        steps.extend(_item_events(index, item, timing.chunk_chars or 16))
-    steps.append((f"response.{final['status']}", {"response": final}, False))
-    events = [_frame(name, fields, n, content) for n, (name, fields, content) in enumerate(steps)]
+    chunk_chars = timing.chunk_chars or 16
 
-    # A fault's failure takes the sequence number of the frame it replaces.
-    cut_at = min(fault.after_events, len(events) - 1) if fault is not None and fault.after_events is not None else 0
-    error = stream_error(fault)["error"]
-    failed = {**envelope, "status": "failed", "error": {"code": "server_error", "message": error["message"]}}
-    return pace(events, timing, rng, fault, _frame("response.failed", {"response": failed}, cut_at, False))
+    def events() -> Iterator[Event]:
+        yield _frame("response.created", {"response": envelope}, False, 0)
+        yield _frame("response.in_progress", {"response": envelope}, False, 1)
+        n = 2
+        for index, item in enumerate(items):
+            for name, fields, content in _item_events(index, item, chunk_chars):
+                yield _frame(name, fields, content, n)
+                n += 1
+        yield _frame(f"response.{final['status']}", {"response": final}, False, n)
+
+    def failed(sent: int) -> Event:
+        # A fault's failure takes the sequence number of the frame it replaces.
+        message = stream_error(fault)["error"]["message"]
+        response = {**envelope, "status": "failed", "error": {"code": "server_error", "message": message}}
+        return _frame("response.failed", {"response": response}, False, sent)
+
+    deltas = sum(
+        json_pieces(p.arguments, chunk_chars) if isinstance(p, ToolCallPart) else pieces(p.text, chunk_chars)
+        for p in answer.parts
+    )
+    return pace(events(), deltas, timing, rng, fault, failed)
 
 
-def _frame(name: str, fields: dict[str, Any], sequence_number: int, content: bool) -> Event:
+def _frame(name: str, fields: dict[str, Any], content: bool, sequence_number: int) -> Event:
     data = dumps({"type": name, **fields, "sequence_number": sequence_number})
     return Event(name, f"event: {name}\ndata: {data}\n\n".encode(), content)

@@ -11,12 +11,11 @@ from __future__ import annotations
 import json
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from mockgw.core.answer import CHARS_PER_TOKEN
-from mockgw.core.schedule import Disconnect, Frame, ScheduleItem, Stall
+from mockgw.core.schedule import Disconnect, Frame, Pacer, Schedule, Stall, own_rng
 from mockgw.scenario.schema import Fault, Timing
 
 # The bytes are compact JSON as the APIs write them; one encoder, built once.
@@ -27,13 +26,30 @@ def dumps(data: Any) -> str:
     return _ENCODER.encode(data)
 
 
-def split(text: str, size: int) -> list[str]:
-    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+def split(text: str, size: int) -> Iterator[str]:
+    """``text`` in pieces of ``size`` characters, made one at a time ("" for an empty text: one empty delta)."""
+    if not text:
+        yield ""
+    for i in range(0, len(text), size):
+        yield text[i : i + size]
 
 
-def split_json(text: str, size: int) -> list[str]:
+def _json_size(text: str, size: int) -> int:
     # Tool arguments arrive in several fragments (clients accumulate partial JSON), even when short.
-    return split(text, min(size, max(1, math.ceil(len(text) / 2))))
+    return min(size, max(1, math.ceil(len(text) / 2)))
+
+
+def split_json(text: str, size: int) -> Iterator[str]:
+    return split(text, _json_size(text, size))
+
+
+def pieces(text: str, size: int) -> int:
+    """How many pieces ``split`` makes of ``text``."""
+    return max(1, math.ceil(len(text) / size))
+
+
+def json_pieces(text: str, size: int) -> int:
+    return pieces(text, _json_size(text, size))
 
 
 @dataclass(frozen=True)
@@ -45,40 +61,49 @@ class Event:
     content: bool = False
 
 
-def _delays(timing: Timing, rng: random.Random) -> tuple[float, float, float]:
-    chunk_ms = timing.chunk_ms
-    if chunk_ms is None and timing.tokens_per_second:
-        chunk_ms = 1000 * (timing.chunk_chars or 16) / CHARS_PER_TOKEN / timing.tokens_per_second
-    return (timing.ttft_ms or 0.0) / 1000, (chunk_ms or 0.0) / 1000, (timing.jitter_ms or 0.0) / 1000
-
-
 def pace(
-    events: Sequence[Event], timing: Timing, rng: random.Random, fault: Fault | None, error_frame: Event
-) -> list[ScheduleItem]:
-    """The schedule of ``events``: content frames paced by ``timing``, then ``fault`` applied.
+    events: Iterable[Event],
+    deltas: int,
+    timing: Timing,
+    rng: random.Random,
+    fault: Fault | None,
+    error_frame: Callable[[int], Event],
+) -> Schedule:
+    """The lazy schedule of ``events``: content frames paced by ``timing``, then ``fault`` applied.
 
+    Frames are made as the pacer asks for them, so a long answer costs nothing before its first byte.
+    ``deltas`` (how many events carry content) moves the shared generator past the stream's jitter at once,
+    so ids and jitter come out as if the whole stream were made up front (``core.schedule.own_rng``).
     The last event is the stream's end (``[DONE]``, ``response.completed``): a fault waiting for more events
     than the answer has strikes just before it, so a scripted cut never looks like a complete answer.
+    ``error_frame(n)`` makes the face's error frame when it replaces the n-th event (0-based).
     """
-    ttft, chunk, jitter = _delays(timing, rng)
-    first = True
-    schedule: list[ScheduleItem] = []
-    for event in events:
-        delay = 0.0
-        if event.content:
-            if first:
-                delay, first = ttft, False
-            else:
-                delay = max(0.0, chunk + rng.uniform(-jitter, jitter)) if jitter else chunk
-        schedule.append(Frame(delay, event.name, event.data, content=event.content))
+    pacer = Pacer(timing, rng)
+    pacer.rng = own_rng(rng, pacer.draws(deltas))
+    paced = (Frame(pacer.next_delay() if e.content else 0.0, e.name, e.data, content=e.content) for e in events)
+    return _faulted(paced, fault, error_frame)
+
+
+def _faulted(frames: Iterator[Frame], fault: Fault | None, error_frame: Callable[[int], Event]) -> Schedule:
     if fault is None:
-        return schedule
-    if fault.after_events is not None:
-        schedule = schedule[: min(fault.after_events, len(schedule) - 1)]
-        if fault.disconnect:
-            schedule.append(Disconnect())
-        elif fault.error is not None:
-            schedule.append(Frame(0.0, error_frame.name, error_frame.data))
+        yield from frames
+        return
     if fault.stall_ms is not None:
-        schedule.insert(0, Stall(fault.stall_ms / 1000))
-    return schedule
+        yield Stall(fault.stall_ms / 1000)
+    if fault.after_events is None:
+        yield from frames
+        return
+    pending = next(frames, None)
+    sent = 0
+    while pending is not None and sent < fault.after_events:
+        following = next(frames, None)  # one ahead: the last frame is the stream's end, never sent before a fault
+        if following is None:
+            break
+        yield pending
+        sent += 1
+        pending = following
+    if fault.disconnect:
+        yield Disconnect()
+    elif fault.error is not None:
+        error = error_frame(sent)
+        yield Frame(0.0, error.name, error.data)
