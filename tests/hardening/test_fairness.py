@@ -81,7 +81,7 @@ def post(gw: MockGateway, payload: dict[str, Any]) -> Answer:
 def tool_loop(result: str, stream: bool) -> dict[str, Any]:
     return body(
         stream=stream,
-        max_tokens=1_000_000,  # room for the whole echo: the cut, not max_tokens, must end it
+        max_tokens=64_000,  # room for the whole echo (16,384 tokens): the cut, not max_tokens, must end it
         messages=[
             {"role": "user", "content": "read it"},
             {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "name": "read", "input": {}}]},
@@ -113,12 +113,12 @@ def test_an_8_mb_echoed_tool_result_stalls_no_one_and_is_cut_with_a_note(stream:
 
 
 def test_a_long_unpaced_stream_is_made_as_it_goes_and_shares_the_loop() -> None:
-    # 256 KB of the scenario's own text (never cut) in 16-character deltas: 16,384 frames, none of them waited
+    # 240 KB of the scenario's own text (never cut) in 16-character deltas: 15,000 frames, none of them waited
     # for. Made up front they held the loop for seconds before the first byte; made as they go, with the
     # loop shared every few milliseconds, other clients are served throughout.
-    reply = "0123456789abcdef" * 16_384
+    reply = "0123456789abcdef" * 15_000  # 60,000 tokens: within claude-sonnet-4-5's 64,000
     with MockGateway({"rules": [{"reply": reply}]}) as gw:
-        probes = during(gw, lambda: post(gw, body("go", stream=True, max_tokens=1_000_000)))
+        probes = during(gw, lambda: post(gw, body("go", stream=True, max_tokens=64_000)))
         answer = probes.attack
         assert answer.status == 200
         assert streamed_text(answer) == reply
