@@ -184,6 +184,7 @@ def test_clicking_a_row_shows_the_request_body_and_the_events_sent(gateway, page
     assert any(e.startswith("content_block_delta") for e in events)
     assert page.text("#detail-title") == "Request 1"
     assert page.evaluate("document.getElementById('detail-thread').hidden")  # not a message thread
+    assert page.evaluate("document.getElementById('detail-notes').hidden")  # sent as scripted
 
 
 def test_a_thread_continue_shows_what_was_sent_and_the_whole_conversation(gateway, page: Page) -> None:
@@ -204,6 +205,17 @@ def test_a_thread_continue_shows_what_was_sent_and_the_whole_conversation(gatewa
     assert whole == gw.journal.last.thread["messages"]
     note = page.text("#detail-thread-note")
     assert note.startswith(f"This request continues {first.id}; its reply is held as msg_")
+
+
+def test_what_the_answer_changed_of_the_script_is_listed(gateway, page: Page) -> None:
+    gw = gateway({"rules": [{"name": "thoughtful", "reply": [{"thinking": "Hmm."}, {"text": "Done."}]}]})
+    client(gw.url).messages.create(model=MODEL, max_tokens=64, messages=[{"role": "user", "content": "hi"}])
+    open_inspector(page, gw.url)
+    wait_rows(page, 1)
+    page.click("#requests tbody tr td.rule")
+    page.wait_for("!document.getElementById('detail-notes').hidden")
+    notes = page.evaluate("[...document.querySelectorAll('#detail-notes-list li')].map(li => li.textContent)")
+    assert notes == gw.journal.last.notes and notes[0].startswith("thinking left out")
 
 
 def test_a_request_can_be_chosen_from_the_keyboard_and_keeps_the_focus_as_rows_arrive(gateway, page: Page) -> None:
