@@ -90,6 +90,7 @@ class GatewayOptions(TypedDict, total=False):
     max_threads: int
     max_thread_bytes: int
     allowed_hosts: list[str] | tuple[str, ...]
+    data_dir: str | os.PathLike[str] | None
 
 
 class _GatewayAPI:
@@ -99,7 +100,8 @@ class _GatewayAPI:
     ``clock`` (a FakeClock plays stream timing without sleeping), ``journal_size``, ``admin_token``,
     ``overrides`` (the ``x-mockgw-*`` request headers; on by default), and ``max_threads`` /
     ``max_thread_bytes`` (the message-thread conversations held at most, in count and in bytes), and
-    ``allowed_hosts`` (``Host`` names answered besides loopback names and IP addresses, as ``--allow-host``).
+    ``allowed_hosts`` (``Host`` names answered besides loopback names and IP addresses, as ``--allow-host``),
+    and ``data_dir`` (keep uploaded files and message batches there across gateways, as ``--data-dir``).
     """
 
     def __init__(
@@ -117,6 +119,7 @@ class _GatewayAPI:
         max_threads: int = DEFAULT_MAX_THREADS,
         max_thread_bytes: int = DEFAULT_MAX_THREAD_BYTES,
         allowed_hosts: list[str] | tuple[str, ...] = (),
+        data_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         self._config = GatewayConfig(
             scenario=coerce_scenario(scenario),
@@ -129,6 +132,7 @@ class _GatewayAPI:
             max_threads=max_threads,
             max_thread_bytes=max_thread_bytes,
             allowed_hosts=(*allowed_hosts, host),
+            data_dir=None if data_dir is None else os.fspath(data_dir),
         )
         self._host, self._port = host, port
         self._server: RunningServer | None = None

@@ -307,3 +307,13 @@ def test_count_tokens_refuses_an_unknown_file_id_and_counts_a_known_one(gateway:
     assert count("file_011Chart") > 0
     with pytest.raises(anthropic.NotFoundError, match="File not found: file_011Gone"):
         count("file_011Gone")
+
+
+def test_mock_gateway_takes_a_data_dir_and_a_second_gateway_finds_the_upload(
+    tmp_path: Path, gateway: GatewayFactory
+) -> None:
+    first = client_for(gateway(SCENARIO, data_dir=tmp_path))
+    uploaded = upload(first, "kept.txt", b"a banana kept", "text/plain")
+    second = client_for(gateway(SCENARIO, data_dir=tmp_path))
+    assert second.beta.files.retrieve_metadata(uploaded.id) == uploaded
+    assert ask_about(second, uploaded.id) == "Your notes mention bananas."
