@@ -112,6 +112,16 @@ def test_an_8_mb_echoed_tool_result_stalls_no_one_and_is_cut_with_a_note(stream:
         assert_health_kept_answering(probes)
 
 
+def test_counting_the_tokens_of_8_mb_stalls_no_one() -> None:
+    with MockGateway(TOOL_LOOP_SCENARIO) as gw:
+        raw = json.dumps(tool_loop("r" * (8 * 1024 * 1024), stream=False)).encode()
+        attack = request_bytes(b"POST", b"/v1/messages/count_tokens", [(b"Content-Type", b"application/json")], raw)
+        probes = during(gw, lambda: raw_request(gw.port, attack, timeout=CLIENT_TIMEOUT_S * 3))
+        assert probes.attack.status == 200
+        assert probes.attack.json()["input_tokens"] > 2 * 1024 * 1024
+        assert_health_kept_answering(probes)
+
+
 def test_a_long_unpaced_stream_is_made_as_it_goes_and_shares_the_loop() -> None:
     # 240 KB of the scenario's own text (never cut) in 16-character deltas: 15,000 frames, none of them waited
     # for. Made up front they held the loop for seconds before the first byte; made as they go, with the
