@@ -172,12 +172,19 @@ def filter_entries(entries: list[JournalEntry], query: Mapping[str, str]) -> tup
 
 
 def listed(entry: JournalEntry) -> dict[str, Any]:
-    """An entry as the listing shows it: a body over ``LISTED_BODY_BYTES`` left out, with where to read it."""
+    """An entry as the listing shows it: a body over ``LISTED_BODY_BYTES`` left out, with where to read it,
+    and so a message thread's whole conversation (the held part and the body together)."""
     data = entry.to_dict()
     size = entry.body_bytes
+    href = f"{PREFIX}/requests/{entry.seq}"
     if size is not None and size > LISTED_BODY_BYTES:
         data["body"] = None
-        data["body_elided"] = {"bytes": size, "href": f"{PREFIX}/requests/{entry.seq}"}
+        data["body_elided"] = {"bytes": size, "href": href}
+    thread = data.get("thread")
+    if thread is not None and thread["messages"] is not None:
+        whole = (size or 0) + thread.get("held_bytes", 0)
+        if whole > LISTED_BODY_BYTES:
+            data["thread"] = {**thread, "messages": None, "messages_elided": {"bytes": whole, "href": href}}
     return data
 
 

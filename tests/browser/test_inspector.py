@@ -218,6 +218,21 @@ def test_what_the_answer_changed_of_the_script_is_listed(gateway, page: Page) ->
     assert notes == gw.journal.last.notes and notes[0].startswith("thinking left out")
 
 
+def test_a_large_thread_conversation_left_out_of_the_listing_is_fetched_when_shown(gateway, page: Page) -> None:
+    gw = gateway(SCENARIO)
+    thread = client(gw.url).beta.messages.thread(model=MODEL, max_tokens=64)
+    thread.send({"role": "user", "content": "hello " + "x" * 20_000})
+    thread.send({"role": "user", "content": "and again"})
+    open_inspector(page, gw.url)
+    wait_rows(page, 2)
+
+    page.click("#requests tbody tr td.rule")
+    page.wait_for("document.getElementById('detail-thread-json').textContent.startsWith('[')")
+
+    whole = json.loads(page.evaluate("document.getElementById('detail-thread-json').textContent"))
+    assert whole == gw.journal.last.thread["messages"] and len(whole) == 3
+
+
 def test_a_request_can_be_chosen_from_the_keyboard_and_keeps_the_focus_as_rows_arrive(gateway, page: Page) -> None:
     gw = gateway(SCENARIO)
     ask(gw.url, "hello")

@@ -392,6 +392,22 @@ def test_the_admin_api_shows_what_was_sent_and_the_whole_conversation(gateway: G
     assert (state["threads"]["held"], state["threads"]["bytes"] > 0) == (1, True)
 
 
+def test_the_listing_leaves_a_large_conversation_out_and_the_entry_has_it_whole(gateway: GatewayFactory) -> None:
+    """A continue's body is small, its conversation need not be: listings stay small either way."""
+    gw = gateway(SCENARIO)
+    created = post(gw, {**body("x" * 20_000), "thread": {"type": "create"}}).json()
+    post(gw, continue_body(created["id"], {"role": "user", "content": "short"}))
+
+    listed = http_call(gw.url + "/_mockgw/requests", method="GET").json()["data"][-1]
+    whole = http_call(gw.url + "/_mockgw/requests/2", method="GET").json()
+
+    assert listed["body"] == {**continue_body(created["id"], {"role": "user", "content": "short"})}
+    assert listed["thread"]["messages"] is None
+    assert listed["thread"]["messages_elided"]["href"] == "/_mockgw/requests/2"
+    assert listed["thread"]["messages_elided"]["bytes"] > 20_000
+    assert [m["role"] for m in whole["thread"]["messages"]] == ["user", "assistant", "user"]
+
+
 def test_a_request_without_thread_is_neither_held_nor_journaled_as_one(gateway: GatewayFactory) -> None:
     gw = gateway(SCENARIO)
     plain = post(gw, body("hello")).json()

@@ -113,6 +113,7 @@ class ThreadTurn:
             "previous_message_id": self.previous_message_id,
             "messages": self.messages,
             "message_id": None,  # set when the reply is held
+            "held_bytes": self.base_bytes,  # the held conversation's size (0 for a create)
         }
 
 
