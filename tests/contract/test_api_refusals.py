@@ -479,3 +479,20 @@ def test_a_batchs_betas_apply_to_its_requests(gateway):
     assert refused.result.type == "errored"
     assert refused.result.error.error.message == "`max_tokens` must be greater than `thinking.budget_tokens`"
     assert answered.result.type == "succeeded"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param([{"type": "image_url", "image_url": {"url": "data:image/svg+xml;base64,PHN2Zz4="}}], id="svg"),
+        pytest.param([{"type": "file", "file": {"file_data": "data:text/csv;base64,YSxi"}}], id="csv-file"),
+    ],
+)
+def test_what_an_openai_face_translates_into_a_refused_shape_is_a_400_in_openais_shape(gw, content):
+    # The OpenAI faces read requests into the Messages shape; what that shape refuses is the client's 400.
+    body = {"model": "openai/gpt-5", "messages": [{"role": "user", "content": content}]}
+    response = http_call(f"{gw.url}/v1/chat/completions", json_body=body)
+    assert response.status == 400
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error"
+    assert error["message"].startswith("Invalid request: messages.0.content.0.")

@@ -22,6 +22,7 @@ from mockgw.faces.anthropic.wire.requests import CountTokensParams, MessageCreat
 __all__ = [
     "InvalidRequest",
     "betas_of",
+    "describe",
     "format_error",
     "parse_json",
     "validate_count_tokens_request",
@@ -138,13 +139,18 @@ def format_error(error: ErrorDetails) -> str:
     return f"{loc}: {msg}" if loc else msg
 
 
+def describe(exc: ValidationError) -> str:
+    """The one ``loc: msg`` line the API would give for a failed validation (its most telling error)."""
+    return format_error(_best_error(exc.errors()))
+
+
 def _parse(model: type[P], body: Any) -> P:
     if not isinstance(body, dict):
         raise InvalidRequest("Input should be a valid dictionary or object to extract fields from")
     try:
         return model.model_validate(body)
     except ValidationError as exc:
-        raise InvalidRequest(format_error(_best_error(exc.errors()))) from None
+        raise InvalidRequest(describe(exc)) from None
 
 
 def betas_of(headers: Mapping[str, str]) -> frozenset[str]:

@@ -12,7 +12,10 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pydantic import ValidationError
+
 from mockgw.core.answer import Answer, ReasoningPart, TextPart, ToolCallPart
+from mockgw.faces.anthropic.validation import describe
 from mockgw.faces.anthropic.wire.requests import MessageCreateParams
 from mockgw.faces.openai.errors import OpenAIError
 from mockgw.faces.openai.wire import ChatMessageParam, ContentPartParam
@@ -108,7 +111,12 @@ class _Conversation:
             body["system"] = "\n".join(self.system)
         if tools:
             body["tools"] = tools
-        return MessageCreateParams.model_validate(body)
+        try:
+            return MessageCreateParams.model_validate(body)
+        except ValidationError as exc:
+            # What the translation carries into the Messages shape and that shape refuses (an image type or a
+            # tool name outside its rules): a 400 naming it, never an unhandled 500.
+            raise OpenAIError(f"Invalid request: {describe(exc)}", code="invalid_value") from None
 
 
 def chat_conversation(messages: Sequence[ChatMessageParam]) -> _Conversation:
