@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from mockgw._version import __version__
 from mockgw.cli.settings import DEFAULT_PORT, LOG_FORMATS, ServeFlags, SettingsError, resolve
@@ -90,6 +91,26 @@ async def _serve(config: GatewayConfig, host: str, port: int, watch: Sequence[st
     return 0
 
 
+# (flag, type, metavar, help): each also has a MOCKGW_* variable, the flag's name in capitals.
+_LIMITS: tuple[tuple[str, type, str, str], ...] = (
+    ("--idle-timeout", float, "S", "close a kept-alive connection idle this long (default: 60)"),
+    ("--header-timeout", float, "S", "close a connection whose request head takes longer (default: 10)"),
+    ("--body-timeout", float, "S", "answer 408 when a request body sends no byte for this long (default: 30)"),
+    ("--write-timeout", float, "S", "drop a client that takes no byte of an answer for this long (default: 30)"),
+    ("--journal-bytes", int, "N", "journal at most about N bytes; the oldest entries go first (default: 64 MiB)"),
+    ("--journal-body-bytes", int, "N", "journal a body over N bytes shortened and marked (default: 1 MiB)"),
+    ("--max-sessions", int, "N", "keep rule state of N sessions; the least recently used goes (default: 10000)"),
+)
+LIMIT_FLAGS = tuple(flag[2:].replace("-", "_") for flag, *_ in _LIMITS)
+
+
+def add_limit_flags(parser: argparse.ArgumentParser) -> None:
+    """The timeout and memory-bound flags of ``serve`` (README "Limits")."""
+    group = parser.add_argument_group("limits", "timeouts and memory bounds (README: Limits)")
+    for flag, kind, metavar, text in _LIMITS:
+        group.add_argument(flag, type=kind, metavar=metavar, help=text)
+
+
 def serve_flags(args: argparse.Namespace) -> ServeFlags:
     """The serve flags as given (``None``: not given, so a ``MOCKGW_*`` variable may decide)."""
     return ServeFlags(
@@ -106,7 +127,13 @@ def serve_flags(args: argparse.Namespace) -> ServeFlags:
         log_format=args.log_format,
         data_dir=args.data_dir,
         allow_hosts=args.allow_host,
+        **_limit_flags(args),
     )
+
+
+def _limit_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The timeout and memory-bound flags (``None``: not given); see ``add_limit_flags``."""
+    return {name: getattr(args, name) for name in LIMIT_FLAGS}
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -134,6 +161,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         data_dir=settings.data_dir,
         # The name mockgw listens on is one its clients use (an address is answered anyway).
         allowed_hosts=(*settings.allowed_hosts, settings.host),
+        timeouts=settings.timeouts,
+        journal_bytes=settings.journal_bytes,
+        journal_body_bytes=settings.journal_body_bytes,
+        max_sessions=settings.max_sessions,
     )
     watch = settings.scenarios if settings.watch else None
     return asyncio.run(_serve(config, settings.host, settings.port, watch))
@@ -210,8 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the mock gateway",
         description="Run the mock gateway. Every flag has a MOCKGW_* environment variable (MOCKGW_SCENARIO,"
         " MOCKGW_HOST, MOCKGW_PORT, MOCKGW_API_KEYS, MOCKGW_ADMIN_TOKEN, MOCKGW_SEED, MOCKGW_WATCH,"
-        " MOCKGW_OVERRIDES, MOCKGW_CORS, MOCKGW_CORS_ORIGINS, MOCKGW_LOG_FORMAT, MOCKGW_DATA_DIR); a flag wins"
-        " over its variable. See docs/admin.md.",
+        " MOCKGW_OVERRIDES, MOCKGW_CORS, MOCKGW_CORS_ORIGINS, MOCKGW_LOG_FORMAT, MOCKGW_DATA_DIR, and"
+        " MOCKGW_IDLE_TIMEOUT and the other limits); a flag wins over its variable. See docs/admin.md.",
     )
     serve.add_argument(
         "--scenario",
@@ -257,6 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="keep uploaded files and message batches in DIR across restarts (default: in memory only)",
     )
+    add_limit_flags(serve)
     serve.set_defaults(func=cmd_serve)
 
     validate = sub.add_parser("validate", help="check scenario files and report every problem")

@@ -10,7 +10,10 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
+
+from mockgw.core.engine import DEFAULT_MAX_SESSIONS
+from mockgw.core.journal import DEFAULT_JOURNAL_BODY_BYTES, DEFAULT_JOURNAL_BYTES
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8788
@@ -36,6 +39,16 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
 
+@dataclass(frozen=True)
+class Timeouts:
+    """How long the server waits on a client, in seconds (``mockgw serve --*-timeout``; README "Limits")."""
+
+    idle: float = 60.0  # a kept-alive connection with no request in flight is closed after this
+    header: float = 10.0  # from a request's first byte to the end of its head (request line and headers)
+    body: float = 30.0  # between two pieces of a request body (a body that stops arriving gets 408)
+    write: float = 30.0  # for a client to take the next piece of an answer (one that stops reading is dropped)
+
+
 class SettingsError(ValueError):
     """A flag or environment variable has a value mockgw cannot use; the message names it."""
 
@@ -57,6 +70,13 @@ class ServeFlags:
     log_format: str | None = None
     allow_hosts: Sequence[str] | None = None
     data_dir: str | None = None
+    idle_timeout: float | None = None
+    header_timeout: float | None = None
+    body_timeout: float | None = None
+    write_timeout: float | None = None
+    journal_bytes: int | None = None
+    journal_body_bytes: int | None = None
+    max_sessions: int | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +96,10 @@ class ServeSettings:
     # Host names answered besides loopback names, IP addresses and --host (--allow-host, MOCKGW_ALLOW_HOST).
     allowed_hosts: tuple[str, ...] = ()
     data_dir: str | None = None  # keep files and batches here across restarts
+    timeouts: Timeouts = Timeouts()
+    journal_bytes: int = DEFAULT_JOURNAL_BYTES
+    journal_body_bytes: int = DEFAULT_JOURNAL_BODY_BYTES
+    max_sessions: int = DEFAULT_MAX_SESSIONS
 
 
 # Every variable resolve() reads, for documentation and `--help`.
@@ -93,6 +117,13 @@ ENV_VARIABLES = (
     "MOCKGW_LOG_FORMAT",
     "MOCKGW_ALLOW_HOST",
     "MOCKGW_DATA_DIR",
+    "MOCKGW_IDLE_TIMEOUT",
+    "MOCKGW_HEADER_TIMEOUT",
+    "MOCKGW_BODY_TIMEOUT",
+    "MOCKGW_WRITE_TIMEOUT",
+    "MOCKGW_JOURNAL_BYTES",
+    "MOCKGW_JOURNAL_BODY_BYTES",
+    "MOCKGW_MAX_SESSIONS",
 )
 
 
@@ -135,6 +166,44 @@ def _env_int(env: Mapping[str, str], name: str) -> int | None:
         return int(value)
     except ValueError:
         raise SettingsError(f"{name}: expected a whole number, got {value!r}") from None
+
+
+def _env_float(env: Mapping[str, str], name: str) -> float | None:
+    value = _env(env, name)
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise SettingsError(f"{name}: expected a number of seconds, got {value!r}") from None
+
+
+def _positive(flag: T | None, env: Mapping[str, str], name: str, default: T, read: Any) -> T:
+    """A limit from its flag (``--name-like-this``) or variable; SettingsError when it is not above zero."""
+    value: T = _pick(flag, read(env, name), default)
+    if not isinstance(value, int | float) or not value > 0:  # NaN is not above zero either
+        source = "--" + name.removeprefix("MOCKGW_").lower().replace("_", "-") if flag is not None else name
+        raise SettingsError(f"{source}: expected a number above 0, got {value!r}")
+    return value
+
+
+def _limits(flags: ServeFlags, env: Mapping[str, str]) -> dict[str, Any]:
+    """The timeouts and memory bounds (README "Limits"), each from its flag, variable or default."""
+    default = Timeouts()
+    timeouts = Timeouts(
+        idle=_positive(flags.idle_timeout, env, "MOCKGW_IDLE_TIMEOUT", default.idle, _env_float),
+        header=_positive(flags.header_timeout, env, "MOCKGW_HEADER_TIMEOUT", default.header, _env_float),
+        body=_positive(flags.body_timeout, env, "MOCKGW_BODY_TIMEOUT", default.body, _env_float),
+        write=_positive(flags.write_timeout, env, "MOCKGW_WRITE_TIMEOUT", default.write, _env_float),
+    )
+    return {
+        "timeouts": timeouts,
+        "journal_bytes": _positive(flags.journal_bytes, env, "MOCKGW_JOURNAL_BYTES", DEFAULT_JOURNAL_BYTES, _env_int),
+        "journal_body_bytes": _positive(
+            flags.journal_body_bytes, env, "MOCKGW_JOURNAL_BODY_BYTES", DEFAULT_JOURNAL_BODY_BYTES, _env_int
+        ),
+        "max_sessions": _positive(flags.max_sessions, env, "MOCKGW_MAX_SESSIONS", DEFAULT_MAX_SESSIONS, _env_int),
+    }
 
 
 def _pick(flag: T | None, env: T | None, default: T) -> T:
@@ -203,4 +272,5 @@ def resolve(flags: ServeFlags, env: Mapping[str, str]) -> ServeSettings:
         log_format=log_format,
         data_dir=flags.data_dir or _env(env, "MOCKGW_DATA_DIR"),
         allowed_hosts=allowed_hosts,
+        **_limits(flags, env),
     )

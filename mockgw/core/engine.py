@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,9 @@ from mockgw.core.request import RequestView
 from mockgw.scenario.schema import ErrorSpec, Fault, Rule, Scenario, Timing
 
 NEAR_MISSES_SHOWN = 3
+# Sessions remembered at once: a client that names a new session per request must not grow memory without
+# bound. Past this, the least recently used session is forgotten (its next request starts afresh).
+DEFAULT_MAX_SESSIONS = 10_000
 
 
 @dataclass(frozen=True)
@@ -103,10 +107,12 @@ class Engine:
     two engines with the same seed answer the same requests with the same bytes.
     """
 
-    def __init__(self, scenario: Scenario, seed: int | None = None) -> None:
+    def __init__(self, scenario: Scenario, seed: int | None = None, max_sessions: int = DEFAULT_MAX_SESSIONS) -> None:
         self.scenario = scenario
         self.seed = seed if seed is not None else scenario.seed
-        self._sessions: dict[str, SessionState] = {}
+        self.max_sessions = max_sessions
+        self.dropped_sessions = 0  # sessions forgotten to stay within max_sessions, since the last full reset
+        self._sessions: OrderedDict[str, SessionState] = OrderedDict()  # least recently used first
         self._total_uses: dict[int, int] = {}
         self._lock = threading.Lock()  # decide() runs on the loop; reset() may come from a test thread
         self.faker = Faker()  # created once: a Faker costs milliseconds, re-seeding it costs nothing
@@ -120,7 +126,16 @@ class Engine:
     # ------------------------------------------------------------ state
 
     def session(self, name: str) -> SessionState:
-        return self._sessions.setdefault(name, SessionState())
+        """The state of session ``name`` (new if unknown), now its most recently used."""
+        state = self._sessions.get(name)
+        if state is not None:
+            self._sessions.move_to_end(name)
+            return state
+        state = self._sessions[name] = SessionState()
+        while len(self._sessions) > max(self.max_sessions, 1):
+            self._sessions.popitem(last=False)
+            self.dropped_sessions += 1
+        return state
 
     def reset(self, session: str | None = None) -> None:
         """Forget all state (and restart the seeded sources), or only one session's state."""
@@ -128,6 +143,7 @@ class Engine:
             if session is None:
                 self._sessions.clear()
                 self._total_uses.clear()
+                self.dropped_sessions = 0
                 self._reseed()
             else:
                 self._sessions.pop(session, None)

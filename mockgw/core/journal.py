@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
+from urllib.parse import unquote_plus
 
-DEFAULT_JOURNAL_SIZE = 1000
+DEFAULT_JOURNAL_SIZE = 1000  # entries
+# Bytes: 100 requests of 30 MB once took the journal to 3 GB. Bodies over JOURNAL_BODY_BYTES are kept
+# shortened (marked ``body_truncated``); the journal forgets its oldest entries past JOURNAL_BYTES in all.
+DEFAULT_JOURNAL_BYTES = 64 * 1024 * 1024
+DEFAULT_JOURNAL_BODY_BYTES = 1024 * 1024
+_ENTRY_OVERHEAD = 1024  # what an entry costs besides its body and headers (fields, events), roughly
 
 
 @dataclass
@@ -36,7 +43,10 @@ class JournalEntry:
     # sent), and the id its reply is held under (see faces/anthropic/threads.py). None: no ``thread``.
     thread: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)  # what the answer changed of the script, and why
-    body_bytes: int | None = None  # the body's size as received, when it was read as JSON
+    body_bytes: int = 0  # the body's size as received (decoded from its Content-Encoding)
+    body_truncated: bool = False  # the body was over the journal's body limit: ``body`` is a shortened copy
+    cost: int = field(default=0, repr=False, compare=False)  # bytes the journal counts for this entry
+    held: bool = field(default=False, repr=False, compare=False)  # still in the journal (not dropped or cleared)
 
     @property
     def model(self) -> str | None:
@@ -65,42 +75,178 @@ class JournalEntry:
             "thread": self.thread,
             "notes": list(self.notes),
             "body_bytes": self.body_bytes,
+            "body_truncated": self.body_truncated,
         }
 
 
-# Credentials never reach the journal: it is shown in the inspector, written to files and logged.
-SECRET_HEADERS = frozenset({"authorization", "x-api-key", "proxy-authorization", "cookie", "x-mockgw-admin-token"})
+# Credentials never reach the journal: it is shown in the inspector, written to files and logged. Any header
+# or query parameter whose name says it carries one is replaced, whatever the API it belongs to (Anthropic's
+# x-api-key, OpenAI's and Azure's authorization / api-key, Google's x-goog-api-key and ?key=, …).
+SECRET_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "x-api-key",
+        "api-key",
+        "x-goog-api-key",
+        "cookie",
+        "set-cookie",
+        "x-mockgw-admin-token",
+    }
+)
+_SECRET_NAME = re.compile(r"auth|api[-_]?key|token|secret|passw|credential|cookie|session[-_]?key|signature", re.I)
+SECRET_QUERY_PARAMS = frozenset({"key", "sig", "code"})
+REDACTED = "[redacted]"
+
+
+def is_secret_header(name: str) -> bool:
+    """Whether a header (lower-cased name) carries a credential: a known one, or a name that says so."""
+    return name in SECRET_HEADERS or _SECRET_NAME.search(name) is not None
+
+
+def is_secret_param(name: str) -> bool:
+    """Whether a query parameter carries a credential (``key``, ``api_key``, ``access_token``, …)."""
+    lowered = name.lower()
+    return lowered in SECRET_QUERY_PARAMS or _SECRET_NAME.search(lowered) is not None
 
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """Lower-cased headers with credentials replaced by ``[redacted]``."""
     lowered = ((k.lower(), v) for k, v in headers.items())
-    return {k: ("[redacted]" if k in SECRET_HEADERS else v) for k, v in lowered}
+    return {k: (REDACTED if is_secret_header(k) else v) for k, v in lowered}
+
+
+def redact_query(path_qs: str) -> str:
+    """A path with its query string's credentials replaced by ``[redacted]`` (the rest kept byte for byte)."""
+    path, sep, query = path_qs.partition("?")
+    if not sep or not query:
+        return path_qs
+    parts = []
+    for part in query.split("&"):
+        name, eq, _ = part.partition("=")
+        parts.append(f"{name}={REDACTED}" if eq and is_secret_param(unquote_plus(name)) else part)
+    return f"{path}?{'&'.join(parts)}"
+
+
+# ---------------------------------------------------------------- bodies over the limit
+
+_KEEP_CHARS = 1024  # of a long string, this much is kept
+_KEEP_ITEMS = 64  # of a long list or object, this many items
+
+
+def shorten(value: Any, budget: int) -> Any:
+    """A copy of a JSON value that fits in about ``budget`` bytes: long strings cut (their length noted),
+    long lists and objects cut to their first items (the count of the rest noted); scalars kept.
+
+    The shape stays: a shortened request still shows its model, its roles and how its text begins.
+    """
+    left = [budget]
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, str):
+            keep = min(len(item), _KEEP_CHARS, max(left[0], 0))
+            left[0] -= keep + 8
+            return item if keep == len(item) else f"{item[:keep]}…[{len(item) - keep:,} more characters]"
+        if isinstance(item, list):
+            out = []
+            for i, child in enumerate(item):
+                if i >= _KEEP_ITEMS or left[0] <= 0:
+                    out.append(f"…[{len(item) - i:,} more items]")
+                    break
+                out.append(walk(child))
+            return out
+        if isinstance(item, dict):
+            obj: dict[str, Any] = {}
+            for i, (key, child) in enumerate(item.items()):
+                if i >= _KEEP_ITEMS or left[0] <= 0:
+                    obj["…"] = f"[{len(item) - i:,} more keys]"
+                    break
+                left[0] -= len(key) + 8
+                obj[key] = walk(child)
+            return obj
+        left[0] -= 8
+        return item
+
+    return walk(value)
+
+
+# ---------------------------------------------------------------- the journal
 
 
 class Journal(Sequence[JournalEntry]):
-    """The last ``maxlen`` entries, oldest first. Safe to read from another thread while the server writes."""
+    """The last ``maxlen`` entries, oldest first, holding at most about ``max_bytes``; bodies over
+    ``body_bytes`` kept shortened. Safe to read from another thread while the server writes."""
 
-    def __init__(self, maxlen: int = DEFAULT_JOURNAL_SIZE) -> None:
-        self._entries: deque[JournalEntry] = deque(maxlen=maxlen)
+    def __init__(
+        self,
+        maxlen: int = DEFAULT_JOURNAL_SIZE,
+        max_bytes: int = DEFAULT_JOURNAL_BYTES,
+        body_bytes: int = DEFAULT_JOURNAL_BODY_BYTES,
+    ) -> None:
+        self.maxlen = maxlen
+        self.max_bytes = max_bytes
+        self.body_bytes = body_bytes
+        self.dropped = 0  # entries forgotten to stay within the bounds, since the start
+        self._entries: deque[JournalEntry] = deque()
+        self._bytes = 0
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
+
+    @property
+    def size_bytes(self) -> int:
+        """The bytes the journal counts for what it holds now (bodies and headers, roughly)."""
+        return self._bytes
 
     def new_entry(self, **fields: Any) -> JournalEntry:
         with self._lock:
             entry = JournalEntry(seq=next(self._seq), **fields)
+            entry.cost = _ENTRY_OVERHEAD + sum(len(k) + len(v) for k, v in entry.headers.items()) + len(entry.path)
+            entry.held = True
             self._entries.append(entry)
+            self._bytes += entry.cost
+            self._trim()
         return entry
+
+    def set_body(self, entry: JournalEntry, body: Any, size: int) -> None:
+        """Record the parsed ``body`` (``size`` bytes as received) of a request in flight.
+
+        The handler still needs the whole body; ``settle`` shortens it once the answer is out.
+        """
+        entry.body = body
+        entry.body_bytes = size
+
+    def settle(self, entry: JournalEntry) -> None:
+        """The request is answered: shorten its body if it is over the limit, and count it."""
+        if entry.body_bytes > self.body_bytes:
+            entry.body = shorten(entry.body, self.body_bytes)
+            entry.body_truncated = True
+        with self._lock:
+            cost = entry.cost + min(entry.body_bytes, self.body_bytes)
+            if entry.held:  # not dropped or cleared meanwhile
+                self._bytes += cost - entry.cost
+            entry.cost = cost
+            self._trim()
+
+    def _trim(self) -> None:
+        entries = self._entries
+        # Over the byte bound the newest entry stays, whatever it costs: the latest request is always shown.
+        while entries and (len(entries) > self.maxlen or (self._bytes > self.max_bytes and len(entries) > 1)):
+            gone = entries.popleft()
+            gone.held = False
+            self._bytes -= gone.cost
+            self.dropped += 1
 
     def clear(self, session: str | None = None) -> None:
         """Forget every entry, or only one session's."""
         with self._lock:
-            if session is None:
-                self._entries.clear()
-            else:
-                kept = [e for e in self._entries if e.session != session]
-                self._entries.clear()
-                self._entries.extend(kept)
+            kept = [] if session is None else [e for e in self._entries if e.session != session]
+            for gone in self._entries:
+                gone.held = False
+            self._entries.clear()
+            for entry in kept:
+                entry.held = True
+            self._entries.extend(kept)
+            self._bytes = sum(e.cost for e in self._entries)
 
     def snapshot(self) -> list[JournalEntry]:
         with self._lock:

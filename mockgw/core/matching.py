@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mockgw.core.journal import SECRET_HEADERS
+from mockgw.core.journal import is_secret_header
 from mockgw.core.request import RequestView
 from mockgw.scenario.schema import FileMatch, Match, TextMatch, ToolResultMatch, ToolsMatch, TurnMatch
 
@@ -119,7 +119,7 @@ def misses(match: Match | None, request: RequestView) -> list[Miss]:
             value = request.headers.get(name)
             if value is None:
                 out.append(Miss(f"header.{name}", "header not sent"))
-            elif name in SECRET_HEADERS:
+            elif is_secret_header(name):
                 # The report goes to the journal, the admin API and the inspector: never show a credential.
                 failed = text_misses(f"header.{name}", test, value)
                 out += [Miss(m.predicate, "the credential sent does not match (not shown)") for m in failed]

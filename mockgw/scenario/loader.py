@@ -30,6 +30,9 @@ _YAML_SUFFIXES = (".yaml", ".yml")
 _SHORT_INPUT = 40  # longer offending values are left out of messages; the line number finds them
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# How many values YAML aliases may add to a file, in all. Anchors for shared defaults add a few dozen; a
+# "billion laughs" file of 594 bytes adds 10**7 or more, and building them took 75 s and 750 MB.
+MAX_ALIAS_VALUES = 10_000
 
 # ---------------------------------------------------------------- problems
 
@@ -177,7 +180,58 @@ def _allowed_keys(model: type[BaseModel]) -> list[str]:
 
 
 class _SafeLoader(yaml.SafeLoader):
-    """SafeLoader that can report duplicate keys (PyYAML keeps the last one silently)."""
+    """SafeLoader that reports duplicate keys (PyYAML keeps the last one silently), refuses alias bombs and
+    integers too long to convert, each at its line."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._alias_values = 0  # values the aliases met so far stand for
+        self._sizes: dict[int, int] = {}  # id(node) -> values in it, once counted
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        # Counted as the file is composed, before anything is built: the composed graph shares the aliased
+        # nodes (it stays small); building the data would expand every alias in full.
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            anchored = self.anchors.get(event.anchor)
+            if anchored is not None:
+                self._alias_values += self._values_in(anchored)
+                if self._alias_values > MAX_ALIAS_VALUES:
+                    raise yaml.composer.ComposerError(
+                        None,
+                        None,
+                        f"YAML aliases here expand to more than {MAX_ALIAS_VALUES:,} values in all "
+                        f"(alias *{event.anchor}); write the values out, or use fewer aliases",
+                        event.start_mark,
+                    )
+        return super().compose_node(parent, index)
+
+    def _values_in(self, root: yaml.Node) -> int:
+        """How many values ``root`` expands to (itself included), aliases counted in full; memoised by node."""
+        stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+        open_nodes: set[int] = set()  # on the current path: an alias to an enclosing anchor is a cycle
+        while stack:  # iterative: nesting must not overflow the Python stack
+            node, children_done = stack.pop()
+            key = id(node)
+            if key in self._sizes:
+                continue
+            children = _children(node)
+            if children_done:
+                open_nodes.discard(key)
+                self._sizes[key] = 1 + sum(self._sizes.get(id(c), 1) for c in children)
+            elif key not in open_nodes:
+                open_nodes.add(key)
+                stack.append((node, True))
+                stack.extend((c, False) for c in children if id(c) not in self._sizes)
+        return self._sizes.get(id(root), 1)
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:  # more than sys.get_int_max_str_digits() digits (4,300)
+            raise yaml.constructor.ConstructorError(
+                None, None, "integer too long (more than 4,300 digits)", node.start_mark
+            ) from None
 
     def duplicate_keys(self, root: yaml.Node) -> list[tuple[int, list[_Seg], str]]:
         """(line, path, message) for each key that repeats in its mapping, at the repeat."""
@@ -209,6 +263,17 @@ class _SafeLoader(yaml.SafeLoader):
                 stack.extend((child, [*path, (i, True)]) for i, child in enumerate(node.value))
         found.sort(key=lambda f: f[0])
         return found
+
+
+_SafeLoader.add_constructor("tag:yaml.org,2002:int", _SafeLoader.construct_yaml_int)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _locate(root: yaml.Node, items: Sequence[int | str], at_key: bool = False) -> int:

@@ -4,7 +4,8 @@ A template is parsed once, when the scenario loads, into literal text and expres
 a load error, never a surprise at request time. Expressions are read from Python's AST and never
 evaluated, so a scenario cannot run code. The grammar is deliberately tiny:
 
-- ``faker.NAME`` or ``faker.NAME(literal, key=literal)``: any Faker provider, from the seeded generator;
+- ``faker.NAME`` or ``faker.NAME(literal, key=literal)``: a Faker provider of ``ALLOWED_PROVIDERS``, from
+  the seeded generator, its size arguments and output bounded;
 - ``request.model``, ``request.last_user``, ``request.tool_result``, ``request.turn``,
   ``request.stream``, ``request.session``, ``request.custom_id`` (in a batch), ``request.headers['x-name']``;
 - a quoted string, which renders as itself: ``{{ '{{' }}`` is how a literal ``{{`` is written.
@@ -60,6 +61,7 @@ class FakerExpr:
     kwargs: tuple[tuple[str, Any], ...] = ()
 
     def render(self, ctx: TemplateContext) -> str:
+        # A random draw over MAX_FAKER_OUTPUT (the trial call at load was under it) is cut with the expansion.
         return str(ctx.faker_call(self.provider, self.args, dict(self.kwargs)))
 
 
@@ -101,11 +103,51 @@ def _faker() -> Any:
     return Faker()
 
 
+# The providers a template may call: those whose output is a short value made from their own arguments.
+# Left out, though Faker has them: providers that call other providers by name (json, pystr_format, dsv,
+# pydict, … take names or "{{ name }}" patterns, and so reach seed_instance or format), that make binary
+# or archive data (binary, image, zip, tar), or whole structures (profile, xml, time_series).
+_ALLOWED = """
+    word words sentence sentences paragraph paragraphs text texts slug emoji
+    name name_female name_male name_nonbinary first_name first_name_female first_name_male first_name_nonbinary
+    last_name last_name_female last_name_male last_name_nonbinary prefix prefix_female prefix_male suffix
+    suffix_female suffix_male job job_female job_male user_name password
+    address building_number city city_prefix city_suffix country country_code current_country
+    current_country_code postcode zipcode state state_abbr street_address street_name street_suffix
+    secondary_address administrative_unit latitude longitude coordinate
+    email safe_email free_email company_email ascii_email ascii_safe_email ascii_free_email ascii_company_email
+    domain_name domain_word hostname tld url uri uri_path uri_page uri_extension image_url ipv4 ipv4_private
+    ipv4_public ipv6 mac_address port_number http_method http_status_code user_agent chrome firefox safari opera
+    mime_type file_name file_extension file_path
+    company company_suffix catch_phrase bs
+    date time iso8601 year month month_name day_of_week day_of_month am_pm unix_time date_time date_of_birth
+    past_date future_date past_datetime future_datetime date_this_year date_this_month date_this_decade
+    date_this_century century timezone
+    random_int random_digit random_number random_letter random_element random_elements pyint pyfloat pydecimal
+    pybool pystr boolean uuid4 uuid1 uuid7 md5 sha1 sha256 numerify lexify bothify hexify
+    ean ean13 ean8 isbn10 isbn13 iban bban swift credit_card_number credit_card_provider credit_card_expire
+    credit_card_security_code currency currency_code currency_name currency_symbol cryptocurrency
+    cryptocurrency_code cryptocurrency_name pricetag ssn phone_number msisdn license_plate vin
+    color color_name hex_color rgb_color rgb_css_color safe_color_name safe_hex_color language_code
+    language_name locale
+"""
+ALLOWED_PROVIDERS = frozenset(_ALLOWED.split())
+# Bounds on a provider's size arguments, checked at load (faker.pystr(max_chars=10**9) would fill memory on
+# every request), and on what one call may give (checked by the trial call at load, and cut at render):
+# no more than one expansion may hold.
+MAX_FAKER_CHARS_ARG = MAX_EXPANSION_CHARS  # length, max_chars, max_nb_chars, …
+MAX_FAKER_COUNT_ARG = 1_000  # nb, nb_words, nb_sentences, nb_elements, …
+MAX_FAKER_OUTPUT = MAX_EXPANSION_CHARS  # characters of one provider call's text
+_CHARS_ARGS = frozenset(
+    {"length", "min_chars", "max_chars", "max_nb_chars", "nb_chars", "digits", "left_digits", "right_digits"}
+)
+_COUNT_ARGS = frozenset({"nb", "nb_words", "nb_sentences", "nb_elements", "ext_word_list_size"})
+
+
 @functools.cache
-def _faker_providers() -> frozenset[str]:
-    # Only the methods Faker's providers register (word, paragraph, …): never Faker's own machinery
-    # (seed, seed_instance, format, parse, add_provider, random), which would reseed the shared generator
-    # or reach any attribute of it by name.
+def _faker_methods() -> frozenset[str]:
+    # The methods Faker's providers register (word, paragraph, json, …): never Faker's own machinery (seed,
+    # seed_instance, format, parse, add_provider, random), which templates could not even name.
     return frozenset(
         name
         for provider in _faker().get_providers()
@@ -114,21 +156,44 @@ def _faker_providers() -> frozenset[str]:
     )
 
 
-def _check_call(text: str, provider: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> None:
-    """Refuse at load a call that would fail at render (and answer a request with a 500).
+def _check_provider(text: str, provider: str) -> None:
+    if provider in ALLOWED_PROVIDERS and provider in _faker_methods():
+        return
+    if provider in _faker_methods():
+        raise TemplateError(
+            f"{{{{ {text} }}}}: faker.{provider} is not allowed in templates (it calls providers by name, or "
+            "makes binary or structured data); see docs/scenarios.md for the providers templates may use"
+        )
+    raise TemplateError(f"{{{{ {text} }}}}: Faker has no provider {provider!r}")
 
-    The arguments must fit the provider's signature, and one trial call (on a Faker kept for checking) must
-    succeed: ``random_int(5, 1)`` or ``paragraph(nb_sentences='x')`` bind, but fail when called.
+
+def _check_sizes(text: str, arguments: Mapping[str, Any]) -> None:
+    for name, value in arguments.items():
+        bound = MAX_FAKER_CHARS_ARG if name in _CHARS_ARGS else MAX_FAKER_COUNT_ARG if name in _COUNT_ARGS else None
+        if bound is not None and isinstance(value, int | float) and not -bound <= value <= bound:
+            raise TemplateError(f"{{{{ {text} }}}}: {name}={value!r} is over the limit of {bound:,}")
+
+
+def _check_call(text: str, provider: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> None:
+    """Refuse at load a call that would fail at render (and answer a request with a 500), or be too big.
+
+    The arguments must fit the provider's signature and its size bounds, and one trial call (on a Faker kept
+    for checking) must succeed and give at most MAX_FAKER_OUTPUT characters: ``random_int(5, 1)`` or
+    ``paragraph(nb_sentences='x')`` bind, but fail when called.
     """
     method = getattr(_faker(), provider)
     try:
-        inspect.signature(method).bind(*args, **dict(kwargs))
+        bound = inspect.signature(method).bind(*args, **dict(kwargs))
     except TypeError as exc:
         raise TemplateError(f"{{{{ {text} }}}}: {exc}") from None
+    _check_sizes(text, bound.arguments)
     try:
-        method(*args, **dict(kwargs))
+        output = str(method(*args, **dict(kwargs)))
     except Exception as exc:  # any failure of the provider: it would fail the same way at render
         raise TemplateError(f"{{{{ {text} }}}}: fails when called: {type(exc).__name__}: {exc}") from None
+    if len(output) > MAX_FAKER_OUTPUT:
+        limit = f"over the limit of {MAX_FAKER_OUTPUT:,}"
+        raise TemplateError(f"{{{{ {text} }}}}: gives {len(output):,} characters, {limit}")
 
 
 def _literal(node: ast.expr, source: str) -> Any:
@@ -162,8 +227,7 @@ def parse_expression(source: str) -> Expr:
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
         root, attr = node.value.id, node.attr
         if root == "faker":
-            if attr not in _faker_providers():
-                raise TemplateError(f"{{{{ {text} }}}}: Faker has no provider {attr!r}")
+            _check_provider(text, attr)
             _check_call(text, attr, call_args, call_kwargs)
             return FakerExpr(attr, call_args, call_kwargs)
         if root == "request":

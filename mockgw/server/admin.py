@@ -338,6 +338,8 @@ async def get_state(request: web.Request) -> web.StreamResponse:
     body = {
         "scenario": gateway.scenario.name,
         "sessions": gateway.engine.state(),
+        # Sessions forgotten (least recently used first) to stay within max_sessions.
+        "dropped_sessions": gateway.engine.dropped_sessions,
         "unused_rules": gateway.engine.unused_rules(),
         "threads": gateway.threads.stats(),
         "files": gateway.files.stats(),

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 
 from aiohttp import HttpVersion11, web
 from aiohttp.typedefs import Handler
 from multidict import CIMultiDict
 
 from mockgw.server import admin, batches_files, faces, ratelimit, routes, ui
+from mockgw.server.connections import Runner, quiet_accept_errors
 from mockgw.server.cors import install_cors, preflight_middleware
 from mockgw.server.hosts import host_guard
 from mockgw.server.logs import log_requests
@@ -84,11 +87,21 @@ async def expect_header(request: web.Request) -> web.StreamResponse | None:
     if request.version != HttpVersion11:
         return None
     expect = well_formed(request.headers.get("expect", ""))
+    gateway = request.app[routes.GATEWAY]
     if expect.lower() == "100-continue":
+        limit = gateway.config.max_body_bytes
+        if request.content_length is not None and request.content_length > limit:
+            # Refused before the upload: "continue" would have the client send every byte just to be told no.
+            # The connection closes, since the client will not send the body it announced.
+            refused = error_response(
+                413, routes.TOO_LARGE, request_id=gateway.engine.ids.request(), error_type="request_too_large"
+            )
+            refused.force_close()
+            return refused
         await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         request.writer.output_size = 0  # the answer proper has not started (aiohttp's handler does the same)
         return None
-    rid = request.app[routes.GATEWAY].engine.ids.request()
+    rid = gateway.engine.ids.request()
     return error_response(417, f"Unknown Expect: {expect!r}", request_id=rid)
 
 
@@ -129,10 +142,11 @@ def gateway_of(app: web.Application) -> Gateway:
 class RunningServer:
     """A started server: its address, its gateway, and ``stop()``."""
 
-    def __init__(self, runner: web.AppRunner, host: str, port: int) -> None:
+    def __init__(self, runner: web.AppRunner, host: str, port: int, on_stop: Callable[[], None] = lambda: None) -> None:
         self.runner = runner
         self.host = host
         self.port = port
+        self._on_stop = on_stop
 
     @property
     def gateway(self) -> Gateway:
@@ -145,6 +159,7 @@ class RunningServer:
 
     async def stop(self) -> None:
         await self.runner.cleanup()
+        self._on_stop()
 
 
 async def start_server(config: GatewayConfig, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
@@ -155,8 +170,14 @@ async def start_server(config: GatewayConfig, host: str = "127.0.0.1", port: int
     # A short shutdown grace: open streams (a scripted stall, say) must not hold up stop() or Ctrl-C.
     # handler_cancellation: a client that goes away ends its handler at once, even in a scripted stall or
     # delay, instead of leaving a task running to the end of it.
-    runner = web.AppRunner(
-        create_app(config), access_log=None, handle_signals=False, shutdown_timeout=0.5, handler_cancellation=True
+    # Timeouts: idle connections and slow request heads are closed (see server/connections.py).
+    runner = Runner(
+        create_app(config),
+        config.timeouts,
+        access_log=None,
+        handle_signals=False,
+        shutdown_timeout=0.5,
+        handler_cancellation=True,
     )
     await runner.setup()
     site = web.TCPSite(runner, host, port)
@@ -165,5 +186,6 @@ async def start_server(config: GatewayConfig, host: str = "127.0.0.1", port: int
     except OSError:
         await runner.cleanup()
         raise
+    restore = quiet_accept_errors(asyncio.get_running_loop())
     bound = runner.addresses[0]
-    return RunningServer(runner, host, int(bound[1]))
+    return RunningServer(runner, host, int(bound[1]), restore)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 from typing import IO, Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 
 from mockgw.core.journal import JournalEntry
@@ -26,6 +28,10 @@ log = logging.getLogger("mockgw")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(message)s"
 _REQUEST_FIELDS = "mockgw_request"  # the LogRecord attribute that carries a request line's fields
 _OURS = "_mockgw_handler"  # marks the handler configure_logging installed, so a second call replaces it
+# Loggers besides ours whose lines reach stderr: aiohttp's (server, web, access, …) and asyncio's (accept
+# errors, "Task exception was never retrieved").
+OTHER_LOGGERS = ("aiohttp", "asyncio")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -65,43 +71,88 @@ def log_request(line: RequestLine) -> None:
         log.log(level, line.text(), extra={_REQUEST_FIELDS: dict(vars(line))})
 
 
+def _client_error(record: logging.LogRecord) -> HttpProcessingError | None:
+    """The HTTP error a record reports when it is aiohttp's note about a client's malformed request."""
+    exc = record.exc_info[1] if record.exc_info else None
+    if record.name.startswith("aiohttp") and isinstance(exc, HttpProcessingError):
+        return exc
+    if record.name.startswith("aiohttp") and isinstance(exc, web.RequestPayloadError):
+        return HttpProcessingError(code=400, message="bad request body")
+    return None
+
+
+def _message(record: logging.LogRecord) -> tuple[str, bool]:
+    """The record's message, and whether its traceback may be shown.
+
+    A client's malformed HTTP is summed up ("Error handling request: BadHttpMessage (400)"): aiohttp's text
+    quotes the offending bytes, a header line with a key in it say, and the traceback is aiohttp's own.
+    """
+    client = _client_error(record)
+    if client is not None:
+        return f"{record.getMessage()}: {type(client).__name__} ({client.code})", False
+    return record.getMessage(), True
+
+
+class TextFormatter(logging.Formatter):
+    """``time LEVEL message``; control characters in a message are escaped, so a record is never two lines."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+
+    def format(self, record: logging.LogRecord) -> str:
+        message, traceback = _message(record)
+        line = f"{self.formatTime(record)} {record.levelname} {_CONTROL.sub(_escape, message)}"
+        if traceback and record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+def _escape(found: re.Match[str]) -> str:
+    return f"\\x{ord(found.group()):02x}"
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object a line: time, level, logger, message, and a request line's fields when it is one."""
 
     def format(self, record: logging.LogRecord) -> str:
+        message, traceback = _message(record)
         data: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": message,
         }
         fields = getattr(record, _REQUEST_FIELDS, None)
         if isinstance(fields, dict):
             data.update(fields)
             data["duration_ms"] = round(fields["duration_ms"], 3)
-        if record.exc_info:
+        if traceback and record.exc_info:
             data["exception"] = self.formatException(record.exc_info)
-        return json.dumps(data, ensure_ascii=False)
+        # ensure_ascii: a lone surrogate (an undecodable byte, kept by surrogateescape) stays a valid escape.
+        return json.dumps(data, ensure_ascii=True, default=str)
 
 
 def formatter_for(log_format: str) -> logging.Formatter:
     """The formatter of ``text`` or ``json``."""
-    return JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
+    return JsonFormatter() if log_format == "json" else TextFormatter()
 
 
 def configure_logging(log_format: str = "text", stream: IO[str] | None = None) -> logging.Handler:
-    """Send the ``mockgw`` logger (INFO and up) to ``stream`` (default stderr) in ``log_format``.
+    """Send the ``mockgw`` logger (INFO and up), and aiohttp's and asyncio's (WARNING and up), to ``stream``
+    (default stderr) in ``log_format``: one handler, one format, for every line the server writes.
 
     Calling it again replaces the handler it installed before; other handlers are left alone.
     """
-    for old in [h for h in log.handlers if getattr(h, _OURS, False)]:
-        log.removeHandler(old)
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     handler.setFormatter(formatter_for(log_format))
     setattr(handler, _OURS, True)
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    log.propagate = False  # a root handler would print every line twice
+    for name, level in ((log.name, logging.INFO), *((other, logging.WARNING) for other in OTHER_LOGGERS)):
+        logger = logging.getLogger(name)
+        for old in [h for h in logger.handlers if getattr(h, _OURS, False)]:
+            logger.removeHandler(old)
+        logger.addHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = False  # a root handler (or Python's last-resort one) would print every line again
     return handler
 
 

@@ -200,7 +200,7 @@ async def answer_stream(
     await response.prepare(request)
     entry.status = response.status
     result = PlayResult(events=entry.events)
-    await play(request, response, schedule, gateway.clock, result)
+    await play(request, response, schedule, gateway.clock, result, gateway.config.timeouts.write)
     entry.ttft_ms = None if result.ttft is None else result.ttft * 1000
     if result.outcome != "complete":
         entry.error = result.outcome

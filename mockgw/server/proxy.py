@@ -37,6 +37,7 @@ from mockgw.cli.record import (
     exchange_from_stream,
     public_url,
 )
+from mockgw.core.journal import redact_query
 from mockgw.scenario.loader import ScenarioError
 from mockgw.server.responses import error_response
 
@@ -59,6 +60,8 @@ HOP_BY_HOP = frozenset(
 )
 _READABLE_CODINGS = ("gzip", "deflate")
 MAX_BODY_BYTES = 64 * 1024 * 1024  # above the API's 32 MB: the upstream, not the proxy, refuses big bodies
+# An answer is recorded only up to this many bytes (decoded); a bigger one is relayed but not recorded.
+MAX_RECORDED_BYTES = 32 * 1024 * 1024
 
 
 def forward_headers(headers: Mapping[str, str], *, request: bool) -> CIMultiDict[str]:
@@ -84,15 +87,32 @@ def forward_headers(headers: Mapping[str, str], *, request: bool) -> CIMultiDict
 
 
 class _Decoder:
-    """Undo a gzip/deflate content coding for the recorder's copy (the client gets the bytes as sent)."""
+    """Undo a gzip/deflate content coding for the recorder's copy (the client gets the bytes as sent).
 
-    def __init__(self, coding: str | None) -> None:
+    At most ``limit`` decoded bytes in all: past that ``over`` is set and nothing more is decoded (an
+    upstream's gzip bomb costs the recorder ``limit`` bytes, not what it expands to).
+    """
+
+    def __init__(self, coding: str | None, limit: int = MAX_RECORDED_BYTES) -> None:
         coding = (coding or "").strip().lower()
         # wbits 47 = 32 + 15: zlib reads the gzip or zlib header, whichever comes.
         self._z = zlib.decompressobj(47) if coding in _READABLE_CODINGS else None
+        self._left = limit
+        self.over = False
 
     def __call__(self, chunk: bytes) -> bytes:
-        return self._z.decompress(chunk) if self._z is not None else chunk
+        if self.over:
+            return b""
+        if self._z is None:
+            plain = chunk
+        else:
+            plain = self._z.decompress(chunk, self._left + 1)  # stops one byte past the limit
+            if self._z.unconsumed_tail:
+                self.over = True
+        self._left -= len(plain)
+        if self._left < 0:
+            self.over = True
+        return b"" if self.over else plain
 
 
 class RecordingProxy:
@@ -186,7 +206,7 @@ class RecordingProxy:
         log.info(
             "mockgw record: %s %s → %s %s %.0f ms",
             request.method,
-            request.path_qs,
+            redact_query(request.path_qs),  # ?key=… and its kind never reach the log
             upstream.status,
             what,
             (time.monotonic() - started) * 1000,
@@ -211,7 +231,9 @@ class RecordingProxy:
             async for chunk in upstream.content.iter_any():
                 await response.write(chunk)
                 plain = decode(chunk)
-                if stream:
+                if decode.over:
+                    outcome = "too_large"  # still relayed in full; the copy stops here
+                elif stream:
                     for event in parser.feed(plain, time.monotonic() - started):
                         accumulator.add(event)
                 else:
@@ -226,6 +248,8 @@ class RecordingProxy:
             outcome = "client_gone"  # the client hung up; what it would have got is unknown
         except zlib.error:
             outcome = "undecodable"
+        if decode.over:
+            outcome = "too_large"
         return outcome, accumulator if stream else bytes(copy)
 
     def _record(self, seq: int, body: bytes, upstream: aiohttp.ClientResponse, outcome: str, answer: Any) -> None:
@@ -233,9 +257,13 @@ class RecordingProxy:
             request_json = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError):
             request_json = None
-        if outcome in ("client_gone", "undecodable"):
-            why = "the client left mid-answer" if outcome == "client_gone" else "the answer could not be decoded"
-            self.recording.note(f"request #{seq}: {why}; not recorded")
+        whys = {
+            "client_gone": "the client left mid-answer",
+            "undecodable": "the answer could not be decoded",
+            "too_large": f"the answer was over {MAX_RECORDED_BYTES // (1024 * 1024)} MiB",
+        }
+        if outcome in whys:
+            self.recording.note(f"request #{seq}: {whys[outcome]}; not recorded")
             return
         if isinstance(answer, StreamAccumulator):
             self.recording.add(exchange_from_stream(seq, request_json, upstream.status, answer))

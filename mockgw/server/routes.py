@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import ContentEncodingError
 from aiohttp.typedefs import Handler
 
 from mockgw._version import __version__
 from mockgw.core.answer import Reply, tokens
 from mockgw.core.engine import Decision, NoMatch
-from mockgw.core.journal import JournalEntry, redact_headers
+from mockgw.core.journal import JournalEntry, redact_headers, redact_query
 from mockgw.core.request import DEFAULT_SESSION, RequestView, file_ids, input_chars
 from mockgw.faces.anthropic.asks import honour_request
 from mockgw.faces.anthropic.render import Limits, message_json, render_message, stream_frames
@@ -55,6 +57,7 @@ BODY_BYTES: web.RequestKey[int] = web.RequestKey("mockgw.body_bytes", int)
 OFF_LOOP_BYTES = 1024 * 1024
 # The API's text for a body over 32 MB (413 request_too_large).
 TOO_LARGE = "Request exceeds the maximum size"
+BODY_TIMEOUT = "The request body did not arrive: no byte for {:g} s"
 
 
 def gateway_of(request: web.Request) -> Gateway:
@@ -73,37 +76,69 @@ def session_of(headers: dict[str, str]) -> str:
     return DEFAULT_SESSION
 
 
-async def read_body(request: web.Request, limit: int) -> bytearray:
-    """The whole body; raise InvalidRequest (413 request_too_large) when it is over ``limit`` bytes."""
+async def read_body(request: web.Request, limit: int, timeout: float | None = None) -> bytearray:
+    """The whole body, decoded from its ``Content-Encoding``; raise InvalidRequest when it cannot be had.
+
+    413 request_too_large when it is over ``limit`` bytes (decoded: a gzip bomb counts what it expands
+    to), 400 when its coding is broken, 408 timeout_error when ``timeout`` seconds pass without a byte
+    arriving (default: the gateway's body timeout).
+    """
     # Refused on the Content-Length alone when it says too much: the body is never read.
     if request.content_length is not None and request.content_length > limit:
         raise InvalidRequest(TOO_LARGE, 413, "request_too_large")
+    if timeout is None:
+        timeout = request.app[GATEWAY].config.timeouts.body
     # content.read(n) returns what has arrived so far (one chunk), not n bytes: read to the end, or past the limit.
     raw = bytearray()
-    while len(raw) <= limit:
-        chunk = await request.content.read(limit + 1 - len(raw))
-        if not chunk:
-            break
-        raw += chunk
+    try:
+        while len(raw) <= limit:
+            async with asyncio.timeout(timeout):
+                chunk = await request.content.read(limit + 1 - len(raw))
+            if not chunk:
+                break
+            raw += chunk
+    except TimeoutError:
+        _give_up_body(request)
+        raise InvalidRequest(BODY_TIMEOUT.format(timeout), 408, "timeout_error") from None
+    except web.RequestPayloadError as exc:
+        _give_up_body(request)
+        raise InvalidRequest(_payload_problem(request, exc)) from None
     if len(raw) > limit:
         raise InvalidRequest(TOO_LARGE, 413, "request_too_large")
     return raw
 
 
+def _give_up_body(request: web.Request) -> None:
+    """Answer, then close the connection, without reading the rest of the body.
+
+    aiohttp would otherwise read on for up to 10 s after the answer (its "lingering close"), and log a
+    traceback when the body it reads on is the broken one.
+    """
+    request.protocol.close()
+    request.content.feed_eof()
+
+
+def _payload_problem(request: web.Request, exc: web.RequestPayloadError) -> str:
+    # aiohttp's message carries no request bytes; its cause says which layer broke.
+    if isinstance(exc.__cause__, ContentEncodingError):
+        coding = request.headers.get("content-encoding", "")
+        return f"The request body could not be decoded as Content-Encoding {coding!r} says"
+    return f"The request body is malformed: {exc.__cause__ or exc}"
+
+
 async def read_json(request: web.Request, gateway: Gateway) -> Any:
-    """The parsed JSON body; raise InvalidRequest (413 or 400) when it is too large or not JSON.
+    """The parsed JSON body, journaled; raise InvalidRequest (413, 408 or 400) when it cannot be had or read.
 
     A body over ``OFF_LOOP_BYTES`` is parsed in a worker thread: megabytes take tens of milliseconds to
     decode and parse, and the loop serves every other client meanwhile.
     """
     raw = await read_body(request, gateway.config.max_body_bytes)
     request[BODY_BYTES] = len(raw)
+    body = await asyncio.to_thread(parse_json, raw) if len(raw) > OFF_LOOP_BYTES else parse_json(raw)
     entry = request.get(JOURNAL_ENTRY)
     if entry is not None:
-        entry.body_bytes = len(raw)
-    if len(raw) > OFF_LOOP_BYTES:
-        return await asyncio.to_thread(parse_json, raw)
-    return parse_json(raw)
+        gateway.journal.set_body(entry, body, len(raw))
+    return body
 
 
 def _derive_fields(view: RequestView) -> None:
@@ -136,13 +171,26 @@ def _unknown_rule(name: str, labels: list[str]) -> InvalidRequest:
     return InvalidRequest(f"x-mockgw-rule: no rule {name!r} in this scenario (rules: {', '.join(labels) or 'none'})")
 
 
+_WHOLE_NUMBER = re.compile(r"\s*[0-9]{1,9}\s*")
+
+
+def _whole_number(raw: str) -> bool:
+    """ASCII digits only, and few of them: ``str.isdigit`` accepts ``⁴²⁹``, which ``int()`` refuses."""
+    return _WHOLE_NUMBER.fullmatch(raw) is not None
+
+
+def _shown(raw: str, keep: int = 40) -> str:
+    """A header value as an error message quotes it: in full when short, else its start and its length."""
+    return repr(raw) if len(raw) <= keep else f"{raw[:keep]!r}… ({len(raw):,} characters)"
+
+
 def parse_overrides(headers: Mapping[str, str], labels: list[str]) -> Overrides:
     """The override headers of a request (lower-cased ``headers``); InvalidRequest names a bad one."""
     status: int | None = None
     raw = headers.get("x-mockgw-status")
     if raw is not None:
-        if not raw.strip().isdigit() or not 400 <= int(raw) <= 599:
-            raise InvalidRequest(f"x-mockgw-status: expected an error status from 400 to 599, got {raw!r}")
+        if not _whole_number(raw) or not 400 <= int(raw) <= 599:
+            raise InvalidRequest(f"x-mockgw-status: expected an error status from 400 to 599, got {_shown(raw)}")
         status = int(raw)
     rule = headers.get("x-mockgw-rule")
     if rule is not None and rule not in labels:
@@ -150,9 +198,9 @@ def parse_overrides(headers: Mapping[str, str], labels: list[str]) -> Overrides:
     delay_ms = 0
     raw = headers.get("x-mockgw-delay-ms")
     if raw is not None:
-        if not raw.strip().isdigit() or int(raw) > MAX_OVERRIDE_DELAY_MS:
+        if not _whole_number(raw) or int(raw) > MAX_OVERRIDE_DELAY_MS:
             raise InvalidRequest(
-                f"x-mockgw-delay-ms: expected whole milliseconds from 0 to {MAX_OVERRIDE_DELAY_MS}, got {raw!r}"
+                f"x-mockgw-delay-ms: expected whole milliseconds from 0 to {MAX_OVERRIDE_DELAY_MS}, got {_shown(raw)}"
             )
         delay_ms = int(raw)
     return Overrides(status, rule, delay_ms)
@@ -182,7 +230,7 @@ def api_route(
         entry = gateway.journal.new_entry(
             time=time.time(),
             method=request.method,
-            path=request.path_qs,
+            path=redact_query(request.path_qs),
             headers=redact_headers(headers),
             body=None,
             session=session_of(headers),
@@ -202,6 +250,7 @@ def api_route(
             raise
         finally:
             entry.duration_ms = (gateway.clock.now() - started) * 1000
+            gateway.journal.settle(entry)  # a big body is kept shortened from here on
         entry.status = response.status
         return response
 
@@ -358,7 +407,7 @@ async def _play_decision(
     await response.prepare(request)
     entry.status = response.status  # on the wire now, even if the client goes away before the end
     result = PlayResult(events=entry.events)  # filled as frames go out: a stream cut short shows how far it got
-    await play(request, response, schedule, clock, result)
+    await play(request, response, schedule, clock, result, gateway.config.timeouts.write)
     entry.ttft_ms = None if result.ttft is None else result.ttft * 1000
     if result.outcome != "complete":
         entry.error = result.outcome
@@ -377,7 +426,6 @@ async def count_tokens(request: web.Request) -> web.StreamResponse:
     gateway = gateway_of(request)
     try:
         body = await read_json(request, gateway)
-        request[JOURNAL_ENTRY].body = body
         params = validate_count_tokens_request(body)
         gateway.files.attachments(file_ids(params), gateway.wall_now())  # an unknown file_id: 404, as for messages
     except InvalidRequest as exc:

@@ -29,7 +29,7 @@ class PlayResult:
 
     events: list[str] = field(default_factory=list)
     ttft: float | None = None
-    outcome: str = "complete"  # complete | disconnected (our fault) | client_gone
+    outcome: str = "complete"  # complete | disconnected (our fault) | client_gone | client_stalled
 
 
 async def play(
@@ -38,6 +38,7 @@ async def play(
     schedule: Iterable[ScheduleItem],
     clock: Clock,
     result: PlayResult | None = None,
+    write_timeout: float | None = None,
 ) -> PlayResult:
     """Write each frame after its delay; stall or drop the connection where the schedule says.
 
@@ -45,7 +46,8 @@ async def play(
 
     A client that goes away mid-stream ends the play quietly: that is a normal event for a server.
     ``result`` (a new one if not given) is filled in as frames go out, so it tells how far a play got even
-    when it is cancelled.
+    when it is cancelled. A client that stops reading is dropped once the send buffer is full and stays full
+    for ``write_timeout`` seconds (outcome ``client_stalled``).
     """
     result = result if result is not None else PlayResult()
     started = clock.now()
@@ -68,11 +70,18 @@ async def play(
                     request.transport.abort()
                 return result
             assert isinstance(item, Frame)
-            await response.write(item.data)
+            # write() waits (drains) only while the transport's buffer is over its high-water mark (64 KiB).
+            async with asyncio.timeout(write_timeout):
+                await response.write(item.data)
             result.events.append(item.event)
             if item.content and result.ttft is None:
                 result.ttft = clock.now() - started
-        await response.write_eof()
+        async with asyncio.timeout(write_timeout):
+            await response.write_eof()
+    except TimeoutError:
+        result.outcome = "client_stalled"
+        if request.transport is not None:
+            request.transport.abort()  # what is buffered for a reader that stopped is dropped with it
     except (ConnectionError, RuntimeError) as exc:
         # aiohttp raises ClientConnectionResetError (a ConnectionResetError) or RuntimeError on a closed
         # transport; anything else is a bug and propagates to the error middleware.

@@ -6,10 +6,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from mockgw.cli.settings import LOCALHOST_ORIGINS
+from mockgw.cli.settings import LOCALHOST_ORIGINS, Timeouts
 from mockgw.core.clock import Clock, RealClock
-from mockgw.core.engine import Engine
-from mockgw.core.journal import DEFAULT_JOURNAL_SIZE, Journal
+from mockgw.core.engine import DEFAULT_MAX_SESSIONS, Engine
+from mockgw.core.journal import DEFAULT_JOURNAL_BODY_BYTES, DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE, Journal
 from mockgw.faces.anthropic.batches import BatchStore
 from mockgw.faces.anthropic.files import FileStore, StoredFile, clean_filename, decode_content, media_type_for
 from mockgw.faces.anthropic.threads import DEFAULT_MAX_THREAD_BYTES, DEFAULT_MAX_THREADS, ThreadStore
@@ -22,6 +22,7 @@ from mockgw.server.auth import AuthPolicy, make_policy
 from mockgw.server.datadir import DataDir
 
 MAX_BODY_BYTES = 32 * 1024 * 1024  # the API's limit; larger bodies get 413 request_too_large
+__all__ = ["MAX_BODY_BYTES", "Gateway", "GatewayConfig", "Timeouts"]
 
 
 @dataclass
@@ -32,7 +33,9 @@ class GatewayConfig:
     seed: int | None = None
     api_keys: Sequence[str] = ()
     clock: Clock = field(default_factory=RealClock)
-    journal_size: int = DEFAULT_JOURNAL_SIZE
+    journal_size: int = DEFAULT_JOURNAL_SIZE  # entries
+    journal_bytes: int = DEFAULT_JOURNAL_BYTES  # in all; the oldest entries are forgotten past it
+    journal_body_bytes: int = DEFAULT_JOURNAL_BODY_BYTES  # a body over this is journaled shortened
     max_body_bytes: int = MAX_BODY_BYTES
     admin_token: str | None = None  # set: every /_mockgw/ call must carry it
     overrides: bool = True  # honour x-mockgw-status / -rule / -delay-ms request headers
@@ -42,6 +45,8 @@ class GatewayConfig:
     data_dir: str | None = None  # keep uploaded files and batches here across restarts; None: memory only
     # Host names answered besides loopback names and IP addresses (server/hosts.py); "*": any.
     allowed_hosts: Sequence[str] = ()
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    max_sessions: int = DEFAULT_MAX_SESSIONS  # per-session rule state kept; the least recently used is dropped
 
 
 class Gateway:
@@ -50,7 +55,7 @@ class Gateway:
     def __init__(self, config: GatewayConfig) -> None:
         self.config = config
         self.clock = config.clock
-        self.journal = Journal(config.journal_size)
+        self.journal = Journal(config.journal_size, config.journal_bytes, config.journal_body_bytes)
         self.threads = ThreadStore(config.max_threads, config.max_thread_bytes)
         # Batches and files are dated on the gateway's clock: wall time at start plus the clock's progress,
         # so a FakeClock moves them too, and their RFC 3339 dates stay real dates.
@@ -74,7 +79,7 @@ class Gateway:
         self.threads.clear()
         self.responses.clear()  # likewise the conversations held for previous_response_id
         self.scenario = scenario
-        self.engine = Engine(scenario, self.config.seed)
+        self.engine = Engine(scenario, self.config.seed, self.config.max_sessions)
         self.rate_limiter = RateLimiter(scenario.rate_limits)
         auth = scenario.auth
         keys = list(self.config.api_keys) + (list(auth.keys) if auth else [])

@@ -18,12 +18,19 @@ from types import TracebackType
 from typing import Any, Self, TypedDict, TypeVar, Unpack
 
 from mockgw.core.clock import Clock, RealClock
-from mockgw.core.journal import DEFAULT_JOURNAL_SIZE, Journal, JournalEntry
+from mockgw.core.engine import DEFAULT_MAX_SESSIONS
+from mockgw.core.journal import (
+    DEFAULT_JOURNAL_BODY_BYTES,
+    DEFAULT_JOURNAL_BYTES,
+    DEFAULT_JOURNAL_SIZE,
+    Journal,
+    JournalEntry,
+)
 from mockgw.faces.anthropic.threads import DEFAULT_MAX_THREAD_BYTES, DEFAULT_MAX_THREADS
 from mockgw.scenario.loader import load_scenario_data, load_scenario_text, load_scenarios
 from mockgw.scenario.schema import Scenario
 from mockgw.server.app import RunningServer, start_server
-from mockgw.server.state import Gateway, GatewayConfig
+from mockgw.server.state import Gateway, GatewayConfig, Timeouts
 
 T = TypeVar("T")
 ScenarioLike = Scenario | Mapping[str, Any] | str | Path | None
@@ -91,6 +98,10 @@ class GatewayOptions(TypedDict, total=False):
     max_thread_bytes: int
     allowed_hosts: list[str] | tuple[str, ...]
     data_dir: str | os.PathLike[str] | None
+    timeouts: Timeouts
+    journal_bytes: int
+    journal_body_bytes: int
+    max_sessions: int
 
 
 class _GatewayAPI:
@@ -101,7 +112,8 @@ class _GatewayAPI:
     ``overrides`` (the ``x-mockgw-*`` request headers; on by default), and ``max_threads`` /
     ``max_thread_bytes`` (the message-thread conversations held at most, in count and in bytes), and
     ``allowed_hosts`` (``Host`` names answered besides loopback names and IP addresses, as ``--allow-host``),
-    and ``data_dir`` (keep uploaded files and message batches there across gateways, as ``--data-dir``).
+    ``data_dir`` (keep uploaded files and message batches there across gateways, as ``--data-dir``), and the
+    limits of README "Limits": ``timeouts``, ``journal_bytes``, ``journal_body_bytes``, ``max_sessions``.
     """
 
     def __init__(
@@ -120,6 +132,10 @@ class _GatewayAPI:
         max_thread_bytes: int = DEFAULT_MAX_THREAD_BYTES,
         allowed_hosts: list[str] | tuple[str, ...] = (),
         data_dir: str | os.PathLike[str] | None = None,
+        timeouts: Timeouts | None = None,
+        journal_bytes: int = DEFAULT_JOURNAL_BYTES,
+        journal_body_bytes: int = DEFAULT_JOURNAL_BODY_BYTES,
+        max_sessions: int = DEFAULT_MAX_SESSIONS,
     ) -> None:
         self._config = GatewayConfig(
             scenario=coerce_scenario(scenario),
@@ -133,6 +149,10 @@ class _GatewayAPI:
             max_thread_bytes=max_thread_bytes,
             allowed_hosts=(*allowed_hosts, host),
             data_dir=None if data_dir is None else os.fspath(data_dir),
+            timeouts=timeouts or Timeouts(),
+            journal_bytes=journal_bytes,
+            journal_body_bytes=journal_body_bytes,
+            max_sessions=max_sessions,
         )
         self._host, self._port = host, port
         self._server: RunningServer | None = None

@@ -153,6 +153,7 @@ def test_state_shows_each_sessions_rule_uses_and_the_unused_rules(url: str) -> N
             "alice": {"uses": {"greet": 1, "steps": 1}, "sequence_steps": {"steps": 1}},
             "bob": {"uses": {"greet": 1, "limited": 1}, "sequence_steps": {}},
         },
+        "dropped_sessions": 0,
         "unused_rules": [],
         "threads": NO_THREADS,
         "files": NO_FILES,
@@ -231,6 +232,7 @@ def test_put_resets_rule_state_and_keeps_the_journal(url: str) -> None:
     assert admin(url, "state").json() == {
         "scenario": "switched",
         "sessions": {},
+        "dropped_sessions": 0,
         "unused_rules": ["new-rule"],
         "threads": NO_THREADS,
         "files": NO_FILES,

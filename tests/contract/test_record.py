@@ -412,7 +412,9 @@ def test_the_command_writes_the_file_on_a_signal_and_never_a_key(sig: signal.Sig
         proc, url = start_recorder(upstream.url, out)
         try:
             secrets = {"x-api-key": "sk-secret-123", "authorization": "Bearer sk-secret-456"}
-            response = http_call(f"{url}/v1/messages", json_body=body("hi"), headers=secrets)
+            # A key in the query string too (Google-style ?key=): the recorder's log line must not show it.
+            path = "/v1/messages?beta=true&key=sk-secret-789"
+            response = http_call(f"{url}{path}", json_body=body("hi"), headers=secrets)
             assert response.json()["content"] == [{"type": "text", "text": "Hello from upstream."}]
             assert upstream.journal.last is not None  # the request did go upstream
             proc.send_signal(sig)
@@ -423,6 +425,8 @@ def test_the_command_writes_the_file_on_a_signal_and_never_a_key(sig: signal.Sig
                 proc.communicate()
     assert proc.returncode == 0, stderr
     assert "wrote" in stdout
+    assert "/v1/messages?beta=true&key=[redacted]" in stderr
+    assert "sk-secret" not in stderr
     text = out.read_text()
     assert "sk-secret" not in text
     assert "authorization" not in text.lower()

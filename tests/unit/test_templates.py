@@ -134,6 +134,20 @@ def test_templates_render_in_reply_text_and_tool_input_through_a_scenario() -> N
         ("faker.seed_instance(1)", "Faker has no provider 'seed_instance'"),
         ("faker.format('__class__')", "Faker has no provider 'format'"),  # reaches attributes by name
         ("faker.random", "Faker has no provider 'random'"),
+        # Providers that call providers by name (and so reach seed_instance, format, …) or make binary data.
+        ("faker.json", "faker.json is not allowed in templates"),
+        ("faker.json(data_columns=[('x', 'seed_instance')])", "faker.json is not allowed in templates"),
+        ("faker.pystr_format('?#')", "faker.pystr_format is not allowed in templates"),
+        ("faker.pydict(value_types=['seed_instance'])", "faker.pydict is not allowed in templates"),
+        ("faker.dsv", "faker.dsv is not allowed in templates"),
+        ("faker.binary(length=300000000.0)", "faker.binary is not allowed in templates"),
+        ("faker.zip", "faker.zip is not allowed in templates"),
+        # Sizes bounded at load: one call must not fill memory on every request.
+        ("faker.pystr(max_chars=1000000000)", "max_chars=1000000000 is over the limit of 65,536"),
+        ("faker.pystr(max_chars=3e8)", "max_chars=300000000.0 is over the limit of 65,536"),
+        ("faker.paragraph(nb_sentences=10000)", "nb_sentences=10000 is over the limit of 1,000"),
+        ("faker.words(5000)", "nb=5000 is over the limit of 1,000"),  # positional arguments too
+        ("faker.texts(1000, 200)", "characters, over the limit of 65,536"),  # arguments in bounds, output not
         ("request.body", "unknown request field 'body'"),
         ("request.headers", "unknown request field 'headers'"),
         ("request.headers[0]", "expected faker.<provider>"),

@@ -62,6 +62,15 @@ def _where(text: str, index: int) -> str:
     return f"line {line} column {column} (char {index})"
 
 
+_LONG_DIGITS = re.compile(r"[0-9]{4301,}")
+
+
+def _long_integer(text: str) -> str:
+    found = _LONG_DIGITS.search(text)
+    where = f": {_where(text, found.start())}" if found else ""
+    return f"integer too long (more than 4,300 digits){where}"
+
+
 def _lone_surrogate(text: str) -> str | None:
     """Why ``text`` (JSON that parsed) holds a lone surrogate escape, which no UTF-8 text can carry; else None."""
     if "\\ud" not in text and "\\uD" not in text:
@@ -101,6 +110,8 @@ def parse_json(raw: str | bytes | bytearray, prefix: str = NOT_JSON) -> Any:
         raise InvalidRequest(f"{prefix}{exc}") from None
     except RecursionError:
         raise InvalidRequest(too_deep) from None
+    except ValueError:  # json.loads' int() refuses more than sys.get_int_max_str_digits() digits (4,300)
+        raise InvalidRequest(f"{prefix}{_long_integer(text)}") from None
     lone = _lone_surrogate(text)
     if lone is not None:
         raise InvalidRequest(f"{prefix}{lone}")
