@@ -91,7 +91,9 @@ def test_a_body_that_stops_arriving_gets_408(gw: MockGateway) -> None:
 
 
 def test_a_reader_that_stops_reading_is_dropped(gw: MockGateway) -> None:
-    body = MESSAGE.replace(b'"hi"', b'"long"').replace(b'"max_tokens":16', b'"max_tokens":8000000,"stream":true')
+    # A model the catalogue does not know has no max_tokens limit: the whole 16 MB is asked for.
+    body = MESSAGE.replace(b'"hi"', b'"long"').replace(b"claude-sonnet-4-5", b"mock-unlimited")
+    body = body.replace(b'"max_tokens":16', b'"max_tokens":8000000,"stream":true')
     head = b"POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n\r\n" % len(body)
     with connect(gw) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # fills up at once
