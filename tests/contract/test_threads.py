@@ -9,6 +9,7 @@ sending whole histories. Scenario errors carry ``details``, so any ``error_code`
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 import time
@@ -17,7 +18,7 @@ from urllib.parse import urlsplit
 
 import anthropic
 import pytest
-from anthropic import beta_tool
+from anthropic import beta_async_tool, beta_tool
 from anthropic.types import ThreadNotFoundError, ThreadUnsupportedRequestError
 
 from mockgw.faces.anthropic.threads import THREADS_BETA
@@ -194,6 +195,53 @@ def test_a_thread_keeps_its_history_system_and_tools_across_turns(gateway: Gatew
     assert "system" not in second.body  # the thread's own system prompt answered the `system:` predicate
     assert [m["content"] for m in second.body["messages"]] == ["goodbye"]
     assert len(thread.messages) == 4
+
+
+def test_a_forked_thread_replays_its_history_and_both_go_on(gateway: GatewayFactory) -> None:
+    """``fork()`` starts a new thread from the same history: a create with the whole conversation."""
+    gw = gateway(SCENARIO)
+    thread = client_for(gw).beta.messages.thread(model=MODEL, max_tokens=256, system="Be brief.")
+    thread.send({"role": "user", "content": "hello"})
+    fork = thread.fork()
+
+    on_thread = thread.send({"role": "user", "content": "left"})
+    on_fork = fork.send({"role": "user", "content": "right"})
+
+    assert [b.text for b in (on_thread.content[0], on_fork.content[0]) if b.type == "text"] == [
+        "Turn 2: you said left.",
+        "Turn 2: you said right.",
+    ]
+    continued, forked = gw.journal[1], gw.journal[2]
+    assert continued.body["thread"]["type"] == "continue"
+    assert forked.body["thread"] == {"type": "create"}
+    assert [m["role"] for m in forked.body["messages"]] == ["user", "assistant", "user"]
+
+
+def test_the_async_tool_runner_finishes_in_two_threaded_requests(gateway: GatewayFactory) -> None:
+    gw = gateway(SCENARIO)
+
+    @beta_async_tool
+    async def get_weather(city: str) -> str:
+        """The current weather in a city."""
+        return f"18°C and sunny in {city}"
+
+    async def run() -> str:
+        client = anthropic.AsyncAnthropic(base_url=gw.url, api_key="test", max_retries=0)
+        runner = client.beta.messages.tool_runner(
+            model=MODEL,
+            max_tokens=256,
+            tools=[get_weather],
+            messages=[{"role": "user", "content": "What is the weather in Paris?"}],
+            max_iterations=5,
+        )
+        final = await runner.until_done()
+        return "".join(b.text for b in final.content if b.type == "text")
+
+    assert asyncio.run(run()) == "It is 18°C and sunny in Paris in Paris."
+    assert [(e.rule, e.body["thread"]["type"]) for e in gw.journal] == [
+        ("weather-call", "create"),
+        ("weather-answer", "continue"),
+    ]
 
 
 def test_a_continue_sees_the_tools_the_thread_was_created_with(gateway: GatewayFactory) -> None:
