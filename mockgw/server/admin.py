@@ -144,14 +144,14 @@ def _status_filter(raw: str | None) -> tuple[int, int] | None:
 
 
 def filter_entries(entries: list[JournalEntry], query: Mapping[str, str]) -> tuple[list[JournalEntry], bool]:
-    """One page of the journal entries kept by the ``session``, ``rule`` and ``status`` filters, and whether
+    """One page of the journal entries kept by the ``session``, ``rule``, ``face`` and ``status`` filters, and whether
     more remain beyond it.
 
     ``after=SEQ`` pages forward: the oldest ``limit`` entries newer than SEQ (the next page starts after the
     last one). Without it, the newest ``limit``. ``limit`` is ``DEFAULT_PAGE`` unless given, at most
     ``MAX_PAGE``. Raises InvalidRequest for a malformed filter value.
     """
-    session, rule = query.get("session"), query.get("rule")
+    session, rule, face = query.get("session"), query.get("rule"), query.get("face")
     status = _status_filter(query.get("status"))
     after = _int_param(query, "after", 0)
     limit = _int_param(query, "limit", 1)
@@ -164,6 +164,7 @@ def filter_entries(entries: list[JournalEntry], query: Mapping[str, str]) -> tup
         for e in entries
         if (session is None or e.session == session)
         and (rule is None or e.rule == rule)
+        and (face is None or e.face == face)
         and (status is None or status[0] <= e.status <= status[1])
         and (after is None or e.seq > after)
     ]

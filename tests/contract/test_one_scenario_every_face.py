@@ -12,7 +12,7 @@ from pathlib import Path
 import anthropic
 import openai
 
-from tests.conftest import GatewayFactory
+from tests.conftest import GatewayFactory, http_call
 
 SCENARIO = Path(__file__).resolve().parents[1] / "fixtures" / "every-face.yaml"
 TOOL = {"name": "get_weather", "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}
@@ -67,3 +67,13 @@ def test_the_same_rules_answer_the_anthropic_and_the_openai_sdks(gateway: Gatewa
         "openai-responses",
     ]
     assert [e.rule for e in gw.journal] == ["ask-tool", "ask-tool", "answer", "answer"]
+
+
+def test_the_admin_journal_filters_by_face(gateway: GatewayFactory) -> None:
+    gw = gateway({"rules": [{"reply": "hi"}]})
+    anthropic.Anthropic(base_url=gw.url, api_key="k").messages.create(
+        model="m", max_tokens=10, messages=[{"role": "user", "content": "a"}]
+    )
+    openai.OpenAI(base_url=gw.url + "/v1", api_key="k").embeddings.create(model="m", input="b")
+    listing = http_call(gw.url + "/_mockgw/requests?face=openai-embeddings", "GET").json()
+    assert [(e["face"], e["path"]) for e in listing["data"]] == [("openai-embeddings", "/v1/embeddings")]
