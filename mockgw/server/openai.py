@@ -7,9 +7,11 @@ route's (overrides, strict models, near-miss report, error, fault, timing), in O
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -28,11 +30,14 @@ from mockgw.scenario.schema import TextReply
 from mockgw.scenario.templates import Template
 from mockgw.server.responses import json_response
 from mockgw.server.routes import (
+    BODY_BYTES,
     HEADERS,
     JOURNAL_ENTRY,
+    OFF_LOOP_BYTES,
     OVERRIDE_HEADERS,
     DisconnectFault,
     Overrides,
+    _derive_fields,
     _rule_labels,
     _unknown_rule,
     gateway_of,
@@ -42,6 +47,8 @@ from mockgw.server.routes import (
 )
 from mockgw.server.sse import SSE_HEADERS, PlayResult, play
 from mockgw.server.state import Gateway
+
+_T = TypeVar("_T")
 
 # A reply for rules that only script a fault (a stream needs some content to cut short).
 _FILLER = (TextReply(text=Template.parse("{{ faker.paragraph(nb_sentences=4) }}")),)
@@ -95,14 +102,20 @@ def _refused(request: web.Request, exc: InvalidRequest | OpenAIError) -> web.Res
     return openai_error(request, exc.status, exc.message)  # too large, or not JSON
 
 
+async def off_loop_if_large(request: web.Request, parse: Callable[..., _T], *args: Any) -> _T:
+    """``parse(*args)``, in a worker thread when the body is over ``OFF_LOOP_BYTES``: translating megabytes
+    of conversation takes tens of milliseconds, and the loop serves every other client meanwhile."""
+    if request.get(BODY_BYTES, 0) > OFF_LOOP_BYTES:
+        return await asyncio.to_thread(parse, *args)
+    return parse(*args)
+
+
 async def read_request(request: web.Request, gateway: Gateway) -> tuple[Overrides, Any]:
     """The override headers and the JSON body (InvalidRequest for a bad override, a body too large or not JSON)."""
     headers = request[HEADERS]
     wanted = gateway.config.overrides and not OVERRIDE_HEADERS.isdisjoint(headers)
     overrides = parse_overrides(headers, _rule_labels(gateway)) if wanted else Overrides()
-    body = await read_json(request, gateway)
-    request[JOURNAL_ENTRY].body = body
-    return overrides, body
+    return overrides, await read_json(request, gateway)  # read_json journals the body
 
 
 async def decide(
@@ -111,6 +124,8 @@ async def decide(
     """The decision for a parsed request, or the error answer that stands in for one."""
     entry = request[JOURNAL_ENTRY]
     entry.stream = view.stream
+    if request.get(BODY_BYTES, 0) > OFF_LOOP_BYTES:
+        await asyncio.to_thread(_derive_fields, view)  # the fields rules read walk the whole conversation
     if not gateway.knows_model(view.model):
         message = f"Model '{view.model}' not found"
         return openai_error(request, 404, message, error_type="model_not_found", param={"modelId": view.model})
@@ -214,7 +229,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     try:
         overrides, body = await read_request(request, gateway)
         headers: dict[str, str] = request[HEADERS]
-        chat = parse_chat(body, headers, entry.session)
+        chat = await off_loop_if_large(request, parse_chat, body, headers, entry.session)
     except (InvalidRequest, OpenAIError) as exc:
         return _refused(request, exc)
     decision = await decide(request, gateway, chat.view, overrides)
@@ -246,7 +261,7 @@ async def responses(request: web.Request) -> web.StreamResponse:
     try:
         overrides, body = await read_request(request, gateway)
         headers: dict[str, str] = request[HEADERS]
-        parsed = parse_responses(body, headers, entry.session, gateway.responses)
+        parsed = await off_loop_if_large(request, parse_responses, body, headers, entry.session, gateway.responses)
     except (InvalidRequest, OpenAIError) as exc:
         return _refused(request, exc)
     decision = await decide(request, gateway, parsed.view, overrides)
@@ -288,7 +303,7 @@ async def embeddings(request: web.Request) -> web.StreamResponse:
     try:
         overrides, body = await read_request(request, gateway)
         headers: dict[str, str] = request[HEADERS]
-        parsed = parse_embeddings(body, headers, entry.session)
+        parsed = await off_loop_if_large(request, parse_embeddings, body, headers, entry.session)
     except (InvalidRequest, OpenAIError) as exc:
         return _refused(request, exc)
     decision = await decide(request, gateway, parsed.view, overrides)

@@ -250,3 +250,11 @@ def test_env_points_an_openai_sdk_that_reads_its_environment_at_the_gateway(
         monkeypatch.setenv(name, value)
     done = openai.OpenAI(max_retries=0).chat.completions.create(model=MODEL, messages=ask("hi"))
     assert done.choices[0].message.content == "found you"
+
+
+def test_a_body_over_a_megabyte_is_read_off_the_loop_and_answered(gateway: GatewayFactory) -> None:
+    gw = gateway({"rules": [{"match": {"last_user": "needle"}, "reply": "found"}]})
+    big = "hay " * 400_000 + "needle"
+    done = client(gw).chat.completions.create(model=MODEL, messages=ask(big))
+    assert done.choices[0].message.content == "found"
+    assert gw.journal.last.body_bytes > 1024 * 1024
