@@ -170,7 +170,8 @@ def test_a_slow_reader_is_waited_for_not_buffered_and_others_are_served_meanwhil
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a small window: the server must wait
     sock.settimeout(10)
     sock.connect(("127.0.0.1", gw.port))
-    raw = json.dumps(body("big", stream=True, max_tokens=2_000_000)).encode()  # room for all 5 MB
+    # Room for all 5 MB: a model the catalogue does not know has no max_tokens limit.
+    raw = json.dumps(body("big", stream=True, max_tokens=2_000_000, model="mock-unlimited")).encode()
     sock.sendall(request_bytes(b"POST", b"/v1/messages", [(b"Content-Type", b"application/json")], raw))
     received = sock.recv(1024)  # then stop reading for a while
     frames = len(BIG_TEXT) // 1000
