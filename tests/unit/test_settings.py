@@ -7,7 +7,7 @@ import os
 import pytest
 
 from mockgw.cli.main import build_parser, serve_flags
-from mockgw.cli.settings import LOCALHOST_ORIGINS, ServeFlags, ServeSettings, SettingsError, resolve
+from mockgw.cli.settings import LOCALHOST_ORIGINS, ServeFlags, ServeSettings, SettingsError, Timeouts, resolve
 
 
 def flags(*argv: str) -> ServeFlags:
@@ -142,3 +142,28 @@ def test_serve_refuses_a_bad_variable_before_loading_anything(
     monkeypatch.setenv("MOCKGW_PORT", "eighty")
     assert main(["serve"]) == 2
     assert capsys.readouterr().err == "mockgw: MOCKGW_PORT: expected a whole number, got 'eighty'\n"
+
+
+# ---------------------------------------------------------------- limits (README "Limits")
+
+
+def test_limits_come_from_flags_over_variables_over_defaults() -> None:
+    env = {"MOCKGW_IDLE_TIMEOUT": "5", "MOCKGW_BODY_TIMEOUT": "2.5", "MOCKGW_MAX_SESSIONS": "50"}
+    settings = resolve(flags("--idle-timeout", "7", "--journal-bytes", "1048576"), env)
+    assert settings.timeouts == Timeouts(idle=7.0, header=10.0, body=2.5, write=30.0)
+    assert (settings.journal_bytes, settings.journal_body_bytes, settings.max_sessions) == (1048576, 1 << 20, 50)
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "message"),
+    [
+        (("--write-timeout", "0"), {}, "--write-timeout: expected a number above 0, got 0.0"),
+        ((), {"MOCKGW_HEADER_TIMEOUT": "nan"}, "MOCKGW_HEADER_TIMEOUT: expected a number above 0, got nan"),
+        ((), {"MOCKGW_HEADER_TIMEOUT": "soon"}, "MOCKGW_HEADER_TIMEOUT: expected a number of seconds, got 'soon'"),
+        (("--max-sessions", "-1"), {}, "--max-sessions: expected a number above 0, got -1"),
+        ((), {"MOCKGW_JOURNAL_BODY_BYTES": "1MB"}, "MOCKGW_JOURNAL_BODY_BYTES: expected a whole number"),
+    ],
+)
+def test_a_limit_that_is_not_above_zero_is_refused(argv: tuple[str, ...], env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message.replace("(", r"\(")):
+        resolve(flags(*argv), env)
