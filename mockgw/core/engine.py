@@ -16,7 +16,7 @@ from typing import Any
 from faker import Faker
 
 from mockgw.core.answer import Ids, Reply
-from mockgw.core.matching import Miss, misses
+from mockgw.core.matching import Miss, SessionFacts, misses
 from mockgw.core.request import RequestView
 from mockgw.scenario.schema import ErrorSpec, Fault, Rule, Scenario, Timing
 
@@ -66,13 +66,18 @@ class NoMatch:
 
 @dataclass
 class SessionState:
-    """Per-session memory: how often each rule answered, and where each sequence stands."""
+    """Per-session memory: how often each rule answered, where each sequence stands, the session's named
+    state and how many requests it made."""
 
+    state: str = "start"
+    requests: int = 0
     uses: dict[int, int] = field(default_factory=dict)
     cursors: dict[int, int] = field(default_factory=dict)
 
     def to_dict(self, scenario: Scenario) -> dict[str, Any]:
         return {
+            "state": self.state,
+            "requests": self.requests,
             "uses": {scenario.rule_label(i): n for i, n in sorted(self.uses.items())},
             "sequence_steps": {scenario.rule_label(i): n for i, n in sorted(self.cursors.items())},
         }
@@ -131,7 +136,7 @@ class Engine:
         if state is not None:
             self._sessions.move_to_end(name)
             return state
-        state = self._sessions[name] = SessionState()
+        state = self._sessions[name] = SessionState(state=self.scenario.initial_state)
         while len(self._sessions) > max(self.max_sessions, 1):
             self._sessions.popitem(last=False)
             self.dropped_sessions += 1
@@ -153,6 +158,19 @@ class Engine:
         with self._lock:
             return {name: s.to_dict(self.scenario) for name, s in sorted(self._sessions.items())}
 
+    def session_state(self, session: str) -> str:
+        """The named state of ``session`` (the scenario's ``initial_state`` for a session not seen yet)."""
+        with self._lock:
+            known = self._sessions.get(session)
+            return self.scenario.initial_state if known is None else known.state
+
+    def set_session_state(self, session: str, state: str) -> None:
+        """Put ``session`` in the named ``state``, as a rule's ``set_state`` would."""
+        if not state:
+            raise ValueError("a state is a non-empty name")
+        with self._lock:
+            self.session(session).state = state
+
     def unused_rules(self) -> list[str]:
         """Rules that never answered (in any session), by label."""
         with self._lock:
@@ -173,9 +191,11 @@ class Engine:
         """The first rule whose match holds and which is not used up answers; else a NoMatch report."""
         with self._lock:
             state = self.session(request.session)
+            state.requests += 1
+            facts = SessionFacts(state.state, state.requests)
             near: list[NearMiss] = []
             for index, rule in enumerate(self.scenario.rules):
-                failed = misses(rule.match, request)
+                failed = misses(rule.match, request, facts)
                 if not failed and rule.times is not None and state.uses.get(index, 0) >= rule.times:
                     used = Miss("times", f"already answered {rule.times} time(s) in session {request.session!r}")
                     failed = [used]
@@ -191,7 +211,9 @@ class Engine:
         with self._lock:
             for index, rule in enumerate(self.scenario.rules):
                 if self.scenario.labels[index] == label:
-                    return self._answer(index, rule, self.session(request.session))
+                    state = self.session(request.session)
+                    state.requests += 1  # a forced request still counts for the session's nth
+                    return self._answer(index, rule, state)
         return None
 
     def _answer(self, index: int, rule: Rule, state: SessionState) -> Decision:
@@ -205,6 +227,9 @@ class Engine:
             step = cursor % n if rule.then == "cycle" else min(cursor, n - 1)
             state.cursors[index] = cursor + 1
             answer = rule.sequence[step]
+        new_state = answer.set_state or rule.set_state
+        if new_state is not None:
+            state.state = new_state
         base = self.scenario.defaults.timing
         if answer is not rule and rule.timing is not None:
             base = rule.timing.over(base)

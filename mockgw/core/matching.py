@@ -10,7 +10,15 @@ from dataclasses import dataclass
 
 from mockgw.core.journal import is_secret_header
 from mockgw.core.request import RequestView
-from mockgw.scenario.schema import FileMatch, Match, TextMatch, ToolResultMatch, ToolsMatch, TurnMatch
+from mockgw.scenario.schema import CountMatch, FileMatch, Match, TextMatch, ToolResultMatch, ToolsMatch, TurnMatch
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    """What the engine knows of the request's session: its named state and this request's number in it."""
+
+    state: str = "start"
+    nth: int = 1
 
 
 @dataclass(frozen=True)
@@ -99,11 +107,36 @@ def _turn_misses(test: int | TurnMatch, turn: int) -> list[Miss]:
     return []
 
 
-def misses(match: Match | None, request: RequestView) -> list[Miss]:
-    """Every predicate of ``match`` that does not hold for ``request`` (empty: the rule matches)."""
+def count_misses(name: str, test: CountMatch, count: int, what: str) -> list[Miss]:
+    """The failed parts of a count test; ``what`` says what was counted ("request 3 of session 'a'")."""
+    out: list[Miss] = []
+    if test.equals is not None and count != test.equals:
+        out.append(Miss(f"{name}", f"{what} is {count}, not {test.equals}"))
+    if test.gte is not None and count < test.gte:
+        out.append(Miss(f"{name}.gte", f"{what} is {count}, below {test.gte}"))
+    if test.lte is not None and count > test.lte:
+        out.append(Miss(f"{name}.lte", f"{what} is {count}, above {test.lte}"))
+    if test.every is not None and count % test.every:
+        out.append(Miss(f"{name}.every", f"{what} is {count}, not a multiple of {test.every}"))
+    return out
+
+
+def misses(match: Match | None, request: RequestView, session: SessionFacts | None = None) -> list[Miss]:
+    """Every predicate of ``match`` that does not hold for ``request`` (empty: the rule matches).
+
+    ``session`` is the state and request number of the request's session (None: a fresh session's first).
+    """
     if match is None:
         return []
+    facts = session or SessionFacts()
     out: list[Miss] = []
+    if match.state is not None and facts.state not in match.state:
+        wanted = " or ".join(repr(s) for s in match.state)
+        out.append(Miss("state", f"session {request.session!r} is in state {facts.state!r}, not {wanted}"))
+    if match.nth is not None:
+        out += count_misses("nth", match.nth, facts.nth, f"the request number in session {request.session!r}")
+    if match.messages is not None:
+        out += count_misses("messages", match.messages, len(request.params.messages), "the message count")
     if match.last_user is not None:
         out += text_misses("last_user", match.last_user, request.last_user)
     if match.model is not None:

@@ -152,6 +152,28 @@ class TurnMatch(_Strict):
     lte: int | None = Field(default=None, ge=1)
 
 
+class CountMatch(_Strict):
+    """A test on a count: every key given must hold. ``every: 2`` holds for 2, 4, 6 …"""
+
+    equals: int | None = Field(default=None, ge=0)
+    gte: int | None = Field(default=None, ge=0)
+    lte: int | None = Field(default=None, ge=0)
+    every: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _one_test(self) -> CountMatch:
+        if all(v is None for v in (self.equals, self.gte, self.lte, self.every)):
+            raise ValueError("give at least one of equals, gte, lte, every")
+        return self
+
+
+def _count_shorthand(value: Any) -> Any:
+    # A bare number is `equals`; a bool is refused (YAML's `true` is an int to pydantic otherwise).
+    if isinstance(value, bool):
+        raise ValueError("a count is a number or a mapping like {gte: 3}")
+    return {"equals": value} if isinstance(value, int) else value
+
+
 def _match_shorthands(schema: JsonDict) -> None:
     strings: JsonDict = {"type": "array", "items": _STRING}
     value: JsonDict = {"type": ["string", "number"]}
@@ -167,6 +189,9 @@ def _match_shorthands(schema: JsonDict) -> None:
         header=[headers],
         face=[_STRING],
         custom_id=[_STRING],
+        state=[_STRING],
+        nth=[{"type": "integer", "minimum": 1}],
+        messages=[{"type": "integer", "minimum": 1}],
     )
 
 
@@ -197,6 +222,20 @@ class Match(_Strict):
 
     custom_id: TextMatch | None = None  # a Message Batches request's custom_id (never holds outside a batch)
     file: FileMatch | None = None  # an attached file (by file_id) of this name, media type or text
+    # The session's named state (any of these names); a rule or step's `set_state` moves it.
+    state: list[str] | None = Field(default=None, min_length=1)
+    nth: CountMatch | None = None  # the session's request number, counted from 1
+    messages: CountMatch | None = None  # how many messages the conversation holds (the one being answered too)
+
+    @field_validator("state", mode="before")
+    @classmethod
+    def _states(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("nth", "messages", mode="before")
+    @classmethod
+    def _counts(cls, value: Any) -> Any:
+        return _count_shorthand(value)
 
     @field_validator("last_user", "system", mode="before")
     @classmethod
@@ -439,6 +478,8 @@ class _Answer(_Strict):
     timing: Timing | None = None
     # In a Message Batch, the request's result is `canceled` or `expired` (answers only batch requests).
     batch_result: Literal["canceled", "expired"] | None = None
+    # The session's state after this answer (a step's own wins over its rule's); see Match.state.
+    set_state: str | None = Field(default=None, min_length=1)
 
     @field_validator("reply", mode="before")
     @classmethod
@@ -577,6 +618,7 @@ class Scenario(_Strict):
     # false: every request with a `thread` field is refused (thread_unsupported_request), as a server without
     # message threads answers, so the SDKs fall back to sending whole histories.
     threads: bool = True
+    initial_state: str = Field(default="start", min_length=1)  # every session's state until a set_state
     defaults: Defaults = Field(default_factory=Defaults)
     rate_limits: RateLimits = Field(default_factory=RateLimits)
     batches: BatchSettings = Field(default_factory=BatchSettings)

@@ -16,6 +16,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from mockgw.core.journal import JournalEntry
+from mockgw.core.request import DEFAULT_SESSION
 from mockgw.faces.anthropic.validation import InvalidRequest, parse_json
 from mockgw.scenario.loader import (
     ScenarioError,
@@ -232,6 +233,26 @@ async def list_requests(request: web.Request) -> web.StreamResponse:
     return json_response(body, request_id=request_id(request))
 
 
+async def put_state(request: web.Request) -> web.StreamResponse:
+    """``PUT /_mockgw/state`` with ``{"session": S, "state": X}``: put session S (default: ``default``) in the
+    named state X, as a rule's ``set_state`` would; rules with ``match: {state: X}`` answer it from now on."""
+    gateway = request.app[GATEWAY]
+    try:
+        data = parse_json(await _read_text(request, gateway), NOT_JSON)
+    except InvalidRequest as exc:
+        return _invalid(request, exc.message, exc.status)
+    usage = 'the body is {"state": "NAME"} or {"session": "S", "state": "NAME"}'
+    if not isinstance(data, dict) or set(data) - {"session", "state"} or "state" not in data:
+        return _invalid(request, usage)
+    session, state = data.get("session", DEFAULT_SESSION), data["state"]
+    if not isinstance(session, str) or not session:
+        return _invalid(request, "session: expected a non-empty string")
+    if not isinstance(state, str) or not state:
+        return _invalid(request, "state: expected a non-empty string")
+    gateway.engine.set_session_state(session, state)
+    return json_response({"session": session, "state": state}, request_id=request_id(request))
+
+
 async def get_request(request: web.Request) -> web.StreamResponse:
     """``GET /_mockgw/requests/{seq}``: one journal entry, whole (its body too, however large)."""
     gateway = request.app[GATEWAY]
@@ -358,3 +379,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_put(f"{PREFIX}/scenario", put_scenario)
     app.router.add_get(f"{PREFIX}/scenarios", list_scenarios)
     app.router.add_get(f"{PREFIX}/state", get_state)
+    app.router.add_put(f"{PREFIX}/state", put_state)

@@ -26,6 +26,7 @@ from mockgw.core.journal import (
     Journal,
     JournalEntry,
 )
+from mockgw.core.request import DEFAULT_SESSION
 from mockgw.faces.anthropic.threads import DEFAULT_MAX_THREAD_BYTES, DEFAULT_MAX_THREADS
 from mockgw.scenario.loader import load_scenario_data, load_scenario_text, load_scenarios
 from mockgw.scenario.schema import Scenario
@@ -195,6 +196,15 @@ class _GatewayAPI:
 
     def _settle(self) -> None:
         """Let the server finish recording requests whose answer the client has already read."""
+
+    def session_state(self, session: str = DEFAULT_SESSION) -> str:
+        """The named state of ``session`` (the scenario's ``initial_state``, ``start``, until a ``set_state``)."""
+        self._settle()
+        return self.gateway.engine.session_state(session)
+
+    def set_session_state(self, state: str, session: str = DEFAULT_SESSION) -> None:
+        """Put ``session`` in the named ``state``: rules with ``match: {state: ...}`` answer it from now on."""
+        self.gateway.engine.set_session_state(session, state)
 
     # ------------------------------------------------------------ assertions
 

@@ -180,9 +180,9 @@ def test_each_session_has_its_own_state() -> None:
     assert reply_text(decide(eng, session="b")) == "first"
     assert reply_text(decide(eng)) == "first"  # the default session is one more
     assert eng.state() == {
-        "a": {"uses": {"rules[0]": 2}, "sequence_steps": {"rules[0]": 2}},
-        "b": {"uses": {"rules[0]": 1}, "sequence_steps": {"rules[0]": 1}},
-        "default": {"uses": {"rules[0]": 1}, "sequence_steps": {"rules[0]": 1}},
+        "a": {"state": "start", "requests": 2, "uses": {"rules[0]": 2}, "sequence_steps": {"rules[0]": 2}},
+        "b": {"state": "start", "requests": 1, "uses": {"rules[0]": 1}, "sequence_steps": {"rules[0]": 1}},
+        "default": {"state": "start", "requests": 1, "uses": {"rules[0]": 1}, "sequence_steps": {"rules[0]": 1}},
     }
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from mockgw.core.matching import misses
+from mockgw.core.matching import SessionFacts, misses
 from mockgw.core.request import RequestView
 from mockgw.faces.anthropic.validation import validate_message_request
 from mockgw.scenario.schema import Match
@@ -335,3 +335,57 @@ def test_every_failed_predicate_is_listed_in_order() -> None:
         "stream",
         "turn",
     ]
+
+
+# ---------------------------------------------------------------- session facts: state, nth; message count
+
+
+@pytest.mark.parametrize(
+    ("match", "facts", "reason"),
+    [
+        ({"state": "paid"}, SessionFacts("start", 1), "state: session 'default' is in state 'start', not 'paid'"),
+        (
+            {"state": ["a", "b"]},
+            SessionFacts("c", 1),
+            "state: session 'default' is in state 'c', not 'a' or 'b'",
+        ),
+        ({"nth": 3}, SessionFacts("start", 2), "nth: the request number in session 'default' is 2, not 3"),
+        (
+            {"nth": {"gte": 3}},
+            SessionFacts("start", 1),
+            "nth.gte: the request number in session 'default' is 1, below 3",
+        ),
+        (
+            {"nth": {"lte": 1}},
+            SessionFacts("start", 2),
+            "nth.lte: the request number in session 'default' is 2, above 1",
+        ),
+        (
+            {"nth": {"every": 2}},
+            SessionFacts("start", 3),
+            "nth.every: the request number in session 'default' is 3, not a multiple of 2",
+        ),
+        ({"messages": {"gte": 2}}, SessionFacts(), "messages.gte: the message count is 1, below 2"),
+        ({"messages": 3}, SessionFacts(), "messages: the message count is 1, not 3"),
+    ],
+)
+def test_session_predicates_say_why_they_failed(match: dict[str, Any], facts: SessionFacts, reason: str) -> None:
+    assert [str(m) for m in misses(Match.model_validate(match), view(), facts)] == [reason]
+
+
+@pytest.mark.parametrize(
+    ("match", "facts"),
+    [
+        ({"state": ["a", "paid"]}, SessionFacts("paid", 1)),
+        ({"nth": {"gte": 2, "every": 2}}, SessionFacts("start", 4)),
+        ({"messages": {"lte": 1}}, SessionFacts()),
+    ],
+)
+def test_session_predicates_hold(match: dict[str, Any], facts: SessionFacts) -> None:
+    assert misses(Match.model_validate(match), view(), facts) == []
+
+
+@pytest.mark.parametrize("bad", [{"nth": True}, {"nth": {}}, {"nth": {"every": 0}}, {"state": []}])
+def test_a_bad_count_or_state_is_refused_at_load(bad: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        Match.model_validate(bad)

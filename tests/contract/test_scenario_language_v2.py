@@ -1,0 +1,160 @@
+"""Scenario language v2 (issue 15) through HTTP and the official Python SDK: named states per session,
+``nth`` and ``messages`` counts, what the request asks (thinking, tool_choice, output_format, beta,
+attachments, metadata, body), and Claude Code's system reminders left out of ``last_user``."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import anthropic
+import pytest
+
+from mockgw.testing import MockGateway
+from tests.conftest import GatewayFactory, body, http_call
+
+MODEL = "claude-sonnet-4-6"
+
+
+def client(gw: MockGateway, session: str = "default") -> anthropic.Anthropic:
+    return anthropic.Anthropic(
+        base_url=gw.url, api_key="k", max_retries=0, default_headers={"x-mockgw-session": session}
+    )
+
+
+def ask(gw: MockGateway, text: str = "hi", session: str = "default", **extra: Any) -> str:
+    """The text the SDK reads back, or ``error NNN: message`` for an error answer."""
+    try:
+        message = client(gw, session).messages.create(
+            model=MODEL, max_tokens=2048, messages=[{"role": "user", "content": text}], **extra
+        )
+    except anthropic.APIStatusError as exc:
+        return f"error {exc.status_code}"
+    return "".join(b.text for b in message.content if b.type == "text")
+
+
+def scenario(text: str) -> str:
+    return textwrap.dedent(text)
+
+
+# ---------------------------------------------------------------- states
+
+
+PAYMENT = scenario("""
+    rules:
+      - match: {last_user: {contains: pay}, state: start}
+        set_state: paid
+        reply: "Paid."
+      - match: {last_user: {contains: pay}, state: paid}
+        reply: "Already paid."
+      - match: {state: paid}
+        reply: "Thanks for paying."
+      - reply: "Please pay first."
+""")
+
+
+def test_set_state_moves_the_session_and_state_picks_the_rule(gateway: GatewayFactory) -> None:
+    gw = gateway(PAYMENT)
+    assert [ask(gw, t) for t in ("hello", "pay", "pay", "hello")] == [
+        "Please pay first.",
+        "Paid.",
+        "Already paid.",
+        "Thanks for paying.",
+    ]
+
+
+def test_each_session_has_its_own_state(gateway: GatewayFactory) -> None:
+    gw = gateway(PAYMENT)
+    assert ask(gw, "pay", session="alice") == "Paid."
+    assert ask(gw, "hello", session="bob") == "Please pay first."
+    assert (gw.session_state("alice"), gw.session_state("bob")) == ("paid", "start")
+
+
+def test_initial_state_names_the_state_sessions_start_in(gateway: GatewayFactory) -> None:
+    gw = gateway("initial_state: anonymous\nrules:\n  - {match: {state: anonymous}, reply: 'Who are you?'}\n")
+    assert gw.session_state() == "anonymous"
+    assert ask(gw) == "Who are you?"
+
+
+def test_a_sequence_step_sets_the_state_over_its_rule(gateway: GatewayFactory) -> None:
+    gw = gateway(
+        scenario("""
+        rules:
+          - match: {state: [start, retrying]}
+            set_state: retrying
+            sequence:
+              - error: {status: 529}
+              - {reply: "Recovered.", set_state: done}
+          - match: {state: done}
+            reply: "Done."
+    """)
+    )
+    assert [ask(gw) for _ in range(3)] == ["error 529", "Recovered.", "Done."]
+
+
+def test_the_python_api_sets_a_session_state(gateway: GatewayFactory) -> None:
+    gw = gateway(PAYMENT)
+    gw.set_session_state("paid", session="carol")
+    assert ask(gw, "hello", session="carol") == "Thanks for paying."
+    gw.reset("carol")
+    assert gw.session_state("carol") == "start"
+
+
+def test_the_admin_api_reads_and_sets_a_session_state(gateway: GatewayFactory) -> None:
+    gw = gateway(PAYMENT)
+    put = http_call(f"{gw.url}/_mockgw/state", "PUT", json_body={"session": "dave", "state": "paid"})
+    assert (put.status, put.json()) == (200, {"session": "dave", "state": "paid"})
+    assert ask(gw, "hello", session="dave") == "Thanks for paying."
+    dave = http_call(f"{gw.url}/_mockgw/state", "GET").json()["sessions"]["dave"]
+    assert (dave["state"], dave["requests"]) == ("paid", 1)
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"session": "x"}, 'the body is {"state": "NAME"} or {"session": "S", "state": "NAME"}'),
+        ({"state": ""}, "state: expected a non-empty string"),
+        ({"state": "a", "session": 3}, "session: expected a non-empty string"),
+    ],
+)
+def test_a_bad_state_body_is_a_400_naming_it(gateway: GatewayFactory, payload: Any, message: str) -> None:
+    response = http_call(f"{gateway(PAYMENT).url}/_mockgw/state", "PUT", json_body=payload)
+    assert (response.status, response.json()["error"]["message"]) == (400, message)
+
+
+def test_a_state_mismatch_is_named_in_the_no_match_report(gateway: GatewayFactory) -> None:
+    gw = gateway("rules:\n  - {name: after-pay, match: {state: paid}, reply: x}\n")
+    response = http_call(f"{gw.url}/v1/messages", json_body=body("hi"), headers={"x-mockgw-session": "eve"})
+    assert response.status == 400
+    assert response.json()["error"]["message"].endswith(
+        "after-pay: state: session 'eve' is in state 'start', not 'paid'"
+    )
+
+
+# ---------------------------------------------------------------- nth and messages
+
+
+def test_nth_answers_the_sessions_third_request(gateway: GatewayFactory) -> None:
+    gw = gateway("rules:\n  - {match: {nth: 3}, error: {status: 529}}\n  - reply: ok\n")
+    assert [ask(gw) for _ in range(4)] == ["ok", "ok", "error 529", "ok"]
+    assert ask(gw, session="other") == "ok"  # counted per session
+
+
+@pytest.mark.parametrize(
+    ("test", "answered"),
+    [
+        ("{gte: 3}", [False, False, True, True, True]),
+        ("{lte: 2}", [True, True, False, False, False]),
+        ("{every: 2}", [False, True, False, True, False]),
+    ],
+)
+def test_nth_ranges(gateway: GatewayFactory, test: str, answered: list[bool]) -> None:
+    gw = gateway(f"rules:\n  - {{match: {{nth: {test}}}, reply: hit}}\n  - reply: miss\n")
+    assert [ask(gw) == "hit" for _ in answered] == answered
+
+
+def test_messages_counts_the_conversation(gateway: GatewayFactory) -> None:
+    gw = gateway("rules:\n  - {match: {messages: {gte: 3}}, reply: long}\n  - reply: short\n")
+    turns = [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}, {"role": "user", "content": "c"}]
+    long = client(gw).messages.create(model=MODEL, max_tokens=64, messages=turns)  # type: ignore[arg-type]
+    assert [long.content[0].text, ask(gw)] == ["long", "short"]  # type: ignore[union-attr]
