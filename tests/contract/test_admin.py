@@ -150,7 +150,12 @@ def test_state_shows_each_sessions_rule_uses_and_the_unused_rules(url: str) -> N
     assert admin(url, "state").json() == {
         "scenario": "admin-test",
         "sessions": {
-            "alice": {"state": "start", "requests": 2, "uses": {"greet": 1, "steps": 1}, "sequence_steps": {"steps": 1}},
+            "alice": {
+                "state": "start",
+                "requests": 2,
+                "uses": {"greet": 1, "steps": 1},
+                "sequence_steps": {"steps": 1},
+            },
             "bob": {"state": "start", "requests": 2, "uses": {"greet": 1, "limited": 1}, "sequence_steps": {}},
         },
         "dropped_sessions": 0,
