@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockgw.faces.anthropic.wire.messages import StopReason
-from mockgw.scenario.schema import ReplyBlock, TextReply, ThinkingReply, ToolUseReply
+from mockgw.scenario.schema import JsonReply, ReplyBlock, TextReply, ThinkingReply, ToolUseReply
 from mockgw.scenario.schema import Usage as UsageSpec
 from mockgw.scenario.templates import TemplateContext, render_json
 
@@ -201,6 +201,8 @@ def compose(
         elif isinstance(block, ToolUseReply):
             spec = block.tool_use
             parts.append(ToolCallPart(spec.id or tool_id(), spec.name, render_json(spec.input, ctx)))
+        elif isinstance(block, JsonReply):  # made text by core/structured first; unchecked if it gets here
+            parts.append(TextPart(json.dumps(render_json(block.json_, ctx), ensure_ascii=False, separators=(",", ":"))))
     kept, cut, stop_sequence = _limit(parts, max_tokens, stop)
     if cut is not None:
         stop_reason: StopReason = cut

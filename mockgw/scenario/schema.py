@@ -298,7 +298,9 @@ def _checked_input(value: Any) -> Any:
 
 class ToolUseSpec(_Strict):
     name: str
-    input: JsonValue = Field(default_factory=dict)  # strings in it may hold {{ templates }}
+    # Strings in it may hold {{ templates }}. The string "auto": input generated from the tool's input_schema in
+    # the request when the answer is made (mockgw/core/structured.py).
+    input: JsonValue = Field(default_factory=dict)
     id: str | None = None
 
     @field_validator("input")
@@ -319,6 +321,23 @@ class ServerToolUseSpec(ToolUseSpec):
 
 class ServerToolUseReply(_Strict):
     server_tool_use: ServerToolUseSpec
+
+
+class JsonReply(_Strict):
+    """Structured output: the JSON the answer's text is, checked against the request's output schema.
+
+    ``json: auto`` generates it from that schema instead (seeded). Strings in it may hold {{ templates }}.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    # `json` would shadow BaseModel.json: the scenario key is kept through the alias.
+    json_: JsonValue = Field(alias="json")
+
+    @field_validator("json_")
+    @classmethod
+    def _templates(cls, value: Any) -> Any:
+        return _checked_input(value)
 
 
 class WebSearchResultSpec(_Strict):
@@ -345,6 +364,7 @@ _BLOCK_KEYS: dict[str, type[_Strict]] = {
     "tool_use": ToolUseReply,
     "server_tool_use": ServerToolUseReply,
     "web_search_tool_result": WebSearchToolResultReply,
+    "json": JsonReply,
 }
 
 
@@ -360,7 +380,8 @@ ReplyBlock = Annotated[
     | Annotated[RedactedThinkingReply, Tag("redacted_thinking")]
     | Annotated[ToolUseReply, Tag("tool_use")]
     | Annotated[ServerToolUseReply, Tag("server_tool_use")]
-    | Annotated[WebSearchToolResultReply, Tag("web_search_tool_result")],
+    | Annotated[WebSearchToolResultReply, Tag("web_search_tool_result")]
+    | Annotated[JsonReply, Tag("json")],
     Discriminator(_block_kind),
 ]
 

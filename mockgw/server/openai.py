@@ -20,6 +20,7 @@ from mockgw.core.engine import Decision, NoMatch
 from mockgw.core.journal import JournalEntry
 from mockgw.core.request import RequestView
 from mockgw.core.schedule import Schedule
+from mockgw.core.structured import ReplyMismatch
 from mockgw.faces.anthropic.asks import honour_request
 from mockgw.faces.anthropic.validation import InvalidRequest
 from mockgw.faces.openai.chat import chat_schedule, completion, parse_chat
@@ -170,17 +171,26 @@ def compose_answer(
     decision: Decision,
     max_tokens: int | None,
     stop: tuple[str, ...],
-) -> Answer:
-    """The rule's reply as this request asks for it (the honour step), composed into the neutral answer."""
+) -> Answer | web.Response:
+    """The rule's reply as this request asks for it (the honour step), composed into the neutral answer; or the
+    400 saying the scenario's JSON does not fit the request's schema."""
     engine = gateway.engine
     # The face put tool_choice, parallel_tool_calls and reasoning into the neutral params in the Messages
     # vocabulary, so the one honour step treats every face alike; its notes go to the journal.
-    reply, notes = honour_request(decision.reply or Reply(_FILLER), view.params)
+    ctx = engine.context(view)
+    try:
+        reply, notes = honour_request(
+            decision.reply or Reply(_FILLER), view.params, ctx=ctx, rng=engine.rng, fake=engine.faker
+        )
+    except ReplyMismatch as exc:  # the scenario's JSON does not fit the request's schema: a scripting mistake
+        request[JOURNAL_ENTRY].error = str(exc)
+        message = f"mockgw: rule {decision.rule!r}: {exc}"
+        return openai_error(request, 400, message, code="reply_does_not_match_schema", should_retry=False)
     request[JOURNAL_ENTRY].notes.extend(notes)
     return compose(
         reply,
         input_chars=view.input_chars,
-        ctx=engine.context(view),
+        ctx=ctx,
         ids=engine.ids,
         tool_id=engine.ids.call,
         max_tokens=max_tokens,
@@ -236,6 +246,8 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     if isinstance(decision, web.Response):
         return decision
     answer = compose_answer(request, gateway, chat.view, decision, chat.max_tokens, chat.stop)
+    if isinstance(answer, web.Response):
+        return answer
     completion_id, created, model = gateway.engine.ids.chat_completion(), int(time.time()), chat.params.model
     if not chat.view.stream:
         return await answer_json(
@@ -268,6 +280,8 @@ async def responses(request: web.Request) -> web.StreamResponse:
     if isinstance(decision, web.Response):
         return decision
     answer = compose_answer(request, gateway, parsed.view, decision, parsed.max_tokens, ())
+    if isinstance(answer, web.Response):
+        return answer
     ids = gateway.engine.ids
     response_id, created = ids.response(), int(time.time())
     if not parsed.view.stream:

@@ -19,6 +19,7 @@ from mockgw.core.answer import Reply, tokens
 from mockgw.core.engine import Decision, NoMatch
 from mockgw.core.journal import JournalEntry, redact_headers, redact_query
 from mockgw.core.request import DEFAULT_SESSION, RequestView, file_ids, input_chars
+from mockgw.core.structured import ReplyMismatch
 from mockgw.faces.anthropic.asks import honour_request
 from mockgw.faces.anthropic.render import Limits, message_json, render_message, stream_frames
 from mockgw.faces.anthropic.threads import ThreadRefused, ThreadTurn
@@ -374,9 +375,15 @@ async def _play_decision(
 
     engine = gateway.engine
     params = view.params
-    reply, notes = honour_request(decision.reply or Reply(_FILLER), params)
-    entry.notes.extend(notes)
     ctx = engine.context(view)
+    try:
+        reply, notes = honour_request(
+            decision.reply or Reply(_FILLER), params, ctx=ctx, rng=engine.rng, fake=engine.faker
+        )
+    except ReplyMismatch as exc:  # the scenario's JSON does not fit the request's schema: a scripting mistake
+        entry.error = str(exc)
+        return error_response(400, f"mockgw: rule {decision.rule!r}: {exc}", request_id=rid, should_retry=False)
+    entry.notes.extend(notes)
     message = render_message(
         reply,
         model=params.model,

@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import jsonschema
 import pytest
 
 from mockgw.testing import MockGateway
@@ -38,6 +39,7 @@ SCENARIO = {
         },
         {"name": "weather-json", "match": {"last_user": "Paris as JSON"}, "reply": PARIS_JSON},
         {"name": "wrong-json", "match": {"last_user": "Oslo as JSON"}, "reply": '{"city": "Oslo"}'},
+        {"name": "order-json", "match": {"last_user": "An order as JSON"}, "reply": {"json": "auto"}},
         {"name": "hello", "reply": "Hello from mockgw, streamed in small pieces.", "timing": {"chunk_chars": 8}},
     ]
 }
@@ -142,6 +144,18 @@ def test_zod_output_format_parses_the_scripted_json_from_parse_and_stream(
     # A reply that does not fit the schema fails in zod, in the client, with the SDK's own error class.
     assert result["failure"]["thrown"] == "AnthropicError"
     assert "Failed to parse structured output" in result["failure"]["message"]
+
+
+def test_zod_output_format_parses_json_auto_generated_from_its_schema(gw: MockGateway, run_node: NodeRunner) -> None:
+    result = run_node("ts_sdk.mjs", gw.env(), "parseAuto")
+
+    sent = gw.journal.last.body["output_config"]["format"]["schema"]
+    for kind in ("parsed", "streamed"):
+        order = result[kind]
+        assert order is not None, kind  # zod accepted it: parsed_output is null only for a message without text
+        jsonschema.validate(order, sent)
+        assert order["status"] in ("new", "paid", "shipped") and "@" in order["email"]
+    assert [e.rule for e in gw.journal] == ["order-json", "order-json"]
 
 
 @pytest.mark.parametrize("variable", ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"])

@@ -16,6 +16,14 @@ const WEATHER_TOOL = {
 
 const WEATHER = z.object({ city: z.string(), temperature_c: z.number(), conditions: z.array(z.string()) });
 
+const ORDER = z.object({
+  id: z.string().uuid(),
+  email: z.string().email(),
+  status: z.enum(['new', 'paid', 'shipped']),
+  lines: z.array(z.object({ sku: z.string(), quantity: z.number().int(), shipped: z.string().datetime() })),
+  note: z.string().nullable(),
+});
+
 const user = (content) => ({ role: 'user', content });
 const texts = (message) => message.content.filter((b) => b.type === 'text').map((b) => b.text).join('');
 const summary = (message) => ({
@@ -104,6 +112,19 @@ const cases = {
       failure = { thrown: err.constructor.name, message: err.message };
     }
     return { parsed: parsed.parsed_output, streamed: streamed.parsed_output, text: texts(parsed), failure };
+  },
+
+  async parseAuto() {
+    // json: auto: mockgw generates the object from the zod schema's JSON Schema; zod accepts it, parsed or streamed.
+    const params = {
+      model: MODEL,
+      max_tokens: 1024,
+      messages: [user('An order as JSON')],
+      output_config: { format: zodOutputFormat(ORDER) },
+    };
+    const parsed = await client.messages.parse(params);
+    const streamed = await client.messages.stream(params).finalMessage();
+    return { parsed: parsed.parsed_output, streamed: streamed.parsed_output };
   },
 
   async errors() {

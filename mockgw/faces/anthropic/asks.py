@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from mockgw.core.answer import Reply
 from mockgw.core.honour import Asks, OfferedTool, ThinkingDisplay, ToolChoice, honour
+from mockgw.core.jsonschema_gen import Fake
+from mockgw.core.structured import Schemas, structure
 from mockgw.faces.anthropic.wire.requests import MessageCreateParams
 from mockgw.gateway.catalogue import always_thinks
+from mockgw.scenario.templates import TemplateContext
 
 _CHOICES: dict[str, ToolChoice] = {"auto": "auto", "any": "any", "tool": "tool", "none": "none"}
 
@@ -53,7 +57,30 @@ def asks_of(params: MessageCreateParams) -> Asks:
     )
 
 
-def honour_request(reply: Reply, params: MessageCreateParams) -> tuple[Reply, tuple[str, ...]]:
-    """``reply`` as this request asks for it (see ``mockgw.core.honour``), and the notes saying what changed."""
-    done = honour(reply.blocks, reply.stop_reason, asks_of(params))
-    return Reply(done.blocks, done.stop_reason, reply.usage, omit_thinking=done.omit_thinking), done.notes
+def schemas_of(params: MessageCreateParams, asks: Asks) -> Schemas:
+    """The request's output schema (``output_config.format``) and its tools' input schemas."""
+    fmt = params.output_config.format if params.output_config is not None else None
+    output = fmt.schema_ if fmt is not None and fmt.type == "json_schema" else None
+    return Schemas(output=output, tools={t.name: t.input_schema for t in asks.tools})
+
+
+def honour_request(
+    reply: Reply,
+    params: MessageCreateParams,
+    *,
+    ctx: TemplateContext | None = None,
+    rng: random.Random | None = None,
+    fake: Fake | None = None,
+) -> tuple[Reply, tuple[str, ...]]:
+    """``reply`` as this request asks for it (see ``mockgw.core.honour``), and the notes saying what changed.
+
+    With ``ctx`` and ``rng`` (the engine's), ``json`` blocks and ``input: auto`` are made and checked against
+    the request's schemas too (``mockgw.core.structured``; raises ``ReplyMismatch``).
+    """
+    asks = asks_of(params)
+    done = honour(reply.blocks, reply.stop_reason, asks)
+    blocks, notes = done.blocks, done.notes
+    if ctx is not None and rng is not None:
+        blocks, made = structure(blocks, schemas_of(params, asks), ctx, rng, fake)
+        notes = (*notes, *made)
+    return Reply(blocks, done.stop_reason, reply.usage, omit_thinking=done.omit_thinking), notes

@@ -27,6 +27,7 @@ from typing import Any, Literal, Protocol
 from mockgw.core.answer import Reply
 from mockgw.core.engine import Engine, NoMatch
 from mockgw.core.request import Attachment, RequestView, file_ids
+from mockgw.core.structured import ReplyMismatch
 from mockgw.faces.anthropic.asks import honour_request
 from mockgw.faces.anthropic.files import Page, paginate, rfc3339
 from mockgw.faces.anthropic.render import Limits, render_message
@@ -235,13 +236,17 @@ def answer_request(
         kind = fault.error.type
         return error_result(kind, fault.error.message or default_message(kind)), decision.rule, None
     # A batch request is a Messages request: its tool_choice and thinking are honoured the same way.
-    reply, _ = honour_request(decision.reply or Reply(_FILLER), params)
+    ctx = engine.context(view)
+    try:
+        reply, _ = honour_request(decision.reply or Reply(_FILLER), params, ctx=ctx, rng=engine.rng, fake=engine.faker)
+    except ReplyMismatch as exc:
+        return error_result("invalid_request_error", f"mockgw: rule {decision.rule!r}: {exc}"), decision.rule, None
     message = render_message(
         reply,
         model=params.model,
         input_chars=view.input_chars,
         limits=Limits(params.max_tokens, tuple(params.stop_sequences or ())),
-        ctx=engine.context(view),
+        ctx=ctx,
         ids=engine.ids,
     )
     return {"type": "succeeded", "message": message.model_dump(mode="json")}, decision.rule, None

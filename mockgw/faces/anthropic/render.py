@@ -63,6 +63,7 @@ from mockgw.faces.anthropic.wire.messages import (
 )
 from mockgw.scenario.schema import (
     Fault,
+    JsonReply,
     RedactedThinkingReply,
     ReplyBlock,
     ServerToolUseReply,
@@ -92,6 +93,8 @@ def _block(block: ReplyBlock, ctx: TemplateContext, ids: Ids, last_server_tool: 
         return ServerToolUseBlock(
             id=server.id or ids.server_tool_use(), name=server.name, input=render_json(server.input, ctx)
         )
+    if isinstance(block, JsonReply):  # made text by core/structured before render; unchecked if it gets here
+        return TextBlock(text=json.dumps(render_json(block.json_, ctx), ensure_ascii=False, separators=(",", ":")))
     assert isinstance(block, WebSearchToolResultReply)
     result = block.web_search_tool_result
     content: list[WebSearchResultBlock] | dict[str, Any]
