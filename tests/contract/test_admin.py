@@ -265,7 +265,7 @@ def test_a_bad_yaml_scenario_is_refused_with_every_problem_and_the_old_one_stays
             "line": 5,
             "path": "rules[1].reply",
             "message": "a reply block has exactly one of the keys text, thinking, redacted_thinking, tool_use, "
-            "server_tool_use, web_search_tool_result; got ['colour']",
+            "server_tool_use, web_search_tool_result, json; got ['colour']",
         },
         {
             "line": 6,

@@ -146,7 +146,7 @@ def test_name_defaults_to_file_stem(tmp_path: Path) -> None:
               - reply: [{txt: hi}]
             """,
             "s.yaml:2: rules[0].reply: a reply block has exactly one of the keys text, thinking, "
-            "redacted_thinking, tool_use, server_tool_use, web_search_tool_result; got ['txt']",
+            "redacted_thinking, tool_use, server_tool_use, web_search_tool_result, json; got ['txt']",
             id="bad-reply-block-key",
         ),
         pytest.param(
