@@ -23,10 +23,11 @@ log = logging.getLogger("mockgw")
 
 @web.middleware
 async def anthropic_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Give every answer a ``request-id``, and every failure the Anthropic error shape.
+    """Give every answer a ``request-id``, and every failure the Anthropic error shape (OpenAI's under the
+    OpenAI faces' paths).
 
-    aiohttp's own errors (404, 405, 413) become Anthropic error bodies; an unexpected exception becomes a
-    500 ``api_error`` with the traceback in our log, never in the answer.
+    aiohttp's own errors (404, 405, 413) become error bodies; an unexpected exception becomes a 500
+    (``api_error``) with the traceback in our log, never in the answer.
     """
     gateway = request.app[routes.GATEWAY]
     rid = gateway.engine.ids.request()
@@ -46,9 +47,13 @@ async def anthropic_errors(request: web.Request, handler: Handler) -> web.Stream
             413: routes.TOO_LARGE,
         }.get(exc.status, exc.reason)
         kind = "request_too_large" if exc.status == 413 else None
+        if (shape := faces.error_shape(request.path)) is not None:
+            return shape(exc.status, message, rid)
         return error_response(exc.status, message, request_id=rid, error_type=kind)
     except Exception:
         log.exception("mockgw: unexpected error answering %s %s", request.method, request.path)
+        if (shape := faces.error_shape(request.path)) is not None:
+            return shape(500, "Internal server error", rid)
         return error_response(500, "Internal server error", request_id=rid)
     if "request-id" not in response.headers and not response.prepared:
         response.headers["request-id"] = rid

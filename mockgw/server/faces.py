@@ -35,6 +35,18 @@ FACE_ROUTES: tuple[FaceRoute, ...] = (
 )
 
 
+def error_shape(path: str) -> Callable[[int, str, str], web.Response] | None:
+    """The error shape of the face whose path ``path`` is or is under, if it is not the Anthropic one.
+
+    For failures no handler words (aiohttp's 404 and 405, an unexpected exception): an OpenAI client that
+    ``GET``s ``/v1/responses/…`` reads an OpenAI-shaped error too.
+    """
+    for row in FACE_ROUTES:
+        if row.unauthorized is openai.unauthorized and (path == row.path or path.startswith(row.path + "/")):
+            return openai.plain_error
+    return None
+
+
 def add_routes(app: web.Application) -> None:
     for row in FACE_ROUTES:
         app.router.add_route(row.method, row.path, routes.api_route(row.handler, row.face, row.unauthorized))

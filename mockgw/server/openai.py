@@ -92,6 +92,11 @@ def openai_error(
     return json_response(body, status=status, request_id=rid, headers=all_headers)
 
 
+def plain_error(status: int, message: str, rid: str) -> web.Response:
+    """An OpenAI-shaped error for failures outside a handler (aiohttp's 404/405/413, an unexpected error)."""
+    return json_response(error_body(status, message), status=status, request_id=rid, headers={"x-request-id": rid})
+
+
 def unauthorized(request: web.Request) -> web.Response:
     """The gateway's 401 on its OpenAI-compatible routes."""
     return openai_error(request, 401, "Invalid API key", code="invalid_api_key")

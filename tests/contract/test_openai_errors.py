@@ -164,3 +164,22 @@ def test_malformed_bodies_get_a_400_naming_the_field_never_a_500(
     assert raw.status == 400
     assert raw.json()["error"]["type"] == "invalid_request_error"
     assert raw.json()["error"]["param"] == param
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/v1/chat/completions", 405), ("GET", "/v1/responses/resp_123", 404), ("GET", "/v1/embeddings", 405)],
+)
+def test_paths_no_handler_answers_under_the_openai_faces_get_openai_shaped_errors(
+    gateway: GatewayFactory, method: str, path: str, status: int
+) -> None:
+    raw = http_call(gateway().url + path, method)
+    assert raw.status == status
+    assert set(raw.json()["error"]) == {"message", "type", "param", "code"}
+    assert raw.headers["x-request-id"].startswith("req_")
+
+
+def test_other_paths_keep_the_anthropic_shape(gateway: GatewayFactory) -> None:
+    raw = http_call(gateway().url + "/v1/nothing-here", "GET")
+    assert raw.status == 404
+    assert raw.json()["type"] == "error"
