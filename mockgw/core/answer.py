@@ -11,6 +11,7 @@ Pure: no I/O, no clock; randomness comes from the seeded generator the engine ow
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import math
 import random
@@ -22,7 +23,7 @@ from typing import Any
 from mockgw.faces.anthropic.wire.messages import StopReason
 from mockgw.scenario.schema import JsonReply, ReplyBlock, TextReply, ThinkingReply, ToolUseReply
 from mockgw.scenario.schema import Usage as UsageSpec
-from mockgw.scenario.templates import TemplateContext, render_json
+from mockgw.scenario.templates import Template, TemplateContext, render_json
 
 CHARS_PER_TOKEN = 4
 _ID_ALPHABET = string.ascii_letters + string.digits
@@ -84,6 +85,15 @@ class Reply:
     stop_reason: StopReason | None = None
     usage: UsageSpec | None = None
     omit_thinking: bool = False  # thinking.display "omitted": thinking blocks sent with empty text (core/honour.py)
+
+
+@functools.cache
+def filler_reply() -> Reply:
+    """The reply for a rule that only scripts a fault: a stream (or a batch result) needs some content.
+
+    Parsed on first use, not at import: checking the faker call loads Faker, ~0.2 s of start-up.
+    """
+    return Reply((TextReply(text=Template.parse("{{ faker.paragraph(nb_sentences=4) }}")),))
 
 
 # ---------------------------------------------------------------- the composed answer

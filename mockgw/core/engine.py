@@ -9,16 +9,17 @@ from __future__ import annotations
 import random
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-from faker import Faker
+from typing import TYPE_CHECKING, Any
 
 from mockgw.core.answer import Ids, Reply
 from mockgw.core.matching import Miss, SessionFacts, misses
 from mockgw.core.request import RequestView
 from mockgw.scenario.schema import ErrorSpec, Fault, Rule, Scenario, Timing
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 NEAR_MISSES_SHOWN = 3
 # Sessions remembered at once: a client that names a new session per request must not grow memory without
@@ -86,13 +87,13 @@ class SessionState:
 class RenderContext:
     """What templates read: the seeded Faker and the request (implements TemplateContext)."""
 
-    def __init__(self, faker: Faker, request: RequestView) -> None:
-        self._faker = faker
+    def __init__(self, faker: Callable[[], Faker], request: RequestView) -> None:
+        self._faker = faker  # called only when a template calls a provider: most answers never need Faker
         self._request = request
         self.notes: list[str] = []  # for the request's journal entry (an expansion cut to its limit)
 
     def faker_call(self, provider: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
-        attr = getattr(self._faker, provider)
+        attr = getattr(self._faker(), provider)
         return attr(*args, **kwargs) if callable(attr) else attr
 
     def request_field(self, name: str) -> Any:
@@ -103,6 +104,19 @@ class RenderContext:
 
     def note(self, message: str) -> None:
         self.notes.append(message)
+
+
+class _LazyFake:
+    """The seeded Faker as the JSON-schema generator sees it (core/jsonschema_gen.Fake), made on first call."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def word(self) -> str:
+        return str(self._engine.faker.word())
+
+    def sentence(self) -> str:
+        return str(self._engine.faker.sentence())
 
 
 class Engine:
@@ -120,13 +134,29 @@ class Engine:
         self._sessions: OrderedDict[str, SessionState] = OrderedDict()  # least recently used first
         self._total_uses: dict[int, int] = {}
         self._lock = threading.Lock()  # decide() runs on the loop; reset() may come from a test thread
-        self.faker = Faker()  # created once: a Faker costs milliseconds, re-seeding it costs nothing
+        self._faker: Faker | None = None  # made on first use (importing faker and making one costs ~0.2 s)
+        self.fake = _LazyFake(self)  # for the schema generator: reaches the Faker only when it needs a word
         self._reseed()
 
     def _reseed(self) -> None:
         self.rng = random.Random(self.seed)
         self.ids = Ids(self.rng)
-        self.faker.seed_instance(self.seed if self.seed is not None else self.rng.getrandbits(32))
+        # The Faker seed is drawn here, at the same point of the rng's sequence as when the Faker was made
+        # eagerly, so that ids and faker text stay the same bytes for a given seed.
+        self._faker_seed = self.seed if self.seed is not None else self.rng.getrandbits(32)
+        if self._faker is not None:
+            self._faker.seed_instance(self._faker_seed)
+
+    @property
+    def faker(self) -> Faker:
+        """The seeded Faker behind templates' ``{{ faker.… }}``, made on first use."""
+        if self._faker is None:
+            from faker import Faker  # deferred: most scenarios never call a provider
+
+            faker = Faker()
+            faker.seed_instance(self._faker_seed)
+            self._faker = faker
+        return self._faker
 
     # ------------------------------------------------------------ state
 
@@ -185,7 +215,7 @@ class Engine:
     # ------------------------------------------------------------ deciding
 
     def context(self, request: RequestView) -> RenderContext:
-        return RenderContext(self.faker, request)
+        return RenderContext(lambda: self.faker, request)
 
     def decide(self, request: RequestView) -> Decision | NoMatch:
         """The first rule whose match holds and which is not used up answers; else a NoMatch report."""

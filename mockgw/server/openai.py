@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from mockgw.core.answer import Answer, Reply, compose
+from mockgw.core.answer import Answer, compose, filler_reply
 from mockgw.core.engine import Decision, NoMatch
 from mockgw.core.journal import JournalEntry
 from mockgw.core.request import RequestView
@@ -27,8 +27,6 @@ from mockgw.faces.openai.chat import chat_schedule, completion, parse_chat
 from mockgw.faces.openai.embeddings import embeddings_object, parse_embeddings
 from mockgw.faces.openai.errors import OpenAIError, error_body, status_for_error_type
 from mockgw.faces.openai.responses import hold, parse_responses, response_object, responses_schedule
-from mockgw.scenario.schema import TextReply
-from mockgw.scenario.templates import Template
 from mockgw.server.responses import json_response
 from mockgw.server.routes import (
     BODY_BYTES,
@@ -50,9 +48,6 @@ from mockgw.server.sse import SSE_HEADERS, PlayResult, play
 from mockgw.server.state import Gateway
 
 _T = TypeVar("_T")
-
-# A reply for rules that only script a fault (a stream needs some content to cut short).
-_FILLER = (TextReply(text=Template.parse("{{ faker.paragraph(nb_sentences=4) }}")),)
 
 
 def error_headers(status: int, retry_after: float | None, should_retry: bool | None) -> dict[str, str]:
@@ -185,7 +180,7 @@ def compose_answer(
     ctx = engine.context(view)
     try:
         reply, notes = honour_request(
-            decision.reply or Reply(_FILLER), view.params, ctx=ctx, rng=engine.rng, fake=engine.faker
+            decision.reply or filler_reply(), view.params, ctx=ctx, rng=engine.rng, fake=engine.fake
         )
     except ReplyMismatch as exc:  # the scenario's JSON does not fit the request's schema: a scripting mistake
         request[JOURNAL_ENTRY].error = str(exc)

@@ -15,7 +15,7 @@ from aiohttp.http_exceptions import ContentEncodingError
 from aiohttp.typedefs import Handler
 
 from mockgw._version import __version__
-from mockgw.core.answer import Reply, tokens
+from mockgw.core.answer import filler_reply, tokens
 from mockgw.core.engine import Decision, NoMatch
 from mockgw.core.journal import JournalEntry, redact_headers, redact_query
 from mockgw.core.request import DEFAULT_SESSION, RequestView, file_ids, input_chars
@@ -34,8 +34,6 @@ from mockgw.faces.anthropic.wire.errors import status_for_error_type
 from mockgw.faces.anthropic.wire.messages import Message
 from mockgw.faces.anthropic.wire.models import ModelsPage
 from mockgw.gateway.listing import model_json, page_json
-from mockgw.scenario.schema import TextReply
-from mockgw.scenario.templates import Template
 from mockgw.server.auth import authorized
 from mockgw.server.responses import error_response, json_response
 from mockgw.server.sse import SSE_HEADERS, PlayResult, play
@@ -50,8 +48,6 @@ JOURNAL_ENTRY: web.RequestKey[JournalEntry] = web.RequestKey("mockgw.journal_ent
 # The (input, output) tokens of a Messages answer, for the rate-limit headers (server/ratelimit.py).
 USAGE: web.RequestKey[tuple[int, int]] = web.RequestKey("mockgw.usage", tuple)
 SESSION_HEADERS = ("x-mockgw-session", "x-claude-code-session-id")
-# A reply for rules that only script a fault (the stream needs some content to cut short).
-_FILLER = (TextReply(text=Template.parse("{{ faker.paragraph(nb_sentences=4) }}")),)
 # The size of the request's body in bytes, once read_json has read it.
 BODY_BYTES: web.RequestKey[int] = web.RequestKey("mockgw.body_bytes", int)
 # Bodies larger than this are parsed, and their derived fields worked out, off the event loop.
@@ -378,7 +374,7 @@ async def _play_decision(
     ctx = engine.context(view)
     try:
         reply, notes = honour_request(
-            decision.reply or Reply(_FILLER), params, ctx=ctx, rng=engine.rng, fake=engine.faker
+            decision.reply or filler_reply(), params, ctx=ctx, rng=engine.rng, fake=engine.fake
         )
     except ReplyMismatch as exc:  # the scenario's JSON does not fit the request's schema: a scripting mistake
         entry.error = str(exc)

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from mockgw.core.answer import Reply
+from mockgw.core.answer import filler_reply
 from mockgw.core.engine import Engine, NoMatch
 from mockgw.core.request import Attachment, RequestView, file_ids
 from mockgw.core.structured import ReplyMismatch
@@ -33,8 +33,6 @@ from mockgw.faces.anthropic.files import Page, paginate, rfc3339
 from mockgw.faces.anthropic.render import Limits, render_message
 from mockgw.faces.anthropic.validation import InvalidRequest, betas_of, validate_message_request
 from mockgw.faces.anthropic.wire.errors import default_message, error_type_for_status
-from mockgw.scenario.schema import TextReply
-from mockgw.scenario.templates import Template
 
 Status = Literal["in_progress", "canceling", "ended"]
 RESULT_TYPES = ("succeeded", "errored", "canceled", "expired")
@@ -47,8 +45,6 @@ BATCH_ID = re.compile(r"msgbatch_[A-Za-z0-9]{1,64}")
 CUSTOM_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 _ID_ALPHABET = string.ascii_letters + string.digits
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-# A rule that only scripts a fault still answers a batch request with text (there is no stream to break).
-_FILLER = (TextReply(text=Template.parse("{{ faker.paragraph(nb_sentences=4) }}")),)
 
 
 def error_result(error_type: str, message: str) -> dict[str, Any]:
@@ -238,7 +234,7 @@ def answer_request(
     # A batch request is a Messages request: its tool_choice and thinking are honoured the same way.
     ctx = engine.context(view)
     try:
-        reply, _ = honour_request(decision.reply or Reply(_FILLER), params, ctx=ctx, rng=engine.rng, fake=engine.faker)
+        reply, _ = honour_request(decision.reply or filler_reply(), params, ctx=ctx, rng=engine.rng, fake=engine.fake)
     except ReplyMismatch as exc:
         return error_result("invalid_request_error", f"mockgw: rule {decision.rule!r}: {exc}"), decision.rule, None
     message = render_message(

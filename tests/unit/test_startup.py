@@ -1,0 +1,51 @@
+"""Start-up: ``import mockgw`` stays cheap, and Faker is loaded only by a scenario that calls it.
+
+Each check runs in a fresh interpreter (a subprocess), since this test process has long imported everything.
+What is imported is checked, not how long it takes: timings live in bench/.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ["faker", "aiohttp", "aiohttp.client", "pydantic", "yaml", "mockgw.scenario.schema", "mockgw.testing"]
+
+
+def imported_after(code: str) -> dict[str, bool]:
+    """Which of HEAVY a fresh interpreter has imported after running ``code``."""
+    probe = f"{code}\nimport json, sys\nprint(json.dumps({{m: m in sys.modules for m in {HEAVY!r}}}))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    result: dict[str, bool] = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
+def test_import_mockgw_loads_no_server_faker_or_scenario_models() -> None:
+    loaded = imported_after("import mockgw\nassert mockgw.__version__")
+    assert loaded == dict.fromkeys(HEAVY, False)
+
+
+@pytest.mark.parametrize("name", ["MockGateway", "AsyncMockGateway", "ScenarioError"])
+def test_the_exports_load_on_first_use(name: str) -> None:
+    loaded = imported_after(f"import mockgw\nassert getattr(mockgw, {name!r}).__name__ == {name!r}")
+    assert loaded["mockgw.scenario.schema"]
+
+
+def test_an_unknown_attribute_is_an_attribute_error() -> None:
+    import mockgw
+
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = mockgw.nope  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("reply", "loads_faker"),
+    [("Hello!", False), ("{{ faker.word() }}", True)],
+    ids=["canned reply", "faker template"],
+)
+def test_faker_is_loaded_only_by_a_scenario_that_calls_it(reply: str, loads_faker: bool) -> None:
+    code = f"from mockgw import MockGateway\nwith MockGateway({{'rules': [{{'reply': {reply!r}}}]}}):\n    pass"
+    assert imported_after(code)["faker"] is loads_faker
