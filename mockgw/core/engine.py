@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from faker import Faker
 
 NEAR_MISSES_SHOWN = 3
+# Rules a decision remembers as tried (for the journal's "why"): a scenario of thousands of rules must not
+# make every journal entry carry thousands of reports. Past this, only the count of the rest is kept.
+TRIED_KEPT = 64
+FACT_TEXT_CHARS = 2000  # of the last user text, what a decision keeps for a rule to match it by
 # Sessions remembered at once: a client that names a new session per request must not grow memory without
 # bound. Past this, the least recently used session is forgotten (its next request starts afresh).
 DEFAULT_MAX_SESSIONS = 10_000
@@ -39,12 +43,23 @@ class Decision:
     timing: Timing
     step: int | None = None
     batch_result: str | None = None  # "canceled" or "expired": a batch request's scripted result
+    # The rules tried before this one, in order, each with the predicates that failed (see ``why``).
+    tried: tuple[NearMiss, ...] = ()
+    forced: bool = False  # chosen by x-mockgw-rule, whatever its match says
+
+    def why(self, request: RequestView | None = None) -> dict[str, Any]:
+        """The decision path, JSON-ready, for the journal: each rule tried and why it did not answer (and,
+        given the request, the facts a rule matching it needs: see ``request_facts``)."""
+        return why_record(self.tried, self.rule, request, forced=self.forced, step=self.step)
 
 
 @dataclass(frozen=True)
 class NearMiss:
+    """A rule that did not answer a request, and every predicate of it that failed."""
+
     rule: str
     misses: tuple[Miss, ...]
+    index: int = -1  # the rule's position in the scenario's rules
 
     def __str__(self) -> str:
         return f"{self.rule}: " + "; ".join(str(m) for m in self.misses)
@@ -56,6 +71,11 @@ class NoMatch:
 
     near: tuple[NearMiss, ...]
     rule_count: int
+    tried: tuple[NearMiss, ...] = ()  # every rule, in order, with why it failed
+
+    def why(self, request: RequestView | None = None) -> dict[str, Any]:
+        """The decision path, JSON-ready, for the journal: every rule tried and why none answered."""
+        return why_record(self.tried, None, request, rule_count=self.rule_count)
 
     @property
     def message(self) -> str:
@@ -63,6 +83,58 @@ class NoMatch:
             return "mockgw: the scenario has no rules, so no request can match."
         shown = " | ".join(str(n) for n in self.near)
         return f"mockgw: no rule matched this request. Nearest: {shown}"
+
+
+def request_facts(request: RequestView) -> dict[str, Any]:
+    """What a rule matching ``request`` needs, whatever face it came through (a message thread's view is
+    the whole conversation): its last user text (cut past ``FACT_TEXT_CHARS``: ``last_user_cut``), turn,
+    the tools its tool results answer, model, face and whether it streams."""
+    text = request.last_user
+    facts: dict[str, Any] = {
+        "last_user": text[:FACT_TEXT_CHARS],
+        "last_user_cut": len(text) > FACT_TEXT_CHARS,
+        "turn": request.turn,
+        "tool_results": sorted({r.name or "" for r in request.tool_results}),
+        "model": request.model,
+        "face": request.face,
+        "stream": request.stream,
+    }
+    return facts
+
+
+def why_record(
+    tried: tuple[NearMiss, ...],
+    matched: str | None,
+    request: RequestView | None = None,
+    *,
+    forced: bool = False,
+    step: int | None = None,
+    rule_count: int | None = None,
+) -> dict[str, Any]:
+    """What a journal entry keeps of a decision: ``tried`` (each rule that did not answer, with its failed
+    predicates), ``matched`` (the label of the rule that answered, None: none), ``forced``, ``step`` and
+    ``more_tried`` (rules tried past ``TRIED_KEPT``, not listed)."""
+    kept = tried[:TRIED_KEPT]
+    record: dict[str, Any] = {
+        "tried": [
+            {
+                "rule": n.rule,
+                "index": n.index,
+                "misses": [{"predicate": m.predicate, "reason": m.reason} for m in n.misses],
+            }
+            for n in kept
+        ],
+        "more_tried": len(tried) - len(kept),
+        "matched": matched,
+        "forced": forced,
+    }
+    if step is not None:
+        record["step"] = step
+    if request is not None:
+        record["request"] = request_facts(request)
+    if rule_count is not None:
+        record["rule_count"] = rule_count
+    return record
 
 
 @dataclass
@@ -230,11 +302,12 @@ class Engine:
                     used = Miss("times", f"already answered {rule.times} time(s) in session {request.session!r}")
                     failed = [used]
                 if failed:
-                    near.append(NearMiss(self.scenario.rule_label(index), tuple(failed)))
+                    near.append(NearMiss(self.scenario.rule_label(index), tuple(failed), index))
                     continue
-                return self._answer(index, rule, state)
+                return self._answer(index, rule, state, tuple(near))
+            tried = tuple(near)
             near.sort(key=lambda n: len(n.misses))  # stable: ties keep rule order
-            return NoMatch(tuple(near[:NEAR_MISSES_SHOWN]), len(self.scenario.rules))
+            return NoMatch(tuple(near[:NEAR_MISSES_SHOWN]), len(self.scenario.rules), tried)
 
     def force(self, label: str, request: RequestView) -> Decision | None:
         """Answer with the rule of this label, whatever its match says (None: no such rule)."""
@@ -243,10 +316,12 @@ class Engine:
                 if self.scenario.labels[index] == label:
                     state = self.session(request.session)
                     state.requests += 1  # a forced request still counts for the session's nth
-                    return self._answer(index, rule, state)
+                    return self._answer(index, rule, state, forced=True)
         return None
 
-    def _answer(self, index: int, rule: Rule, state: SessionState) -> Decision:
+    def _answer(
+        self, index: int, rule: Rule, state: SessionState, tried: tuple[NearMiss, ...] = (), forced: bool = False
+    ) -> Decision:
         state.uses[index] = state.uses.get(index, 0) + 1
         self._total_uses[index] = self._total_uses.get(index, 0) + 1
         answer: Rule | Any = rule
@@ -280,4 +355,6 @@ class Engine:
             timing=timing,
             step=step,
             batch_result=answer.batch_result,
+            tried=tried,
+            forced=forced,
         )

@@ -43,6 +43,9 @@ class JournalEntry:
     # sent), and the id its reply is held under (see faces/anthropic/threads.py). None: no ``thread``.
     thread: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)  # what the answer changed of the script, and why
+    # The decision path: each rule tried in order with the predicates that failed, and the one that answered
+    # (engine.why_record). None: no rule was consulted (a validation error, an admin override of the status).
+    why: dict[str, Any] | None = None
     body_bytes: int = 0  # the body's size as received (decoded from its Content-Encoding)
     body_truncated: bool = False  # the body was over the journal's body limit: ``body`` is a shortened copy
     cost: int = field(default=0, repr=False, compare=False)  # bytes the journal counts for this entry
@@ -74,6 +77,7 @@ class JournalEntry:
             "ttft_ms": None if self.ttft_ms is None else round(self.ttft_ms, 3),
             "thread": self.thread,
             "notes": list(self.notes),
+            "why": self.why,
             "body_bytes": self.body_bytes,
             "body_truncated": self.body_truncated,
         }
@@ -173,6 +177,15 @@ def shorten(value: Any, budget: int) -> Any:
 # ---------------------------------------------------------------- the journal
 
 
+def _why_cost(why: dict[str, Any] | None) -> int:
+    """Roughly the bytes a decision path holds (its reasons are short: matching cuts quoted text)."""
+    if not why:
+        return 0
+    facts = why.get("request") or {}
+    tried = sum(64 + sum(len(m["predicate"]) + len(m["reason"]) for m in t["misses"]) for t in why["tried"])
+    return tried + 256 + len(facts.get("last_user", ""))
+
+
 class Journal(Sequence[JournalEntry]):
     """The last ``maxlen`` entries, oldest first, holding at most about ``max_bytes``; bodies over
     ``body_bytes`` kept shortened. Safe to read from another thread while the server writes."""
@@ -221,7 +234,7 @@ class Journal(Sequence[JournalEntry]):
             entry.body = shorten(entry.body, self.body_bytes)
             entry.body_truncated = True
         with self._lock:
-            cost = entry.cost + min(entry.body_bytes, self.body_bytes)
+            cost = entry.cost + min(entry.body_bytes, self.body_bytes) + _why_cost(entry.why)
             if entry.held:  # not dropped or cleared meanwhile
                 self._bytes += cost - entry.cost
             entry.cost = cost

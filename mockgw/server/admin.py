@@ -27,6 +27,7 @@ from mockgw.scenario.loader import (
     load_scenario_text,
 )
 from mockgw.scenario.schema import Scenario
+from mockgw.server import export
 from mockgw.server.auth import credential
 from mockgw.server.responses import JSON_TYPE, error_body, error_response, json_body, json_response
 from mockgw.server.routes import GATEWAY, read_body, request_id
@@ -380,3 +381,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(f"{PREFIX}/scenarios", list_scenarios)
     app.router.add_get(f"{PREFIX}/state", get_state)
     app.router.add_put(f"{PREFIX}/state", put_state)
+    export.add_routes(app, PREFIX)

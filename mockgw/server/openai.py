@@ -142,6 +142,7 @@ async def decide(
         decision: Decision | NoMatch = forced
     else:
         decision = gateway.engine.decide(view)
+    entry.why = decision.why(view)
     if isinstance(decision, NoMatch):
         entry.unmatched = True
         # x-should-retry: false, or every client would retry a scripting mistake several times.

@@ -319,6 +319,7 @@ async def _answer_messages(
         decision: Decision | NoMatch = forced
     else:
         decision = gateway.engine.decide(view)
+    entry.why = decision.why(view)
     if isinstance(decision, NoMatch):
         entry.error = decision.message
         entry.unmatched = True

@@ -1,0 +1,132 @@
+"""The inspector as a debugger: why a request got its answer, the near-miss report of an unmatched one, a
+rule copied from a request, and a session downloaded as a scenario that replays it. In headless Chromium;
+requests go through the official Python SDK. Screenshots land in the test's tmp dir (and, with
+MOCKGW_SCREENSHOTS=DIR, in DIR: docs/img was made so).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from cdp import Page
+from test_inspector import MODEL, ask, client, open_inspector, wait_rows
+
+from mockgw.cli.main import main
+from mockgw.scenario.export import TODO_REPLY
+from mockgw.scenario.loader import load_scenario_text
+
+SCENARIO = {
+    "name": "why-test",
+    "rules": [
+        {"name": "weather", "match": {"last_user": {"contains": "weather"}, "turn": 1}, "reply": "Sunny."},
+        {"name": "greet-streamed", "match": {"last_user": {"contains": "hello"}, "stream": True}, "reply": "Hi~"},
+        {"name": "greet", "match": {"last_user": {"contains": "hello"}}, "reply": "Hi there."},
+        {"name": "steps", "match": {"last_user": {"contains": "step"}}, "sequence": [{"reply": "1"}, {"reply": "2"}]},
+    ],
+}
+LIST = "[...document.querySelectorAll('{}')].map(e => e.textContent)"
+
+
+def shot(page: Page, tmp_path: Path, name: str) -> None:
+    """A screenshot for review: in the test's tmp dir, and in $MOCKGW_SCREENSHOTS when set."""
+    page.screenshot(tmp_path / name)
+    folder = os.environ.get("MOCKGW_SCREENSHOTS")
+    if folder:
+        page.screenshot(Path(folder) / name)
+
+
+def show(page: Page, seq: int) -> None:
+    page.click(f"#requests tbody tr[data-seq='{seq}'] td.rule")
+    page.wait_for(f"document.getElementById('detail-title').textContent === 'Request {seq}'")
+
+
+def answer_text(url: str, text: str) -> str:
+    message = client(url).messages.create(model=MODEL, max_tokens=64, messages=[{"role": "user", "content": text}])
+    return "".join(b.text for b in message.content if b.type == "text")
+
+
+def test_the_why_panel_lists_each_rule_tried_before_the_one_that_answered(gateway, page: Page, tmp_path) -> None:
+    gw = gateway(SCENARIO)
+    ask(gw.url, "hello there")
+    open_inspector(page, gw.url)
+    wait_rows(page, 1)
+    show(page, 1)
+    page.wait_for("!document.getElementById('detail-why').hidden")
+    assert page.text("#why-title") == "Why this answer"
+    assert page.text("#why-summary") == "Rule greet answered; 2 rule(s) before it did not match."
+    assert page.evaluate("document.getElementById('near-miss').hidden")
+    tried = page.evaluate(LIST.format("#why-list > li .rule-name"))
+    assert tried == ["weather", "greet-streamed", "greet"]
+    reasons = page.evaluate(LIST.format("#why-list > li:nth-child(2) li"))
+    assert reasons == ["stream: request has stream=false"]
+    shot(page, tmp_path, "inspector-why.png")
+
+
+def test_an_unmatched_request_shows_the_nearest_rules_first(gateway, page: Page, tmp_path) -> None:
+    gw = gateway(SCENARIO)
+    ask(gw.url, "hello")
+    ask(gw.url, "nothing fits")
+    open_inspector(page, gw.url)
+    wait_rows(page, 2)
+    show(page, 2)
+    page.wait_for("!document.getElementById('near-miss').hidden")
+    assert page.text("#why-title") == "Why no rule matched"
+    assert page.text("#why-summary") == "No rule matched: all 4 rules were tried."
+    # Every rule fails one predicate except greet-streamed (two): it comes last of the nearest three.
+    nearest = page.evaluate(LIST.format("#near-miss-list > li .rule-name"))
+    assert nearest == ["weather", "greet", "steps"]
+    shot(page, tmp_path, "inspector-near-miss.png")
+
+
+def test_a_rule_copied_from_an_unmatched_request_matches_it(gateway, page: Page) -> None:
+    gw = gateway(SCENARIO)
+    ask(gw.url, "nothing fits")
+    open_inspector(page, gw.url)
+    wait_rows(page, 1)
+    show(page, 1)
+    page.click("#copy-rule")
+    page.wait_for("!document.getElementById('rule-yaml').hidden")
+    assert page.text("#rule-status") in {"Copied to the clipboard.", "Shown below: select it and copy."}
+    text = page.evaluate("document.getElementById('rule-yaml').textContent")
+    replay = gateway(load_scenario_text(text, "<copied>"))
+    assert answer_text(replay.url, "nothing fits") == TODO_REPLY
+
+
+def test_a_downloaded_session_validates_and_replays_it(gateway, page: Page, tmp_path) -> None:
+    gw = gateway(SCENARIO)
+    script = ["hello", "step", "weather?", "step", "step"]
+    answers = [answer_text(gw.url, text) for text in script]
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    page.send("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    open_inspector(page, gw.url)
+    wait_rows(page, len(script))
+    show(page, 1)
+    page.click("#download-session")
+    page.wait_for("document.getElementById('scenario-result').textContent.includes('downloaded')")
+    target = downloads / "session-default.yaml"
+    for _ in range(100):  # the file lands after the click returns: wait for it, bounded
+        if target.exists() and target.stat().st_size:
+            break
+        page.evaluate("new Promise(r => setTimeout(r, 50))")
+    assert main(["validate", str(target)]) == 0
+    replay = gateway(load_scenario_text(target.read_text(), str(target)))
+    assert [answer_text(replay.url, text) for text in script] == answers
+
+
+@pytest.mark.parametrize("payload", ["<script>document.title='pwned'</script>", "<img src=x onerror=alert(1)>"])
+def test_markup_in_a_request_stays_text_in_the_why_panel_and_the_copied_rule(gateway, page: Page, payload) -> None:
+    gw = gateway(SCENARIO)
+    ask(gw.url, payload)
+    open_inspector(page, gw.url)
+    wait_rows(page, 1)
+    show(page, 1)
+    page.wait_for("!document.getElementById('near-miss').hidden")
+    page.click("#copy-rule")
+    page.wait_for("!document.getElementById('rule-yaml').hidden")
+    assert payload in page.evaluate("document.getElementById('rule-yaml').textContent")
+    assert payload[:8] in page.evaluate("document.getElementById('why-list').textContent")
+    assert page.evaluate("document.querySelectorAll('main script, main img').length") == 0
+    assert page.evaluate("document.title") == "mockgw inspector"
