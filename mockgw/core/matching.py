@@ -6,11 +6,28 @@ an empty list means the rule matches. The near-miss report for "no rule matched"
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from mockgw.core.journal import is_secret_header
 from mockgw.core.request import RequestView
-from mockgw.scenario.schema import CountMatch, FileMatch, Match, TextMatch, ToolResultMatch, ToolsMatch, TurnMatch
+from mockgw.faces.anthropic.wire.requests import THINKING_ON
+from mockgw.scenario.schema import (
+    AttachmentsMatch,
+    BodyMatch,
+    CountMatch,
+    FileMatch,
+    Match,
+    OutputFormatMatch,
+    TextMatch,
+    ThinkingMatch,
+    ToolChoiceMatch,
+    ToolResultMatch,
+    ToolsMatch,
+    TurnMatch,
+)
 
 
 @dataclass(frozen=True)
@@ -121,6 +138,140 @@ def count_misses(name: str, test: CountMatch, count: int, what: str) -> list[Mis
     return out
 
 
+def _thinking_misses(test: ThinkingMatch, request: RequestView) -> list[Miss]:
+    thinking = request.params.thinking
+    kind = None if thinking is None else thinking.type
+    out: list[Miss] = []
+    if test.requested is not None and (kind in THINKING_ON) != test.requested:
+        asked = "no thinking" if kind is None else f"thinking of type {kind!r}"
+        out.append(
+            Miss("thinking", f"the request asks for {asked}, so thinking is {'off' if test.requested else 'on'}")
+        )
+    if test.type is not None and kind not in test.type:
+        wanted = " or ".join(repr(t) for t in test.type)
+        out.append(Miss("thinking.type", f"the thinking type is {kind!r}, not {wanted}"))
+    if test.budget is not None:
+        budget = getattr(thinking, "budget_tokens", None)
+        if not isinstance(budget, int):
+            out.append(Miss("thinking.budget", "the request gives no thinking budget_tokens"))
+        else:
+            out += count_misses("thinking.budget", test.budget, budget, "the thinking budget")
+    return out
+
+
+def _tool_choice_misses(test: ToolChoiceMatch, request: RequestView) -> list[Miss]:
+    choice = request.params.tool_choice
+    kind = "auto" if choice is None else choice.type  # the API's default
+    out: list[Miss] = []
+    if test.type is not None and kind not in test.type:
+        given = "" if choice is not None else " (none given: the API's default)"
+        wanted = " or ".join(repr(t) for t in test.type)
+        out.append(Miss("tool_choice.type", f"tool_choice is {kind!r}{given}, not {wanted}"))
+    if test.name is not None:
+        name = getattr(choice, "name", None)
+        if name != test.name:
+            forced = "forces no tool" if name is None else f"forces {name!r}"
+            out.append(Miss("tool_choice.name", f"tool_choice {forced}, not {test.name!r}"))
+    return out
+
+
+def _output_format_misses(test: OutputFormatMatch, request: RequestView) -> list[Miss]:
+    config = request.params.output_config
+    fmt = None if config is None else config.format
+    out: list[Miss] = []
+    if test.requested is not None and (fmt is not None) != test.requested:
+        asked = "asks" if fmt is not None else "does not ask"
+        out.append(Miss("output_format", f"the request {asked} for structured output (a JSON schema)"))
+    if fmt is None:
+        if test.title is not None or test.properties:
+            out.append(Miss("output_format", "the request does not ask for structured output (a JSON schema)"))
+        return out
+    schema = fmt.schema_
+    if test.title is not None:
+        title = schema.get("title")
+        if not isinstance(title, str):
+            out.append(Miss("output_format.title", "the output schema has no title"))
+        else:
+            out += text_misses("output_format.title", test.title, title)
+    declared = schema.get("properties")
+    names = set(declared) if isinstance(declared, dict) else set()
+    missing = [p for p in test.properties if p not in names]
+    if missing:
+        have = ", ".join(sorted(names)[:8]) or "none"
+        out.append(Miss("output_format.properties", f"the output schema lacks {', '.join(missing)} (has: {have})"))
+    return out
+
+
+def _attachments_misses(test: AttachmentsMatch, request: RequestView) -> list[Miss]:
+    attached = request.attached
+    if not attached:
+        return [Miss("attachments", "the request attaches no image, document, file or search result")]
+    for item in attached:
+        if test.type is not None and item.kind not in test.type and not ("file" in test.type and item.by_file):
+            continue
+        if test.media_type is not None and (
+            item.media_type is None or text_misses("", test.media_type, item.media_type)
+        ):
+            continue
+        return []
+    shown = ", ".join(str(a) for a in attached[:4]) + (", …" if len(attached) > 4 else "")
+    return [Miss("attachments", f"no attachment fits (attached: {shown})")]
+
+
+_MISSING = object()
+
+
+def _at(value: Any, keys: tuple[str | int, ...]) -> Any:
+    """The value at ``keys`` in a JSON value, else ``_MISSING``."""
+    for key in keys:
+        if isinstance(key, int):
+            if not isinstance(value, list) or key >= len(value):
+                return _MISSING
+            value = value[key]
+        else:
+            if not isinstance(value, Mapping) or key not in value:
+                return _MISSING
+            value = value[key]
+    return value
+
+
+def _json_equal(a: Any, b: Any) -> bool:
+    # JSON's true is not 1: compare with the types, as the client wrote them.
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def _body_misses(test: BodyMatch, request: RequestView) -> list[Miss]:
+    name = f"body[{test.path}]"
+    value = _at(request.json_body, test.keys)
+    if value is _MISSING:
+        if test.exists is False:
+            return []
+        return [Miss(name, "the body has nothing at this path")]
+    if test.exists is False:
+        return [Miss(f"{name}.exists", f"the body has {_short(json.dumps(value, ensure_ascii=False))} there")]
+    out: list[Miss] = []
+    shown = _short(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+    if "equals" in test.given and not _json_equal(value, test.equals):
+        out.append(Miss(f"{name}.equals", f"{shown} is not {_short(json.dumps(test.equals, ensure_ascii=False))}"))
+    if "contains" in test.given:
+        wanted = test.contains
+        if isinstance(value, str):
+            holds = isinstance(wanted, str) and wanted in value
+        elif isinstance(value, list):
+            holds = any(_json_equal(item, wanted) for item in value)
+        elif isinstance(value, Mapping):
+            holds = isinstance(wanted, str) and wanted in value
+        else:
+            holds = False
+        if not holds:
+            out.append(Miss(f"{name}.contains", f"{shown} does not contain {_short(json.dumps(wanted))}"))
+    if test.regex is not None:
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        if not test.regex_holds(text):
+            out.append(Miss(f"{name}.regex", f"{shown} does not match /{test.regex}/"))
+    return out
+
+
 def misses(match: Match | None, request: RequestView, session: SessionFacts | None = None) -> list[Miss]:
     """Every predicate of ``match`` that does not hold for ``request`` (empty: the rule matches).
 
@@ -171,4 +322,25 @@ def misses(match: Match | None, request: RequestView, session: SessionFacts | No
             out += text_misses("custom_id", match.custom_id, request.custom_id)
     if match.file is not None:
         out += _file_misses(match.file, request)
+    if match.thinking is not None:
+        out += _thinking_misses(match.thinking, request)
+    if match.tool_choice is not None:
+        out += _tool_choice_misses(match.tool_choice, request)
+    if match.output_format is not None:
+        out += _output_format_misses(match.output_format, request)
+    if match.beta is not None:
+        missing = [b for b in match.beta if b not in request.betas]
+        if missing:
+            sent = ", ".join(sorted(request.betas)) or "none"
+            out.append(Miss("beta", f"the request does not opt into {', '.join(missing)} (anthropic-beta: {sent})"))
+    if match.attachments is not None:
+        out += _attachments_misses(match.attachments, request)
+    if match.metadata is not None:
+        user_id = request.metadata_user_id
+        if user_id is None:
+            out.append(Miss("metadata.user_id", "the request sends no metadata.user_id"))
+        else:
+            out += text_misses("metadata.user_id", match.metadata.user_id, user_id)
+    for body_test in match.body or ():
+        out += _body_misses(body_test, request)
     return out

@@ -12,6 +12,7 @@ import functools
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -57,6 +58,23 @@ def file_ids(params: MessageCreateParams | CountTokensParams) -> list[str]:
             if isinstance(source, FileSourceParam) and source.file_id not in found:
                 found.append(source.file_id)
     return found
+
+
+@dataclass(frozen=True)
+class Attached:
+    """Something the conversation attaches: an image, a document or a search result, its media type when known,
+    and whether its source is a ``file_id`` (the Files API)."""
+
+    kind: str
+    media_type: str | None
+    by_file: bool = False
+
+    def __str__(self) -> str:
+        media = f" {self.media_type}" if self.media_type else ""
+        return f"{self.kind}{media}{' (file)' if self.by_file else ''}"
+
+
+_ATTACHED_KINDS = frozenset({"image", "document", "search_result"})
 
 
 @dataclass(frozen=True)
@@ -141,6 +159,8 @@ class RequestView:
     face: str = ANTHROPIC_MESSAGES
     custom_id: str | None = None  # set for a request of a Message Batch
     attachments: tuple[Attachment, ...] = ()  # files attached by file_id, resolved from the store
+    # The body as the client sent it (its own API's shape), for `body` predicates; None: the neutral params.
+    body: Mapping[str, Any] | None = None
 
     @property
     def model(self) -> str:
@@ -231,6 +251,60 @@ class RequestView:
     def tool_result(self) -> str:
         """The text of the last user turn's tool results (joined), for templates."""
         return "\n".join(r.text for r in self.tool_results)
+
+    @functools.cached_property
+    def betas(self) -> frozenset[str]:
+        """The ``anthropic-beta`` values the request opts into (comma-separated in one header)."""
+        raw = self.headers.get("anthropic-beta", "")
+        return frozenset(part.strip() for part in raw.split(",") if part.strip())
+
+    @functools.cached_property
+    def attached(self) -> tuple[Attached, ...]:
+        """Every image, document and search result in the conversation, in order, tool results' too."""
+        by_id = {a.file_id: a.media_type for a in self.attachments}
+        found: list[Attached] = []
+
+        def visit(node: object) -> None:
+            if isinstance(node, list | tuple):
+                for item in node:
+                    visit(item)
+                return
+            kind = _field(node, "type")
+            if kind in _ATTACHED_KINDS:
+                source = _field(node, "source")
+                media = _field(source, "media_type")
+                file_id = _field(source, "file_id") if _field(source, "type") == "file" else None
+                if isinstance(file_id, str):
+                    media = by_id.get(file_id, media)
+                found.append(Attached(str(kind), media if isinstance(media, str) else None, file_id is not None))
+            content = _field(node, "content")
+            if kind != "search_result" and isinstance(content, list | tuple):
+                visit(content)  # a tool result's blocks
+
+        for message in self.params.messages:
+            if not isinstance(message.content, str):
+                visit(message.content)
+        return tuple(found)
+
+    @functools.cached_property
+    def metadata_user_id(self) -> str | None:
+        """``metadata.user_id``; on the OpenAI faces, ``user`` or ``safety_identifier``."""
+        if self.params.metadata is not None and self.params.metadata.user_id is not None:
+            return self.params.metadata.user_id
+        if self.face != ANTHROPIC_MESSAGES and self.body is not None:
+            for name in ("user", "safety_identifier"):
+                value = self.body.get(name)
+                if isinstance(value, str):
+                    return value
+        return None
+
+    @functools.cached_property
+    def json_body(self) -> Mapping[str, Any]:
+        """The body as sent (``body``), else the neutral params as JSON."""
+        if self.body is not None:
+            return self.body
+        dumped: dict[str, Any] = self.params.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return dumped
 
     @functools.cached_property
     def input_chars(self) -> int:

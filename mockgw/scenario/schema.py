@@ -24,6 +24,7 @@ from pydantic import (
     JsonValue,
     PrivateAttr,
     Tag,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -174,6 +175,183 @@ def _count_shorthand(value: Any) -> Any:
     return {"equals": value} if isinstance(value, int) else value
 
 
+def _types_shorthand(value: Any) -> Any:
+    return {"type": [value] if isinstance(value, str) else value} if isinstance(value, str | list) else value
+
+
+def _one_or_many(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+_INT: JsonDict = {"type": "integer"}
+_STRINGS: JsonDict = {"type": "array", "items": _STRING}
+
+
+class ThinkingMatch(_Strict):
+    """What the request asks of extended thinking. ``requested``: thinking that thinks (enabled or adaptive)
+    was asked for (true) or not (false); ``type``: the thinking type is one of these; ``budget``:
+    ``budget_tokens``. (Not ``on``: YAML reads ``on`` as true.)"""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, json_schema_extra=lambda s: _widen(s, type=[_STRING], budget=[_INT])
+    )
+
+    requested: bool | None = None
+    type: list[str] | None = Field(default=None, min_length=1)
+    budget: CountMatch | None = None
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _types(cls, value: Any) -> Any:
+        return _one_or_many(value)
+
+    @field_validator("budget", mode="before")
+    @classmethod
+    def _budget(cls, value: Any) -> Any:
+        return _count_shorthand(value)
+
+
+class ToolChoiceMatch(_Strict):
+    """The request's ``tool_choice``: its ``type`` (auto, any, tool, none; auto when none is given) and, for
+    ``tool``, the tool's ``name``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=lambda s: _widen(s, type=[_STRING]))
+
+    type: list[str] | None = Field(default=None, min_length=1)
+    name: str | None = None
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _types(cls, value: Any) -> Any:
+        return _one_or_many(value)
+
+
+class OutputFormatMatch(_Strict):
+    """Structured output (a JSON schema) was asked for: ``requested`` (true/false), the schema's ``title``, and
+    ``properties`` it must all declare at its top level."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, json_schema_extra=lambda s: _widen(s, title=[_STRING], properties=[_STRING])
+    )
+
+    requested: bool | None = None
+    title: TextMatch | None = None
+    properties: list[str] = Field(default_factory=list)
+
+    @field_validator("title", mode="before")
+    @classmethod
+    def _title(cls, value: Any) -> Any:
+        return _text_shorthand("equals")(value)
+
+    @field_validator("properties", mode="before")
+    @classmethod
+    def _properties(cls, value: Any) -> Any:
+        return _one_or_many(value)
+
+
+AttachmentKind = Literal["image", "document", "file", "search_result"]
+
+
+class AttachmentsMatch(_Strict):
+    """Something attached anywhere in the conversation: an ``image``, a ``document``, a ``file`` (any block
+    whose source is a ``file_id``) or a ``search_result``, with this ``media_type``; every key given must hold
+    for the same attachment."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra=lambda s: _widen(
+            s, type=[{"enum": ["image", "document", "file", "search_result"]}], media_type=[_STRING]
+        ),
+    )
+
+    type: list[AttachmentKind] | None = Field(default=None, min_length=1)
+    media_type: TextMatch | None = None
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _types(cls, value: Any) -> Any:
+        return _one_or_many(value)
+
+    @field_validator("media_type", mode="before")
+    @classmethod
+    def _media(cls, value: Any) -> Any:
+        return _text_shorthand("equals")(value)
+
+
+class MetadataMatch(_Strict):
+    """The request's ``metadata.user_id`` (on the OpenAI faces: ``user`` or ``safety_identifier``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=lambda s: _widen(s, user_id=[_STRING]))
+
+    user_id: TextMatch
+
+    @field_validator("user_id", mode="before")
+    @classmethod
+    def _user(cls, value: Any) -> Any:
+        return _text_shorthand("equals")(value)
+
+
+class BodyMatch(_Strict):
+    """A test on the value at ``path`` in the request body as the client sent it (``tools[0].name``,
+    ``metadata.user_id``; ``$.`` in front is allowed). Every key given must hold: ``equals`` (any JSON),
+    ``contains`` (a substring of a string, an item of a list, a key of an object), ``regex`` (on a string;
+    other values as their JSON), ``exists`` (true: the path is there; false: it is not)."""
+
+    path: str = Field(min_length=1)
+    equals: JsonValue = None
+    contains: JsonValue = None
+    regex: str | None = None
+    exists: bool | None = None
+    _keys: tuple[str | int, ...] = PrivateAttr(default=())
+    _pattern: Regex | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _compile(self) -> BodyMatch:
+        if not self.given and self.regex is None and self.exists is None:
+            raise ValueError("give at least one of equals, contains, regex, exists")
+        self._keys = parse_path(self.path)
+        if self.regex is not None:
+            try:
+                self._pattern = Regex(self.regex, False)
+            except RegexError as exc:
+                raise ValueError(str(exc)) from None
+        return self
+
+    @property
+    def keys(self) -> tuple[str | int, ...]:
+        """The path as object keys (str) and list indexes (int)."""
+        return self._keys
+
+    @property
+    def given(self) -> tuple[str, ...]:
+        """Which of ``equals`` and ``contains`` were given: ``equals: null`` tests for JSON null."""
+        return tuple(k for k in ("equals", "contains") if k in self.model_fields_set)
+
+    def regex_holds(self, text: str) -> bool:
+        return self._pattern is not None and self._pattern.search(text)
+
+
+def parse_path(path: str) -> tuple[str | int, ...]:
+    """``a.b[0].c`` (optionally ``$.a…``) as ``("a", "b", 0, "c")``; ValueError for a malformed path."""
+    rest = path[2:] if path.startswith("$.") else path
+    keys: list[str | int] = []
+    for part in rest.split("."):
+        name, _, indexes = part.partition("[")
+        if not name and not (keys and indexes):
+            raise ValueError(f"path {path!r}: an empty key (write a.b[0].c)")
+        if name:
+            keys.append(name)
+        if indexes:
+            for index in ("[" + indexes).split("]")[:-1]:
+                if not index.startswith("[") or not index[1:].isdigit():
+                    raise ValueError(f"path {path!r}: a list index is [N], a whole number")
+                keys.append(int(index[1:]))
+            if not indexes.endswith("]"):
+                raise ValueError(f"path {path!r}: an unclosed [")
+    return tuple(keys)
+
+
 def _match_shorthands(schema: JsonDict) -> None:
     strings: JsonDict = {"type": "array", "items": _STRING}
     value: JsonDict = {"type": ["string", "number"]}
@@ -192,6 +370,12 @@ def _match_shorthands(schema: JsonDict) -> None:
         state=[_STRING],
         nth=[{"type": "integer", "minimum": 1}],
         messages=[{"type": "integer", "minimum": 1}],
+        thinking=[{"type": "boolean"}, _STRING, _STRINGS],
+        tool_choice=[_STRING, _STRINGS],
+        output_format=[{"type": "boolean"}],
+        beta=[_STRING],
+        attachments=[{"const": True}, _STRING, _STRINGS],
+        body=[_inner(schema, "body", "array", "items")],
     )
 
 
@@ -226,6 +410,45 @@ class Match(_Strict):
     state: list[str] | None = Field(default=None, min_length=1)
     nth: CountMatch | None = None  # the session's request number, counted from 1
     messages: CountMatch | None = None  # how many messages the conversation holds (the one being answered too)
+    # What the request asks: thinking, a tool_choice, structured output, a beta, attachments, metadata, any field.
+    thinking: ThinkingMatch | None = None
+    tool_choice: ToolChoiceMatch | None = None
+    output_format: OutputFormatMatch | None = None
+    beta: list[str] | None = Field(default=None, min_length=1)
+    attachments: AttachmentsMatch | None = None
+    metadata: MetadataMatch | None = None
+    body: list[BodyMatch] | None = Field(default=None, min_length=1)
+
+    @field_validator("thinking", "output_format", mode="before")
+    @classmethod
+    def _requested_shorthand(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool):
+            return {"requested": value}
+        return _types_shorthand(value) if info.field_name == "thinking" else value
+
+    @field_validator("tool_choice", mode="before")
+    @classmethod
+    def _tool_choice_shorthand(cls, value: Any) -> Any:
+        return _types_shorthand(value)
+
+    @field_validator("attachments", mode="before")
+    @classmethod
+    def _attachments_shorthand(cls, value: Any) -> Any:
+        if value is True:
+            return {}
+        if value is False:
+            raise ValueError("attachments: false is not a test; leave the key out")
+        return _types_shorthand(value)
+
+    @field_validator("beta", mode="before")
+    @classmethod
+    def _betas(cls, value: Any) -> Any:
+        return _one_or_many(value)
+
+    @field_validator("body", mode="before")
+    @classmethod
+    def _bodies(cls, value: Any) -> Any:
+        return [value] if isinstance(value, dict) else value
 
     @field_validator("state", mode="before")
     @classmethod

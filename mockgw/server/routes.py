@@ -307,7 +307,7 @@ async def _answer_messages(
     except InvalidRequest as exc:
         entry.error = exc.message
         return _invalid(request, exc)
-    view = RequestView(params, headers, session, attachments=attachments)
+    view = RequestView(params, headers, session, attachments=attachments, body=body)
     if request.get(BODY_BYTES, 0) > OFF_LOOP_BYTES:
         await asyncio.to_thread(_derive_fields, view)
     if overrides.rule is not None:

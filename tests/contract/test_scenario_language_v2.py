@@ -25,9 +25,8 @@ def client(gw: MockGateway, session: str = "default") -> anthropic.Anthropic:
 def ask(gw: MockGateway, text: str = "hi", session: str = "default", **extra: Any) -> str:
     """The text the SDK reads back, or ``error NNN: message`` for an error answer."""
     try:
-        message = client(gw, session).messages.create(
-            model=MODEL, max_tokens=2048, messages=[{"role": "user", "content": text}], **extra
-        )
+        params = {"model": MODEL, "max_tokens": 2048, "messages": [{"role": "user", "content": text}], **extra}
+        message = client(gw, session).messages.create(**params)
     except anthropic.APIStatusError as exc:
         return f"error {exc.status_code}"
     return "".join(b.text for b in message.content if b.type == "text")
@@ -158,3 +157,97 @@ def test_messages_counts_the_conversation(gateway: GatewayFactory) -> None:
     turns = [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}, {"role": "user", "content": "c"}]
     long = client(gw).messages.create(model=MODEL, max_tokens=64, messages=turns)  # type: ignore[arg-type]
     assert [long.content[0].text, ask(gw)] == ["long", "short"]  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------- what the request asks
+
+
+ASKS = scenario("""
+    rules:
+      - {match: {thinking: {budget: {gte: 4096}}}, reply: "thinking hard"}
+      - {match: {thinking: true}, reply: "thinking"}
+      - {match: {tool_choice: {type: tool, name: lookup}}, reply: [{tool_use: {name: lookup, input: {q: x}}}]}
+      - {match: {output_format: {title: Weather}}, reply: '{"city": "Paris"}'}
+      - {match: {beta: files-api-2025-04-14}, reply: "files beta"}
+      - {match: {attachments: {type: image, media_type: image/png}}, reply: "a picture"}
+      - {match: {metadata: {user_id: {regex: "^u-"}}}, reply: "a known user"}
+      - {match: {body: {path: "stop_sequences[0]", equals: "END"}}, reply: "a stop sequence"}
+      - reply: "plain"
+""")
+PNG = {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}
+LOOKUP = {"name": "lookup", "description": "Look up", "input_schema": {"type": "object", "properties": {}}}
+WEATHER = {"type": "json_schema", "schema": {"title": "Weather", "type": "object", "properties": {}}}
+
+
+@pytest.mark.parametrize(
+    ("extra", "answer"),
+    [
+        ({"thinking": {"type": "enabled", "budget_tokens": 1024}}, "thinking"),
+        ({"thinking": {"type": "enabled", "budget_tokens": 4096}, "max_tokens": 8192}, "thinking hard"),
+        ({"output_config": {"format": WEATHER}}, '{"city": "Paris"}'),
+        ({"metadata": {"user_id": "u-42"}}, "a known user"),
+        ({"metadata": {"user_id": "anonymous"}}, "plain"),
+        ({"stop_sequences": ["END"]}, "a stop sequence"),
+        ({}, "plain"),
+    ],
+    ids=["thinking", "budget", "output_format", "metadata", "metadata-other", "body", "nothing-asked"],
+)
+def test_what_the_request_asks_picks_the_rule_through_the_sdk(
+    gateway: GatewayFactory, extra: dict[str, Any], answer: str
+) -> None:
+    assert ask(gateway(ASKS), **extra) == answer
+
+
+def test_a_forced_tool_choice_gets_its_tool_call(gateway: GatewayFactory) -> None:
+    params: dict[str, Any] = {"messages": [{"role": "user", "content": "look it up"}], "tools": [LOOKUP]}
+    message = client(gateway(ASKS)).messages.create(
+        model=MODEL, max_tokens=256, tool_choice={"type": "tool", "name": "lookup"}, **params
+    )
+    assert [(b.type, getattr(b, "name", None)) for b in message.content] == [("tool_use", "lookup")]
+
+
+def test_beta_reads_the_betas_the_sdk_sends(gateway: GatewayFactory) -> None:
+    message = client(gateway(ASKS)).beta.messages.create(
+        model=MODEL, max_tokens=64, messages=[{"role": "user", "content": "hi"}], betas=["files-api-2025-04-14"]
+    )
+    assert message.content[0].text == "files beta"  # type: ignore[union-attr]
+
+
+def test_attachments_sees_an_image(gateway: GatewayFactory) -> None:
+    content = [{"type": "image", "source": PNG}, {"type": "text", "text": "what is this?"}]
+    messages: list[Any] = [{"role": "user", "content": content}]
+    message = client(gateway(ASKS)).messages.create(model=MODEL, max_tokens=64, messages=messages)
+    assert message.content[0].text == "a picture"  # type: ignore[union-attr]
+
+
+def test_a_request_predicate_miss_says_why_over_http(gateway: GatewayFactory) -> None:
+    gw = gateway("rules:\n  - {name: deep, match: {thinking: {budget: {gte: 4096}}}, reply: x}\n")
+    sent = body("hi", thinking={"type": "enabled", "budget_tokens": 2048}, max_tokens=4096)
+    response = http_call(f"{gw.url}/v1/messages", json_body=sent)
+    assert response.status == 400
+    assert response.json()["error"]["message"].endswith(
+        "deep: thinking.budget.gte: the thinking budget is 2048, below 4096"
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "answer"),
+    [
+        ({"reasoning_effort": "high"}, "thinking"),
+        (
+            {"response_format": {"type": "json_schema", "json_schema": {"name": "w", "schema": WEATHER["schema"]}}},
+            '{"city": "Paris"}',
+        ),
+        ({"user": "u-7"}, "a known user"),
+        ({"stop": ["END"]}, "plain"),  # body reads OpenAI's shape: `stop`, not stop_sequences
+    ],
+    ids=["thinking", "output_format", "metadata", "body-is-openai-shaped"],
+)
+def test_the_request_predicates_work_on_the_openai_chat_face(
+    gateway: GatewayFactory, extra: dict[str, Any], answer: str
+) -> None:
+    import openai
+
+    chat = openai.OpenAI(base_url=gateway(ASKS).url + "/v1", api_key="k", max_retries=0)
+    done = chat.chat.completions.create(model="gpt-5", messages=[{"role": "user", "content": "hi"}], **extra)
+    assert done.choices[0].message.content == answer

@@ -389,3 +389,170 @@ def test_session_predicates_hold(match: dict[str, Any], facts: SessionFacts) -> 
 def test_a_bad_count_or_state_is_refused_at_load(bad: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         Match.model_validate(bad)
+
+
+# ---------------------------------------------------------------- what the request asks
+
+THINKING = {"thinking": {"type": "enabled", "budget_tokens": 2048}, "max_tokens": 4096}
+SCHEMA = {"title": "Weather", "type": "object", "properties": {"city": {"type": "string"}}}
+STRUCTURED = {"output_config": {"format": {"type": "json_schema", "schema": SCHEMA}}}
+PNG = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}
+PDF = {"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": "JVBERi0="}}
+FILE_DOC = {"type": "document", "source": {"type": "file", "file_id": "file_011abc"}}
+FORCED = {"tools": [tool("lookup")], "tool_choice": {"type": "tool", "name": "lookup"}}
+
+
+def attaching(*blocks: dict[str, Any]) -> RequestView:
+    return view([{"role": "user", "content": [*blocks, {"type": "text", "text": "see"}]}])
+
+
+@pytest.mark.parametrize(
+    ("match", "request_", "reason"),
+    [
+        ({"thinking": True}, view(), "thinking: the request asks for no thinking, so thinking is off"),
+        (
+            {"thinking": False},
+            view(**THINKING),
+            "thinking: the request asks for thinking of type 'enabled', so thinking is on",
+        ),
+        ({"thinking": "adaptive"}, view(**THINKING), "thinking.type: the thinking type is 'enabled', not 'adaptive'"),
+        (
+            {"thinking": {"budget": {"gte": 4096}}},
+            view(**THINKING),
+            "thinking.budget.gte: the thinking budget is 2048, below 4096",
+        ),
+        ({"thinking": {"budget": 1024}}, view(), "thinking.budget: the request gives no thinking budget_tokens"),
+        (
+            {"tool_choice": "any"},
+            view(),
+            "tool_choice.type: tool_choice is 'auto' (none given: the API's default), not 'any'",
+        ),
+        (
+            {"tool_choice": {"name": "other"}},
+            view(**FORCED),
+            "tool_choice.name: tool_choice forces 'lookup', not 'other'",
+        ),
+        (
+            {"output_format": True},
+            view(),
+            "output_format: the request does not ask for structured output (a JSON schema)",
+        ),
+        (
+            {"output_format": False},
+            view(**STRUCTURED),
+            "output_format: the request asks for structured output (a JSON schema)",
+        ),
+        (
+            {"output_format": {"title": "Forecast"}},
+            view(**STRUCTURED),
+            "output_format.title.equals: 'Weather' is not 'Forecast'",
+        ),
+        (
+            {"output_format": {"properties": ["city", "days"]}},
+            view(**STRUCTURED),
+            "output_format.properties: the output schema lacks days (has: city)",
+        ),
+        (
+            {"beta": "files-api-2025-04-14"},
+            view(headers={"anthropic-beta": "a-1, b-2"}),
+            "beta: the request does not opt into files-api-2025-04-14 (anthropic-beta: a-1, b-2)",
+        ),
+        ({"attachments": True}, view(), "attachments: the request attaches no image, document, file or search result"),
+        (
+            {"attachments": "image"},
+            attaching(PDF, FILE_DOC),
+            "attachments: no attachment fits (attached: document application/pdf, document (file))",
+        ),
+        (
+            {"attachments": {"media_type": "image/jpeg"}},
+            attaching(PNG),
+            "attachments: no attachment fits (attached: image image/png)",
+        ),
+        ({"metadata": {"user_id": "u-1"}}, view(), "metadata.user_id: the request sends no metadata.user_id"),
+        (
+            {"metadata": {"user_id": "u-1"}},
+            view(metadata={"user_id": "u-2"}),
+            "metadata.user_id.equals: 'u-2' is not 'u-1'",
+        ),
+        (
+            {"body": {"path": "temperature", "exists": True}},
+            view(),
+            "body[temperature]: the body has nothing at this path",
+        ),
+        ({"body": {"path": "max_tokens", "exists": False}}, view(), "body[max_tokens].exists: the body has '64' there"),
+        ({"body": {"path": "max_tokens", "equals": 32}}, view(), "body[max_tokens].equals: '64' is not '32'"),
+        (
+            {"body": {"path": "messages[0].content", "contains": "bye"}},
+            view(),
+            "body[messages[0].content].contains: 'hi' does not contain '\"bye\"'",
+        ),
+        (
+            {"body": {"path": "$.model", "regex": "^opus"}},
+            view(),
+            "body[$.model].regex: 'claude-sonnet-4-5' does not match /^opus/",
+        ),
+    ],
+)
+def test_request_predicates_say_why_they_failed(match: dict[str, Any], request_: RequestView, reason: str) -> None:
+    assert failed(match, request_) == [reason]
+
+
+@pytest.mark.parametrize(
+    ("match", "request_"),
+    [
+        ({"thinking": True}, view(**THINKING)),
+        ({"thinking": False}, view(thinking={"type": "disabled"})),
+        ({"thinking": {"type": ["enabled", "adaptive"], "budget": {"lte": 2048}}}, view(**THINKING)),
+        ({"tool_choice": "auto"}, view()),
+        ({"tool_choice": {"type": "tool", "name": "lookup"}}, view(**FORCED)),
+        ({"output_format": {"requested": True, "title": {"regex": "^Wea"}, "properties": "city"}}, view(**STRUCTURED)),
+        ({"output_format": False}, view()),
+        ({"beta": ["a-1", "b-2"]}, view(headers={"anthropic-beta": "a-1,b-2"})),
+        ({"attachments": True}, attaching(PNG)),
+        ({"attachments": {"type": ["document"], "media_type": "application/pdf"}}, attaching(PNG, PDF)),
+        ({"attachments": "file"}, attaching(FILE_DOC)),
+        ({"attachments": {"media_type": {"regex": "^image/"}}}, attaching(PNG)),
+        (
+            {"attachments": "image"},
+            view(
+                [
+                    {"role": "user", "content": "shoot"},
+                    {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "cam", "input": {}}]},
+                    {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": [PNG]}]},
+                ]
+            ),
+        ),
+        ({"metadata": {"user_id": {"regex": "^u-"}}}, view(metadata={"user_id": "u-2"})),
+        ({"body": {"path": "max_tokens", "equals": 64}}, view()),
+        ({"body": [{"path": "tools[0].name", "equals": "lookup"}, {"path": "tools", "exists": True}]}, view(**FORCED)),
+        ({"body": {"path": "tool_choice", "contains": "name"}}, view(**FORCED)),
+        ({"body": {"path": "stop_sequences", "contains": "END"}}, view(stop_sequences=["END"])),
+        ({"body": {"path": "temperature", "exists": False}}, view()),
+    ],
+)
+def test_request_predicates_hold(match: dict[str, Any], request_: RequestView) -> None:
+    assert failed(match, request_) == []
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"body": {"path": "a..b", "exists": True}},
+        {"body": {"path": "a[x]", "exists": True}},
+        {"body": {"path": "a"}},
+        {"attachments": "video"},
+        {"attachments": False},
+        {"body": {"path": "a", "regex": "("}},
+    ],
+)
+def test_a_bad_request_predicate_is_refused_at_load(bad: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        Match.model_validate(bad)
+
+
+def test_body_reads_the_body_as_the_client_sent_it() -> None:
+    """On an OpenAI face the body is OpenAI's shape, nulls included (the neutral params leave them out)."""
+    sent = {"model": "gpt-5", "messages": [{"role": "user", "content": "hi"}], "user": None, "n": 1}
+    request = RequestView(view().params, body=sent)
+    assert failed({"body": [{"path": "user", "equals": None}, {"path": "n", "equals": 1}]}, request) == []
+    assert failed({"body": {"path": "n", "equals": True}}, request) == ["body[n].equals: '1' is not 'true'"]

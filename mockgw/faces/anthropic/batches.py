@@ -218,7 +218,7 @@ def answer_request(
         attachments = attach(file_ids(params))
     except InvalidRequest as exc:
         return error_result(exc.error_type, exc.message), None, None
-    view = RequestView(params, headers, session, custom_id=custom_id, attachments=attachments)
+    view = RequestView(params, headers, session, custom_id=custom_id, attachments=attachments, body=params_body)
     decision = engine.decide(view)
     if isinstance(decision, NoMatch):
         return error_result("invalid_request_error", decision.message), None, decision

@@ -104,7 +104,7 @@ def parse_chat(body: Any, headers: Mapping[str, str], session: str) -> ChatReque
     stop = params.stop
     return ChatRequest(
         params=params,
-        view=RequestView(neutral, headers, session, OPENAI_CHAT),
+        view=RequestView(neutral, headers, session, OPENAI_CHAT, body=body),
         max_tokens=params.max_completion_tokens or params.max_tokens,
         stop=(stop,) if isinstance(stop, str) else tuple(stop or ()),
     )

@@ -163,7 +163,7 @@ def parse_responses(body: Any, headers: Mapping[str, str], session: str, store: 
             "format": {"type": "json_schema", "schema": schema if isinstance(schema, dict) else {}}
         }
     neutral = conv.params(params.model, bool(params.stream), tools, extra)
-    view = RequestView(neutral, headers, session, OPENAI_RESPONSES)
+    view = RequestView(neutral, headers, session, OPENAI_RESPONSES, body=body)
     return ResponsesRequest(params, view, [dict(t) for t in conv.turns], held_turns, held_bytes)
 
 
