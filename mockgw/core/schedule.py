@@ -10,7 +10,7 @@ Pure: no I/O and no clock.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 
 from mockgw.core.answer import CHARS_PER_TOKEN
@@ -125,3 +125,67 @@ def apply_fault(
         yield Disconnect()
     elif fault.error is not None:
         yield Frame(0.0, "error", error_frame(fault.error))
+
+
+# The interval of keepalive pings in a silent stream, when the scenario names none. The API documents that
+# streams carry ping events but not how often; captures show them inside long thinking, and proxies that add
+# them back use 10-15 s. Ten seconds keeps any client idle timeout of more than that satisfied.
+DEFAULT_PING_MS = 10_000.0
+
+
+def with_pings(schedule: Iterable[ScheduleItem], interval: float, ping: Frame) -> Schedule:
+    """``schedule`` with ``ping`` sent every ``interval`` seconds of silence, lazily, as the API keeps a quiet
+    stream alive (a long ttft, a stall, slow thinking). ``interval`` 0: no pings added.
+
+    Pings go only after the first frame (the API's first event is message_start; the SDKs read nothing before
+    it): a stall scripted before the first frame waits after it instead, filled with pings. A delay is split,
+    never lengthened: the frame after the pings comes when it would have without them.
+    """
+    if interval <= 0:
+        yield from schedule
+        return
+    started = False
+    held: Stall | None = None
+    for item in schedule:
+        if not started:
+            if isinstance(item, Stall) and item.seconds > interval:
+                held = item  # sent after the first frame, as pings
+                continue
+            if isinstance(item, Frame):
+                started = True
+                yield item
+                if held is not None:
+                    yield from _quiet(held.seconds, interval, ping)
+                    held = None
+                continue
+            yield item
+            continue
+        if isinstance(item, Stall):
+            yield from _quiet(item.seconds, interval, ping)
+        elif isinstance(item, Frame) and item.delay > interval:
+            left = yield from _pings_within(item.delay, interval, ping)
+            yield Frame(left, item.event, item.data, item.content)
+        elif isinstance(item, Disconnect) and item.delay > interval:
+            left = yield from _pings_within(item.delay, interval, ping)
+            yield Disconnect(left)
+        else:
+            yield item
+    if held is not None:  # a schedule of no frames at all: the stall still happens
+        yield held
+
+
+def _pings_within(delay: float, interval: float, ping: Frame) -> Generator[ScheduleItem, None, float]:
+    """Pings every ``interval`` inside ``delay``; returns what is left of it for the frame that follows."""
+    count = int(delay // interval)
+    if count * interval >= delay:  # a ping would land with the frame itself
+        count -= 1
+    for _ in range(count):
+        yield Frame(interval, ping.event, ping.data)
+    return delay - count * interval
+
+
+def _quiet(seconds: float, interval: float, ping: Frame) -> Iterator[ScheduleItem]:
+    """A silence of ``seconds``: pings every ``interval`` and the rest as a stall."""
+    left = yield from _pings_within(seconds, interval, ping)
+    if left > 0:
+        yield Stall(left)

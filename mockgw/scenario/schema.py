@@ -650,6 +650,8 @@ class Timing(_Strict):
     jitter_ms: float | None = Field(default=None, ge=0)
     chunk_chars: int | None = Field(default=None, ge=1)
     tokens_per_second: float | None = Field(default=None, gt=0)
+    # Keepalive ping events every ping_ms of silence in an Anthropic stream (0: none). Default: DEFAULT_PING_MS.
+    ping_ms: float | None = Field(default=None, ge=0)
 
     def over(self, base: Timing) -> Timing:
         """This timing with ``base`` filling the keys it leaves out."""

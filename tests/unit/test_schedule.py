@@ -284,10 +284,65 @@ def test_server_jitter_repeats_for_the_same_seed(gateway: GatewayFactory) -> Non
 
 def test_server_stall_sleeps_after_sending_headers(gateway: GatewayFactory) -> None:
     clock = FakeClock()
-    gw = gateway({"rules": [{"reply": "abc", "fault": {"stall_ms": 30000}}]}, clock=clock)
+    rule = {"reply": "abc", "fault": {"stall_ms": 30000}, "timing": {"ping_ms": 0}}  # no keepalive pings
+    gw = gateway({"rules": [rule]}, clock=clock)
     response = http_call(gw.url + "/v1/messages", json_body=stream_body())
     assert clock.sleeps == [30.0]
     assert response.status == 200 and b"event: message_stop" in response.body  # on a fake clock it ends
+
+
+def events_of(body: bytes) -> list[str]:
+    return [line[len("event: ") :] for line in body.decode().splitlines() if line.startswith("event: ")]
+
+
+@pytest.mark.parametrize(
+    ("timing", "fault", "sleeps", "events"),
+    [
+        # The default: a ping every 10 s of silence, after message_start (a stall waits there).
+        pytest.param({}, {"stall_ms": 30000}, [10.0, 10.0, 10.0], ["message_start", "ping", "ping"], id="stall"),
+        pytest.param(
+            {"ping_ms": 4000}, {"stall_ms": 9000}, [4.0, 4.0, 1.0], ["message_start", "ping", "ping"], id="ping_ms"
+        ),
+        # A long ttft: the pings come between the first block's start (and its ping) and its first delta.
+        pytest.param(
+            {"ttft_ms": 25000},
+            None,
+            [10.0, 10.0, 5.0],
+            ["message_start", "content_block_start", "ping", "ping", "ping", "content_block_delta"],
+            id="ttft",
+        ),
+        pytest.param(
+            {"ttft_ms": 25000, "ping_ms": 0},
+            None,
+            [25.0],
+            ["message_start", "content_block_start", "ping", "content_block_delta"],
+            id="off",
+        ),
+        # A silence shorter than the interval carries none.
+        pytest.param(
+            {"ttft_ms": 9000},
+            None,
+            [9.0],
+            ["message_start", "content_block_start", "ping", "content_block_delta"],
+            id="short",
+        ),
+    ],
+)
+def test_long_silences_carry_keepalive_pings(
+    gateway: GatewayFactory,
+    timing: dict[str, float],
+    fault: dict[str, float] | None,
+    sleeps: list[float],
+    events: list[str],
+) -> None:
+    clock = FakeClock()
+    rule: dict[str, object] = {"reply": "abc", "timing": timing, **({"fault": fault} if fault else {})}
+    gw = gateway({"rules": [rule]}, clock=clock)
+    response = http_call(gw.url + "/v1/messages", json_body=stream_body())
+    assert clock.sleeps == pytest.approx(sleeps)
+    sent = events_of(response.body)
+    assert sent[: len(events)] == events
+    assert sent[-1] == "message_stop" and sent.count("content_block_delta") == 1
 
 
 def test_non_streamed_answers_ignore_stream_timing(gateway: GatewayFactory) -> None:

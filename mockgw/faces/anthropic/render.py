@@ -22,11 +22,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from mockgw.core.answer import CHARS_PER_TOKEN, Ids, Reply, tokens
+from mockgw.core.schedule import DEFAULT_PING_MS, Pacer, Schedule, apply_fault, own_rng, with_pings
 
 # The schedule's items lived here before every face shared them: still importable from here.
 from mockgw.core.schedule import Disconnect as Disconnect
 from mockgw.core.schedule import Frame as Frame
-from mockgw.core.schedule import Pacer, Schedule, apply_fault, own_rng
 from mockgw.core.schedule import ScheduleItem as ScheduleItem
 from mockgw.core.schedule import Stall as Stall
 from mockgw.faces.anthropic.wire.errors import default_message
@@ -365,6 +365,9 @@ def _frames(message: Message, pacer: Pacer, chunk_chars: int) -> Iterator[Frame]
     yield frame(MessageStopEvent())
 
 
+_PING = Frame(0.0, "ping", sse_frame(PingEvent()))
+
+
 def stream_frames(message: Message, timing: Timing, rng: random.Random, fault: Fault | None = None) -> Schedule:
     """The frames of a streamed message, lazily, each with the delay before it, and any fault in place.
 
@@ -379,7 +382,9 @@ def stream_frames(message: Message, timing: Timing, rng: random.Random, fault: F
     if pacer.jitter:
         deltas = sum(_delta_count(block, chunk_chars) for block in message.content)
         pacer.rng = own_rng(rng, pacer.draws(deltas))
-    return apply_fault(_frames(message, pacer, chunk_chars), fault, _error_frame, "message_stop")
+    frames = apply_fault(_frames(message, pacer, chunk_chars), fault, _error_frame, "message_stop")
+    ping_ms = DEFAULT_PING_MS if timing.ping_ms is None else timing.ping_ms
+    return with_pings(frames, ping_ms / 1000, _PING)
 
 
 def stream_schedule(
