@@ -361,8 +361,9 @@ def test_stall_sends_headers_then_the_stream_on_a_fake_clock(gateway: GatewayFac
     gw = gateway({"rules": [{"reply": "abc", "fault": {"stall_ms": 30000}}]}, clock=clock)
     status, data, complete = read_stream(gw, body(stream=True))
     assert (status, complete) == (200, True)
+    assert events(data)[:3] == ["message_start", "ping", "ping"]  # keepalives through the stall, every 10 s
     assert events(data)[-1] == "message_stop"
-    assert clock.sleeps == [30.0]
+    assert clock.sleeps == [10.0, 10.0, 10.0]
 
 
 # ---------------------------------------------------------------- sequence, times, sessions, reset
