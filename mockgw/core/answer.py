@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockgw.faces.anthropic.wire.messages import StopReason
-from mockgw.scenario.schema import JsonReply, ReplyBlock, TextReply, ThinkingReply, ToolUseReply
+from mockgw.scenario.schema import JsonReply, ReplyBlock, StopDetails, TextReply, ThinkingReply, ToolUseReply
 from mockgw.scenario.schema import Usage as UsageSpec
 from mockgw.scenario.templates import Template, TemplateContext, render_json
 
@@ -85,6 +85,7 @@ class Reply:
     stop_reason: StopReason | None = None
     usage: UsageSpec | None = None
     omit_thinking: bool = False  # thinking.display "omitted": thinking blocks sent with empty text (core/honour.py)
+    stop_details: StopDetails | None = None  # a refusal's category and explanation
 
 
 @functools.cache
@@ -218,6 +219,8 @@ def compose(
         stop_reason: StopReason = cut
     elif reply.stop_reason is not None:
         stop_reason = reply.stop_reason
+    elif reply.stop_details is not None:
+        stop_reason = "refusal"
     else:
         stop_reason = "tool_use" if any(isinstance(p, ToolCallPart) for p in kept) else "end_turn"
     given = reply.usage or UsageSpec()

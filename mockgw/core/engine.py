@@ -345,6 +345,7 @@ class Engine:
                 answer.reply,
                 answer.stop_reason or (rule.stop_reason if answer is not rule else None),
                 answer.usage or (rule.usage if answer is not rule else None),
+                stop_details=answer.stop_details or (rule.stop_details if answer is not rule else None),
             )
         return Decision(
             rule_index=index,

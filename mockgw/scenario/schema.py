@@ -633,6 +633,13 @@ def _parse_reply(value: Any) -> Any:
     return blocks
 
 
+class CacheCreation(_Strict):
+    """``usage.cache_creation``: the cache-write tokens by time to live (they add up to cache_creation_input_tokens)."""
+
+    ephemeral_5m_input_tokens: int = Field(default=0, ge=0)
+    ephemeral_1h_input_tokens: int = Field(default=0, ge=0)
+
+
 class Usage(_Strict):
     """Token counts to report; any not given is computed (see docs/scenarios.md, "usage")."""
 
@@ -640,6 +647,17 @@ class Usage(_Strict):
     output_tokens: int | None = Field(default=None, ge=0)
     cache_creation_input_tokens: int | None = Field(default=None, ge=0)
     cache_read_input_tokens: int | None = Field(default=None, ge=0)
+    # By TTL; when left out and cache_creation_input_tokens is given, all of it is 5-minute cache.
+    cache_creation: CacheCreation | None = None
+    service_tier: Literal["standard", "priority", "batch"] | None = None  # default standard
+
+
+class StopDetails(_Strict):
+    """``stop_details`` of a refusal: the policy category and an explanation (both may be null, as the API's)."""
+
+    # cyber, bio, frontier_llm, reasoning_extraction, general_harms today; a newer one passes through.
+    category: str | None = None
+    explanation: str | None = None
 
 
 class Timing(_Strict):
@@ -720,12 +738,19 @@ class _Answer(_Strict):
     error: ErrorSpec | None = None
     fault: Fault | None = None
     stop_reason: StopReason | None = None
+    stop_details: StopDetails | None = None  # with stop_reason refusal (the default stop reason then)
     usage: Usage | None = None
     timing: Timing | None = None
     # In a Message Batch, the request's result is `canceled` or `expired` (answers only batch requests).
     batch_result: Literal["canceled", "expired"] | None = None
     # The session's state after this answer (a step's own wins over its rule's); see Match.state.
     set_state: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _refusal(self) -> _Answer:
+        if self.stop_details is not None and self.stop_reason not in (None, "refusal"):
+            raise ValueError(f"stop_details describe a refusal: stop_reason is refusal, not {self.stop_reason}")
+        return self
 
     @field_validator("reply", mode="before")
     @classmethod

@@ -83,4 +83,7 @@ def honour_request(
     if ctx is not None and rng is not None:
         blocks, made = structure(blocks, schemas_of(params, asks), ctx, rng, fake)
         notes = (*notes, *made)
-    return Reply(blocks, done.stop_reason, reply.usage, omit_thinking=done.omit_thinking), notes
+    honoured = Reply(
+        blocks, done.stop_reason, reply.usage, omit_thinking=done.omit_thinking, stop_details=reply.stop_details
+    )
+    return honoured, notes

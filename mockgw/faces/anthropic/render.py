@@ -48,9 +48,11 @@ from mockgw.faces.anthropic.wire.events import (
     ThinkingDelta,
 )
 from mockgw.faces.anthropic.wire.messages import (
+    CacheCreation,
     ContentBlock,
     Message,
     RedactedThinkingBlock,
+    RefusalStopDetails,
     ServerToolUsage,
     ServerToolUseBlock,
     StopReason,
@@ -67,6 +69,7 @@ from mockgw.scenario.schema import (
     RedactedThinkingReply,
     ReplyBlock,
     ServerToolUseReply,
+    StopDetails,
     StreamErrorSpec,
     TextReply,
     ThinkingReply,
@@ -182,6 +185,8 @@ def render_message(
         stop_reason: StopReason = cut_reason
     elif reply.stop_reason is not None:
         stop_reason = reply.stop_reason
+    elif reply.stop_details is not None:
+        stop_reason = "refusal"  # stop_details describe a refusal
     else:
         stop_reason = "tool_use" if any(isinstance(b, ToolUseBlock) for b in blocks) else "end_turn"
 
@@ -194,19 +199,36 @@ def render_message(
     if cut_reason == "max_tokens":
         output = limits.max_tokens
     searches = sum(1 for b in blocks if isinstance(b, ServerToolUseBlock) and b.name == "web_search")
+    written = given.cache_creation_input_tokens or 0
+    by_ttl = given.cache_creation
+    if by_ttl is not None and given.cache_creation_input_tokens is None:
+        written = by_ttl.ephemeral_5m_input_tokens + by_ttl.ephemeral_1h_input_tokens  # the total is their sum
     usage = Usage(
         input_tokens=given.input_tokens if given.input_tokens is not None else tokens(input_chars),
         output_tokens=given.output_tokens if given.output_tokens is not None else output,
-        cache_creation_input_tokens=given.cache_creation_input_tokens or 0,
+        cache_creation_input_tokens=written,
         cache_read_input_tokens=given.cache_read_input_tokens or 0,
+        # Cache writes are 5-minute ones unless the scenario splits them by TTL.
+        cache_creation=CacheCreation(**by_ttl.model_dump())
+        if by_ttl is not None
+        else CacheCreation(ephemeral_5m_input_tokens=written)
+        if written
+        else None,
+        service_tier=given.service_tier or "standard",
         server_tool_use=ServerToolUsage(web_search_requests=searches) if searches else None,
     )
+    details = reply.stop_details
+    if details is None and stop_reason == "refusal":
+        details = StopDetails()  # the API sends stop_details with every refusal, null fields when it has none
     return Message(
         id=ids.message(),
         model=model,
         content=blocks,
         stop_reason=stop_reason,
         stop_sequence=stop_sequence,
+        stop_details=RefusalStopDetails(**details.model_dump())
+        if details is not None and stop_reason == "refusal"
+        else None,
         usage=usage,
     )
 
@@ -352,7 +374,9 @@ def _frames(message: Message, pacer: Pacer, chunk_chars: int) -> Iterator[Frame]
     usage = message.usage
     yield frame(
         MessageDeltaEvent(
-            delta=MessageDelta(stop_reason=message.stop_reason, stop_sequence=message.stop_sequence),
+            delta=MessageDelta(
+                stop_reason=message.stop_reason, stop_sequence=message.stop_sequence, stop_details=message.stop_details
+            ),
             usage=MessageDeltaUsage(
                 input_tokens=usage.input_tokens,
                 output_tokens=usage.output_tokens,

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from mockgw.faces.anthropic.wire.messages import ContentBlock, Message, StopReason
+from mockgw.faces.anthropic.wire.messages import ContentBlock, Message, RefusalStopDetails, StopReason
 
 
 class MessageStartEvent(BaseModel):
@@ -57,6 +57,7 @@ class ContentBlockStopEvent(BaseModel):
 class MessageDelta(BaseModel):
     stop_reason: StopReason | None
     stop_sequence: str | None = None
+    stop_details: RefusalStopDetails | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class MessageDeltaUsage(BaseModel):

@@ -72,11 +72,24 @@ class ServerToolUsage(BaseModel):
     web_search_requests: int = 0
 
 
+class CacheCreation(BaseModel):
+    ephemeral_5m_input_tokens: int = 0
+    ephemeral_1h_input_tokens: int = 0
+
+
+class RefusalStopDetails(BaseModel):
+    type: Literal["refusal"] = "refusal"
+    category: str | None = None
+    explanation: str | None = None
+
+
 class Usage(BaseModel):
     input_tokens: int
     output_tokens: int
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
+    # The cache writes by TTL: sent when there were any (or scripted).
+    cache_creation: CacheCreation | None = Field(default=None, exclude_if=lambda v: v is None)
     service_tier: str = "standard"
     # Only present when server tools ran; left out of the JSON otherwise, like the API does.
     server_tool_use: ServerToolUsage | None = Field(default=None, exclude_if=lambda v: v is None)
@@ -90,4 +103,6 @@ class Message(BaseModel):
     content: list[ContentBlock]
     stop_reason: StopReason | None
     stop_sequence: str | None = None
+    # A refusal's category and explanation; left out for other stop reasons.
+    stop_details: RefusalStopDetails | None = Field(default=None, exclude_if=lambda v: v is None)
     usage: Usage
