@@ -289,7 +289,8 @@ def misses(match: Match | None, request: RequestView, session: SessionFacts | No
     if match.messages is not None:
         out += count_misses("messages", match.messages, len(request.params.messages), "the message count")
     if match.last_user is not None:
-        out += text_misses("last_user", match.last_user, request.last_user)
+        text = request.last_user_with_reminders if match.last_user.system_reminders else request.last_user
+        out += text_misses("last_user", match.last_user, text)
     if match.model is not None:
         out += text_misses("model", match.model, request.model)
     if match.system is not None:

@@ -136,11 +136,27 @@ def texts(node: object) -> Iterator[str]:
             yield from texts(value)
 
 
-def _content_text(content: str | Sequence[BaseModel]) -> str:
-    """A turn's readable text, tool results left out."""
+_REMINDER_OPEN, _REMINDER_CLOSE = "<system-reminder>", "</system-reminder>"
+
+
+def is_system_reminder(text: str) -> bool:
+    """Whether a text block is wholly a Claude Code ``<system-reminder>`` (context it adds to the user's turn:
+    the todo list, files read, the date), not something the user typed."""
+    stripped = text.strip()
+    return stripped.startswith(_REMINDER_OPEN) and stripped.endswith(_REMINDER_CLOSE)
+
+
+def _content_text(content: str | Sequence[BaseModel], reminders: bool = True) -> str:
+    """A turn's readable text, tool results left out (and system reminders, unless ``reminders``)."""
     if isinstance(content, str):
-        return content
-    return "\n".join(t for b in content if getattr(b, "type", None) not in RESULT_TYPES for t in texts(b))
+        return "" if not reminders and is_system_reminder(content) else content
+    return "\n".join(
+        t
+        for b in content
+        if getattr(b, "type", None) not in RESULT_TYPES
+        and (reminders or not (isinstance(b, TextBlockParam) and is_system_reminder(b.text)))
+        for t in texts(b)
+    )
 
 
 @dataclass(frozen=True)
@@ -182,10 +198,17 @@ class RequestView:
 
     @functools.cached_property
     def last_user(self) -> str:
-        """Text of the last user turn, tool results excluded ("" for a turn of tool results only).
+        """Text of the last user turn, tool results and Claude Code's ``<system-reminder>`` text blocks
+        excluded ("" for a turn of tool results only): what the user typed.
 
         Documents and search results in the turn count as its text, as the model reads them.
         """
+        message = self.last_user_message
+        return "" if message is None else _content_text(message.content, reminders=False)
+
+    @functools.cached_property
+    def last_user_with_reminders(self) -> str:
+        """``last_user`` with the ``<system-reminder>`` blocks kept, as the model reads the turn."""
         message = self.last_user_message
         return "" if message is None else _content_text(message.content)
 

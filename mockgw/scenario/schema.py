@@ -99,6 +99,13 @@ class TextMatch(_Strict):
         return self._pattern is not None and self._pattern.search(text)
 
 
+class LastUserMatch(TextMatch):
+    """A text test on the last user turn; ``system_reminders: true`` tests it with Claude Code's
+    ``<system-reminder>`` text blocks kept (by default they are left out: they are not what the user typed)."""
+
+    system_reminders: bool = False
+
+
 def _text_shorthand(default_key: str) -> Any:
     def coerce(value: Any) -> Any:
         return {default_key: value} if isinstance(value, str) else value
@@ -384,7 +391,7 @@ class Match(_Strict):
 
     model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_match_shorthands)
 
-    last_user: TextMatch | None = None
+    last_user: LastUserMatch | None = None
     model: TextMatch | None = None
     system: TextMatch | None = None
     tools: ToolsMatch | None = None

@@ -251,3 +251,26 @@ def test_the_request_predicates_work_on_the_openai_chat_face(
     chat = openai.OpenAI(base_url=gateway(ASKS).url + "/v1", api_key="k", max_retries=0)
     done = chat.chat.completions.create(model="gpt-5", messages=[{"role": "user", "content": "hi"}], **extra)
     assert done.choices[0].message.content == answer
+
+
+# ---------------------------------------------------------------- Claude Code's system reminders
+
+
+def test_a_short_last_user_test_is_not_fooled_by_a_system_reminder(gateway: GatewayFactory) -> None:
+    gw = gateway(
+        scenario("""
+        rules:
+          - {match: {last_user: {contains: todo, system_reminders: true}}, reply: "reminded"}
+          - {match: {last_user: {contains: todo}}, reply: "the user said todo"}
+          - reply: "{{ request.last_user }}"
+    """)
+    )
+    reminder = "<system-reminder>\nYour todo list is empty.\n</system-reminder>"
+    content: list[Any] = [{"type": "text", "text": reminder}, {"type": "text", "text": "hello"}]
+    message = client(gw).messages.create(model=MODEL, max_tokens=64, messages=[{"role": "user", "content": content}])
+    assert message.content[0].text == "reminded"  # type: ignore[union-attr]
+    gw.load(
+        scenario("rules:\n  - {match: {last_user: {contains: todo}}, reply: x}\n  - reply: '{{ request.last_user }}'\n")
+    )
+    message = client(gw).messages.create(model=MODEL, max_tokens=64, messages=[{"role": "user", "content": content}])
+    assert message.content[0].text == "hello"  # type: ignore[union-attr]

@@ -556,3 +556,51 @@ def test_body_reads_the_body_as_the_client_sent_it() -> None:
     request = RequestView(view().params, body=sent)
     assert failed({"body": [{"path": "user", "equals": None}, {"path": "n", "equals": 1}]}, request) == []
     assert failed({"body": {"path": "n", "equals": True}}, request) == ["body[n].equals: '1' is not 'true'"]
+
+
+# ---------------------------------------------------------------- Claude Code's system reminders
+
+REMINDER = "<system-reminder>\nThe todo list is empty. Make sure you pay attention to it.\n</system-reminder>"
+CLAUDE_CODE_TURN = [
+    {
+        "role": "user",
+        "content": [{"type": "text", "text": REMINDER}, {"type": "text", "text": "fix the failing test"}],
+    }
+]
+
+
+def test_last_user_leaves_out_system_reminder_blocks() -> None:
+    request = view(CLAUDE_CODE_TURN)
+    assert request.last_user == "fix the failing test"
+    assert holds({"last_user": {"equals": "fix the failing test"}}, request)
+    assert failed({"last_user": "pay attention"}, request) == [
+        "last_user.contains: 'fix the failing test' does not contain 'pay attention'"
+    ]
+
+
+def test_system_reminders_true_keeps_them() -> None:
+    assert holds({"last_user": {"contains": "pay attention", "system_reminders": True}}, view(CLAUDE_CODE_TURN))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["see <system-reminder>x</system-reminder>", "<system-reminder> unclosed", "a <system-reminder>"],
+)
+def test_only_whole_reminder_blocks_are_left_out(text: str) -> None:
+    assert view(text).last_user == text
+
+
+def test_tool_result_reads_nested_blocks() -> None:
+    nested = {"type": "search_result", "source": "s", "title": "T", "content": [{"type": "text", "text": "deep"}]}
+    messages = [
+        TOOL_LOOP[0],
+        TOOL_LOOP[1],
+        {
+            "role": "user",
+            "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_w", "content": [nested]},
+                {"type": "tool_result", "tool_use_id": "toolu_t", "content": "ok"},
+            ],
+        },
+    ]
+    assert holds({"tool_result": {"name": "get_weather", "contains": "deep"}}, view(messages))
