@@ -63,6 +63,10 @@ def banner(server: RunningServer, scenario: Scenario, api_keys: Sequence[str]) -
             f"  export OPENAI_BASE_URL={server.url}/v1",
             f"  export OPENAI_API_KEY={key}",
             "",
+            "AI SDK gateway provider (createGateway({ baseURL: process.env.AI_GATEWAY_BASE_URL })):",
+            f"  export AI_GATEWAY_BASE_URL={server.url}/v4/ai",
+            f"  export AI_GATEWAY_API_KEY={key}",
+            "",
             "Press Ctrl-C to stop.",
         ]
     )

@@ -72,6 +72,10 @@ class Ids:
     def response(self) -> str:
         return "resp_" + self._hex(50)
 
+    def generation(self) -> str:
+        """A Vercel AI Gateway generation id (``gen_01…``, as ``/v1/generation?id=`` takes it)."""
+        return "gen_01" + "".join(self.rng.choices(string.ascii_uppercase + string.digits, k=24))
+
     def item(self, prefix: str) -> str:
         """An output item id: ``msg_…``, ``fc_…``, ``rs_…`` followed by 50 hex digits."""
         return f"{prefix}_" + self._hex(50)

@@ -11,4 +11,13 @@ ANTHROPIC_MESSAGES = "anthropic-messages"
 OPENAI_CHAT = "openai-chat"
 OPENAI_RESPONSES = "openai-responses"
 OPENAI_EMBEDDINGS = "openai-embeddings"
-FACES: tuple[str, ...] = (ANTHROPIC_MESSAGES, OPENAI_CHAT, OPENAI_RESPONSES, OPENAI_EMBEDDINGS)
+AISDK_LANGUAGE_MODEL = "aisdk-language-model"
+AISDK_EMBEDDING_MODEL = "aisdk-embedding-model"
+FACES: tuple[str, ...] = (
+    ANTHROPIC_MESSAGES,
+    OPENAI_CHAT,
+    OPENAI_RESPONSES,
+    OPENAI_EMBEDDINGS,
+    AISDK_LANGUAGE_MODEL,
+    AISDK_EMBEDDING_MODEL,
+)

@@ -14,13 +14,20 @@ from dataclasses import dataclass
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from mockgw.core.faces import ANTHROPIC_MESSAGES, OPENAI_CHAT, OPENAI_EMBEDDINGS, OPENAI_RESPONSES
-from mockgw.server import openai, routes
+from mockgw.core.faces import (
+    AISDK_EMBEDDING_MODEL,
+    AISDK_LANGUAGE_MODEL,
+    ANTHROPIC_MESSAGES,
+    OPENAI_CHAT,
+    OPENAI_EMBEDDINGS,
+    OPENAI_RESPONSES,
+)
+from mockgw.server import aisdk, openai, routes
 
 
 @dataclass(frozen=True)
 class FaceRoute:
-    face: str
+    face: str | None  # None: the gateway's own route (config, credits), not an API rules answer
     method: str
     path: str
     handler: Handler
@@ -32,6 +39,12 @@ FACE_ROUTES: tuple[FaceRoute, ...] = (
     FaceRoute(OPENAI_CHAT, "POST", "/v1/chat/completions", openai.chat_completions, openai.unauthorized),
     FaceRoute(OPENAI_RESPONSES, "POST", "/v1/responses", openai.responses, openai.unauthorized),
     FaceRoute(OPENAI_EMBEDDINGS, "POST", "/v1/embeddings", openai.embeddings, openai.unauthorized),
+    # The AI SDK's gateway protocol at @ai-sdk/gateway's default base URL (…/v4/ai), and its account routes.
+    FaceRoute(AISDK_LANGUAGE_MODEL, "POST", "/v4/ai/language-model", aisdk.language_model, openai.unauthorized),
+    FaceRoute(AISDK_EMBEDDING_MODEL, "POST", "/v4/ai/embedding-model", aisdk.embedding_model, openai.unauthorized),
+    FaceRoute(None, "GET", "/v4/ai/config", aisdk.config, openai.unauthorized),
+    FaceRoute(None, "GET", "/v1/credits", aisdk.credits, openai.unauthorized),
+    FaceRoute(None, "GET", "/v1/generation", aisdk.generation, openai.unauthorized),
 )
 
 

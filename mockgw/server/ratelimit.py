@@ -13,8 +13,8 @@ from aiohttp import web
 
 from mockgw.server import routes
 
-# OpenAI-compatible faces answer in their own shape (x-ratelimit-* there, if anything): not these headers.
-_OTHER_FACES = ("openai",)
+# The OpenAI-compatible faces and the AI SDK's protocol answer in their own shape: not these headers.
+_OTHER_FACES = ("openai", "aisdk")
 
 
 def _exhausted_for(response: web.StreamResponse) -> float:

@@ -16,6 +16,7 @@ from mockgw.faces.anthropic.threads import DEFAULT_MAX_THREAD_BYTES, DEFAULT_MAX
 from mockgw.faces.anthropic.wire.models import ModelInfo
 from mockgw.faces.openai.responses import ResponseStore
 from mockgw.gateway.catalogue import builtin_models, max_output_tokens, model_info
+from mockgw.gateway.generations import GenerationStore
 from mockgw.gateway.ratelimits import RateLimiter
 from mockgw.scenario.schema import Scenario
 from mockgw.server.auth import AuthPolicy, make_policy
@@ -68,6 +69,7 @@ class Gateway:
                 self.files.add(stored, save=False)
             self.batches.load(self.data_dir.load_batches())
         self.responses = ResponseStore()  # conversations /v1/responses holds for previous_response_id
+        self.generations = GenerationStore()  # AI SDK calls answered: /v1/generation and /v1/credits
         self.load(config.scenario)
 
     def load(self, scenario: Scenario) -> None:
@@ -139,4 +141,5 @@ class Gateway:
             self.files.clear()
             self.batches.clear()
             self.rate_limiter.reset()
+            self.generations.clear()
         self.responses.clear(session)

@@ -291,8 +291,10 @@ class _GatewayAPI:
 
         ``ANTHROPIC_BASE_URL``, ``ANTHROPIC_AUTH_TOKEN`` (a key the gateway accepts: the first configured
         one, else ``api_key``), ``ANTHROPIC_API_KEY`` emptied (it would win over the token), switches that
-        keep Claude Code quiet, and ``OPENAI_BASE_URL`` (``…/v1``) with ``OPENAI_API_KEY`` for the OpenAI
-        SDKs. Merge it over the environment: ``env={**os.environ, **gw.env()}``.
+        keep Claude Code quiet, ``OPENAI_BASE_URL`` (``…/v1``) with ``OPENAI_API_KEY`` for the OpenAI
+        SDKs, and ``AI_GATEWAY_API_KEY`` (which ``@ai-sdk/gateway`` reads) with ``AI_GATEWAY_BASE_URL``
+        (``…/v4/ai``: the provider reads no base URL variable, so pass it as ``createGateway({baseURL})``).
+        Merge it over the environment: ``env={**os.environ, **gw.env()}``.
         """
         scenario_keys = self.scenario.auth.keys if self.scenario.auth else []
         keys = [k for k in (*self._config.api_keys, *scenario_keys) if k]
@@ -303,6 +305,8 @@ class _GatewayAPI:
             **QUIET_ENV,
             "OPENAI_BASE_URL": f"{self.url}/v1",
             "OPENAI_API_KEY": keys[0] if keys else api_key,
+            "AI_GATEWAY_BASE_URL": f"{self.url}/v4/ai",
+            "AI_GATEWAY_API_KEY": keys[0] if keys else api_key,
         }
 
     def __repr__(self) -> str:

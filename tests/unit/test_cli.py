@@ -332,6 +332,8 @@ def test_serve_prints_the_url_and_env_lines_then_stops_cleanly_on_sigint(served:
     assert "  export ANTHROPIC_AUTH_TOKEN=mockgw" in banner
     assert f"  export OPENAI_BASE_URL={url}/v1" in banner
     assert "  export OPENAI_API_KEY=mockgw" in banner
+    assert f"  export AI_GATEWAY_BASE_URL={url}/v4/ai" in banner
+    assert "  export AI_GATEWAY_API_KEY=mockgw" in banner
     assert '  export ANTHROPIC_API_KEY=""' in banner
 
     response = http_call(url + "/v1/messages", json_body=body("hi"))
