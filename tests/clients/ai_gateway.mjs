@@ -3,6 +3,7 @@
 // speaks its own protocol at baseURL (default https://ai-gateway.vercel.sh/v4/ai): /language-model,
 // /embedding-model, /config, and /v1/credits, /v1/generation at the origin. It reads AI_GATEWAY_API_KEY.
 import { createGateway, GatewayError } from '@ai-sdk/gateway';
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { cosineSimilarity, embed, embedMany, generateText, Output, stepCountIs, streamText, tool } from 'ai';
 import { z } from 'zod';
 
@@ -168,6 +169,21 @@ const cases = {
       maxRetries: 0,
     });
     return { text: result.text, routing: result.providerMetadata?.gateway?.routing };
+  },
+
+  async openaiCompatible() {
+    // @ai-sdk/openai-compatible against the OpenAI-compatible face: /v1/chat/completions, Bearer key.
+    const provider = createOpenAICompatible({
+      name: 'mockgw',
+      baseURL: process.env.OPENAI_BASE_URL,
+      apiKey: process.env.OPENAI_API_KEY,
+      includeUsage: true,
+    });
+    const chat = provider('anthropic/claude-sonnet-4.5');
+    const generated = await generateText({ model: chat, prompt: 'hello', maxRetries: 0 });
+    const streamed = streamText({ model: chat, prompt: 'hello', maxRetries: 0 });
+    const fold = async (r) => ({ text: await r.text, finishReason: await r.finishReason, usage: await r.usage });
+    return { generated: await fold(generated), streamed: await fold(streamed) };
   },
 
   async everyFace() {
