@@ -87,7 +87,8 @@ def test_generate_text(gw: MockGateway, run_node: NodeRunner) -> None:
     assert call.headers["ai-language-model-id"] == "anthropic/claude-sonnet-4.5"
     assert call.headers["ai-language-model-specification-version"] == "4"
     assert call.headers["ai-language-model-streaming"] == "false"
-    assert call.headers["ai-gateway-auth-method"] == "api-key"
+    assert call.headers["ai-gateway-protocol-version"] == "0.0.1"
+    assert {"authorization", "ai-gateway-auth-method"} <= call.headers.keys()  # both kept out of the journal
     assert call.body["prompt"] == [{"role": "user", "content": [{"type": "text", "text": "hello"}]}]
 
 
