@@ -96,6 +96,8 @@ async def language_model(request: web.Request) -> web.StreamResponse:
         return routed
     decision, model, attempts = routed
     answer = compose_answer(request, gateway, call.view(model), decision, call.max_tokens, call.stop)
+    if isinstance(answer, web.Response):  # the scenario's JSON does not fit the call's schema
+        return answer
     ids = gateway.engine.ids
     generation_id = ids.generation()
     metadata = _metadata(call, attempts, answer, generation_id)
