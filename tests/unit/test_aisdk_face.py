@@ -282,3 +282,9 @@ def test_generations_are_bounded_and_credits_add_up() -> None:
     assert store.get("gen_0") is None and store.get("gen_2") is not None
     assert _generation(0).cost == Decimal("0.006")  # 1000 × $1/M + 1000 × $5/M
     assert store.credits() == {"balance": "99.982", "total_used": "0.018"}
+
+
+def test_body_predicates_read_the_call_as_sent() -> None:
+    view = call([user("hi")], temperature=0.2)
+
+    assert view.view().json_body["temperature"] == 0.2

@@ -52,7 +52,7 @@ def parse_embedding(body: Any, headers: Mapping[str, str], session: str) -> Embe
     neutral = MessageCreateParams.model_validate(
         {"model": model, "max_tokens": 1, "messages": [{"role": "user", "content": "\n".join(values) or " "}]}
     )
-    view = RequestView(neutral, headers, session, AISDK_EMBEDDING_MODEL)
+    view = RequestView(neutral, headers, session, AISDK_EMBEDDING_MODEL, body=body)
     return EmbeddingRequest(model, tuple(values), dimensions, view)
 
 

@@ -69,7 +69,7 @@ class LanguageModelRequest:
     def view(self, model: str | None = None) -> RequestView:
         """The neutral view for ``model`` (the one asked for, or a fallback the gateway tries)."""
         params = neutral_params(self.body, model or self.model, self.stream)
-        return RequestView(params, self.headers, self.session, AISDK_LANGUAGE_MODEL)
+        return RequestView(params, self.headers, self.session, AISDK_LANGUAGE_MODEL, body=self.body)
 
 
 def _number(body: Mapping[str, Any], key: str) -> int | None:
