@@ -46,6 +46,8 @@ class JournalEntry:
     # The decision path: each rule tried in order with the predicates that failed, and the one that answered
     # (engine.why_record). None: no rule was consulted (a validation error, an admin override of the status).
     why: dict[str, Any] | None = None
+    # A stream's events on a timeline: runs of one event name with their times (``mark_timeline``).
+    timeline: list[dict[str, Any]] = field(default_factory=list)
     body_bytes: int = 0  # the body's size as received (decoded from its Content-Encoding)
     body_truncated: bool = False  # the body was over the journal's body limit: ``body`` is a shortened copy
     cost: int = field(default=0, repr=False, compare=False)  # bytes the journal counts for this entry
@@ -78,6 +80,7 @@ class JournalEntry:
             "thread": self.thread,
             "notes": list(self.notes),
             "why": self.why,
+            "timeline": [dict(run) for run in self.timeline],
             "body_bytes": self.body_bytes,
             "body_truncated": self.body_truncated,
         }
@@ -174,6 +177,29 @@ def shorten(value: Any, budget: int) -> Any:
     return walk(value)
 
 
+# ---------------------------------------------------------------- a stream's timeline
+
+TIMELINE_RUNS = 256  # runs kept per stream: past this, the last run absorbs the rest (``"name": "…"``)
+
+
+def mark_timeline(timeline: list[dict[str, Any]], event: str, at_ms: float) -> None:
+    """Add one event sent ``at_ms`` after the stream began to ``timeline``: runs of one event name, each
+    ``{"event", "count", "first_ms", "last_ms", "max_gap_ms"}`` (the longest wait before an event of the
+    run, the one before it included). Bounded: a stream of 15,000 deltas is a handful of runs."""
+    last = timeline[-1] if timeline else None
+    gap = 0.0 if last is None else at_ms - last["last_ms"]
+    if last is not None and (last["event"] == event or len(timeline) >= TIMELINE_RUNS):
+        if last["event"] != event:
+            last["event"] = "…"
+        last["count"] += 1
+        last["max_gap_ms"] = round(max(last["max_gap_ms"], gap), 3)
+        last["last_ms"] = round(at_ms, 3)
+        return
+    run = {"event": event, "count": 1, "first_ms": round(at_ms, 3), "last_ms": round(at_ms, 3)}
+    run["max_gap_ms"] = round(gap, 3)
+    timeline.append(run)
+
+
 # ---------------------------------------------------------------- the journal
 
 
@@ -234,7 +260,7 @@ class Journal(Sequence[JournalEntry]):
             entry.body = shorten(entry.body, self.body_bytes)
             entry.body_truncated = True
         with self._lock:
-            cost = entry.cost + min(entry.body_bytes, self.body_bytes) + _why_cost(entry.why)
+            cost = entry.cost + min(entry.body_bytes, self.body_bytes) + _why_cost(entry.why) + 160 * len(entry.timeline)
             if entry.held:  # not dropped or cleared meanwhile
                 self._bytes += cost - entry.cost
             entry.cost = cost

@@ -225,7 +225,7 @@ async def answer_stream(
     response = web.StreamResponse(status=200, headers={**SSE_HEADERS, "request-id": rid, "x-request-id": rid})
     await response.prepare(request)
     entry.status = response.status
-    result = PlayResult(events=entry.events)
+    result = PlayResult(events=entry.events, timeline=entry.timeline)
     await play(request, response, schedule, gateway.clock, result, gateway.config.timeouts.write)
     entry.ttft_ms = None if result.ttft is None else result.ttft * 1000
     if result.outcome != "complete":

@@ -410,7 +410,8 @@ async def _play_decision(
     response = web.StreamResponse(status=200, headers={**SSE_HEADERS, "request-id": rid})
     await response.prepare(request)
     entry.status = response.status  # on the wire now, even if the client goes away before the end
-    result = PlayResult(events=entry.events)  # filled as frames go out: a stream cut short shows how far it got
+    # Filled as frames go out: a stream cut short shows how far it got.
+    result = PlayResult(events=entry.events, timeline=entry.timeline)
     await play(request, response, schedule, clock, result, gateway.config.timeouts.write)
     entry.ttft_ms = None if result.ttft is None else result.ttft * 1000
     if result.outcome != "complete":

@@ -6,10 +6,12 @@ import asyncio
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 
 from mockgw.core.clock import Clock
+from mockgw.core.journal import mark_timeline
 from mockgw.core.schedule import Disconnect, Frame, ScheduleItem, Stall
 
 SSE_HEADERS = {
@@ -30,6 +32,8 @@ class PlayResult:
     events: list[str] = field(default_factory=list)
     ttft: float | None = None
     outcome: str = "complete"  # complete | disconnected (our fault) | client_gone | client_stalled
+    # The stream's timeline for the journal (core/journal.py ``mark_timeline``): runs of one event name.
+    timeline: list[dict[str, Any]] = field(default_factory=list)
 
 
 async def play(
@@ -74,8 +78,10 @@ async def play(
             async with asyncio.timeout(write_timeout):
                 await response.write(item.data)
             result.events.append(item.event)
+            at = clock.now() - started
+            mark_timeline(result.timeline, item.event, at * 1000)
             if item.content and result.ttft is None:
-                result.ttft = clock.now() - started
+                result.ttft = at
         async with asyncio.timeout(write_timeout):
             await response.write_eof()
     except TimeoutError:

@@ -6,9 +6,11 @@ MOCKGW_SCREENSHOTS=DIR, in DIR: docs/img was made so).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
+import anthropic
 import pytest
 from cdp import Page
 from test_inspector import MODEL, ask, client, open_inspector, wait_rows
@@ -130,3 +132,81 @@ def test_markup_in_a_request_stays_text_in_the_why_panel_and_the_copied_rule(gat
     assert payload[:8] in page.evaluate("document.getElementById('why-list').textContent")
     assert page.evaluate("document.querySelectorAll('main script, main img').length") == 0
     assert page.evaluate("document.title") == "mockgw inspector"
+
+
+# ---------------------------------------------------------------- the conversation and the stream
+
+
+PIXEL = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+WEATHER_TOOL = {"name": "get_weather", "description": "Weather", "input_schema": {"type": "object"}}
+
+
+def test_a_request_is_shown_as_a_conversation(gateway, page: Page, tmp_path) -> None:
+    gw = gateway({"rules": [{"name": "any", "reply": "Done."}]})
+    messages = [
+        {
+            "role": "user",
+            "content": [
+                {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PIXEL}},
+                {"type": "text", "text": "What is the weather in Paris?"},
+            ],
+        },
+        {
+            "role": "assistant",
+            "content": [{"type": "tool_use", "id": "toolu_01", "name": "get_weather", "input": {"city": "Paris"}}],
+        },
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_01", "content": "18 °C"}]},
+    ]
+    client(gw.url).messages.create(
+        model=MODEL, max_tokens=64, system="Be brief.", tools=[WEATHER_TOOL], messages=messages
+    )
+    open_inspector(page, gw.url)
+    wait_rows(page, 1)
+    show(page, 1)
+    page.wait_for("!document.getElementById('detail-conversation').hidden")
+    roles = page.evaluate(LIST.format("#conversation > li > .role"))
+    assert roles == ["system", "user", "assistant", "user"]
+    blocks = page.evaluate(LIST.format("#conversation .block"))
+    assert blocks[0] == "Be brief."
+    assert blocks[1] == f"imageimage/png, {len(PIXEL) * 3 // 4} bytes"
+    assert blocks[2] == "textWhat is the weather in Paris?"
+    assert blocks[3].startswith("tool_useget_weather (toolu_01)") and '"city": "Paris"' in blocks[3]
+    assert blocks[4] == "tool_resultfor toolu_01: 18 °C"
+    assert page.text("#conversation-tools") == "Tools offered: get_weather"
+    shot(page, tmp_path, "inspector-conversation.png")
+
+
+def test_a_stream_is_shown_on_a_timeline_with_its_first_token_and_where_a_fault_cut_it(
+    gateway, page: Page, tmp_path
+) -> None:
+    gw = gateway(
+        {
+            "rules": [
+                {
+                    "name": "cut",
+                    "reply": "one two three four five six seven eight",
+                    "timing": {"ttft_ms": 40, "chunk_ms": 5, "chunk_chars": 4},
+                    "fault": {"after_events": 6, "disconnect": True},
+                }
+            ]
+        }
+    )
+    with (
+        contextlib.suppress(anthropic.APIConnectionError),
+        client(gw.url).messages.stream(
+            model=MODEL, max_tokens=64, messages=[{"role": "user", "content": "go"}]
+        ) as stream,
+    ):
+        stream.get_final_message()
+    entry = gw.journal.last
+    open_inspector(page, gw.url)
+    wait_rows(page, 1)
+    show(page, 1)
+    page.wait_for("!document.getElementById('timeline-wrap').hidden")
+    events = page.evaluate(LIST.format("#timeline tbody tr td:first-child"))
+    assert events == [run["event"] for run in entry.timeline] + ["cut"]
+    assert events[0] == "message_start" and sum(run["count"] for run in entry.timeline) == 6
+    summary = page.text("#timeline-summary")
+    assert summary.startswith("6 events over ") and "first token at" in summary
+    assert summary.endswith("cut: dropped by a fault.")
+    shot(page, tmp_path, "inspector-timeline.png")
