@@ -260,7 +260,8 @@ class Journal(Sequence[JournalEntry]):
             entry.body = shorten(entry.body, self.body_bytes)
             entry.body_truncated = True
         with self._lock:
-            cost = entry.cost + min(entry.body_bytes, self.body_bytes) + _why_cost(entry.why) + 160 * len(entry.timeline)
+            held = min(entry.body_bytes, self.body_bytes) + _why_cost(entry.why) + 160 * len(entry.timeline)
+            cost = entry.cost + held
             if entry.held:  # not dropped or cleared meanwhile
                 self._bytes += cost - entry.cost
             entry.cost = cost
