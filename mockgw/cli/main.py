@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mockgw._version import __version__
+from mockgw.cli import workers
 from mockgw.cli.settings import DEFAULT_PORT, LOG_FORMATS, ServeFlags, SettingsError, resolve
 from mockgw.scenario.loader import ScenarioError, list_bundled, load_scenarios
 from mockgw.scenario.schema import Scenario
@@ -40,27 +41,29 @@ def _load(sources: Sequence[str]) -> Scenario | None:
         return None
 
 
-def banner(server: RunningServer, scenario: Scenario, api_keys: Sequence[str]) -> str:
-    """What ``serve`` prints: the URL and the exact environment lines for the SDKs (Anthropic's and OpenAI's)
-    and Claude Code."""
+def banner(server: RunningServer | str, scenario: Scenario, api_keys: Sequence[str], processes: int = 1) -> str:
+    """What ``serve`` prints: the URL (``server``'s, or given) and the exact environment lines for the SDKs
+    (Anthropic's and OpenAI's) and Claude Code."""
     key = api_keys[0] if api_keys else (scenario.auth.keys[0] if scenario.auth and scenario.auth.keys else "mockgw")
     rules = len(scenario.rules)
+    url = server if isinstance(server, str) else server.url
+    by = f" by {processes} worker processes" if processes > 1 else ""
     return "\n".join(
         [
             f"mockgw {__version__} serving scenario '{scenario.name}' ({rules} rule{'s' if rules != 1 else ''})"
-            f" at {server.url}",
+            f" at {url}{by}",
             "",
             "Python / TypeScript SDK:",
-            f"  export ANTHROPIC_BASE_URL={server.url}",
+            f"  export ANTHROPIC_BASE_URL={url}",
             f"  export ANTHROPIC_API_KEY={key}",
             "",
             "Claude Code:",
-            f"  export ANTHROPIC_BASE_URL={server.url}",
+            f"  export ANTHROPIC_BASE_URL={url}",
             f"  export ANTHROPIC_AUTH_TOKEN={key}",
             '  export ANTHROPIC_API_KEY=""',
             "",
             "OpenAI Python / TypeScript SDK (chat completions, responses, embeddings, models):",
-            f"  export OPENAI_BASE_URL={server.url}/v1",
+            f"  export OPENAI_BASE_URL={url}/v1",
             f"  export OPENAI_API_KEY={key}",
             "",
             "AI SDK gateway provider (createGateway({ baseURL: process.env.AI_GATEWAY_BASE_URL })):",
@@ -75,24 +78,51 @@ def banner(server: RunningServer, scenario: Scenario, api_keys: Sequence[str]) -
 async def _serve(config: GatewayConfig, host: str, port: int, watch: Sequence[str] | None = None) -> int:
     """Serve until SIGINT/SIGTERM; with ``watch`` (the scenario sources), reload them when they change."""
     try:
-        server = await start_server(config, host, port)
+        server = await start_server(config, host, port, reuse_port=config.worker is not None)
     except OSError as exc:
-        reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
-        return _fail(f"cannot listen on {host}:{port}: {reason}")
-    print(banner(server, config.scenario, config.api_keys), flush=True)
+        return _fail(_cannot_listen(host, port, exc))
+    if config.worker is None:  # a worker's parent printed the banner
+        print(banner(server, config.scenario, config.api_keys), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     watcher = None if watch is None else asyncio.create_task(ScenarioWatcher(watch, server.gateway.load).run())
+    orphan = None if config.worker is None else asyncio.create_task(workers.stop_when_orphaned(stop.set))
     try:
         await stop.wait()
     finally:
-        if watcher is not None:
-            watcher.cancel()
+        for task in (watcher, orphan):
+            if task is not None:
+                task.cancel()
         await server.stop()
-    print("mockgw: stopped.", flush=True)
+    if config.worker is None:  # a worker's parent says it once for all of them
+        print("mockgw: stopped.", flush=True)
     return 0
+
+
+def _cannot_listen(host: str, port: int, exc: OSError) -> str:
+    reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+    return f"cannot listen on {host}:{port}: {reason}"
+
+
+def _serve_workers(args: argparse.Namespace, scenario: Scenario, host: str, port: int, keys: Sequence[str]) -> int:
+    """``serve --workers N`` (N > 1): check the scenario is stateless, hold the port, run N workers on it."""
+    problem = workers.refusal(scenario, args.workers)
+    if problem is not None:
+        return _fail(problem, 2)
+    try:
+        held = workers.reserve_port(host, port)
+    except OSError as exc:
+        return _fail(_cannot_listen(host, port, exc))
+    with held:
+        bound = int(held.getsockname()[1])
+        url = f"http://{f'[{host}]' if ':' in host else host}:{bound}"
+        print(banner(url, scenario, keys, args.workers), flush=True)
+        given: list[str] = args.argv
+        code = workers.run_workers(workers.worker_argv(given[given.index("serve") + 1 :]), args.workers, bound)
+    print("mockgw: stopped.", flush=True)
+    return code
 
 
 # (flag, type, metavar, help): each also has a MOCKGW_* variable, the flag's name in capitals.
@@ -169,7 +199,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         journal_bytes=settings.journal_bytes,
         journal_body_bytes=settings.journal_body_bytes,
         max_sessions=settings.max_sessions,
+        worker=args.worker_number,
     )
+    if args.workers is None:  # not given: MOCKGW_WORKERS may say
+        try:
+            args.workers = _positive(os.environ.get("MOCKGW_WORKERS", "1"))
+        except argparse.ArgumentTypeError as exc:
+            return _fail(f"MOCKGW_WORKERS: {exc}", 2)
+    if args.workers > 1 and args.worker_number is None:
+        if settings.data_dir:
+            return _fail(f"--workers {args.workers}: a data dir is written by one process; serve it with one worker", 2)
+        return _serve_workers(args, scenario, settings.host, settings.port, config.api_keys)
     watch = settings.scenarios if settings.watch else None
     return asyncio.run(_serve(config, settings.host, settings.port, watch))
 
@@ -232,6 +272,16 @@ def cmd_record(args: argparse.Namespace) -> int:
     return asyncio.run(record_until_signalled(args.upstream, out, args.host, args.port))
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mockgw",
@@ -245,7 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the mock gateway",
         description="Run the mock gateway. Every flag has a MOCKGW_* environment variable (MOCKGW_SCENARIO,"
         " MOCKGW_HOST, MOCKGW_PORT, MOCKGW_API_KEYS, MOCKGW_ADMIN_TOKEN, MOCKGW_SEED, MOCKGW_WATCH,"
-        " MOCKGW_OVERRIDES, MOCKGW_CORS, MOCKGW_CORS_ORIGINS, MOCKGW_LOG_FORMAT, MOCKGW_DATA_DIR, and"
+        " MOCKGW_OVERRIDES, MOCKGW_CORS, MOCKGW_CORS_ORIGINS, MOCKGW_LOG_FORMAT, MOCKGW_DATA_DIR, MOCKGW_WORKERS, and"
         " MOCKGW_IDLE_TIMEOUT and the other limits); a flag wins over its variable. See docs/admin.md.",
     )
     serve.add_argument(
@@ -292,6 +342,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="keep uploaded files and message batches in DIR across restarts (default: in memory only)",
     )
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        metavar="N",
+        help="answer with N processes on one port, for load tests; stateless scenarios only (default: 1)",
+    )
+    serve.add_argument("--worker-number", type=int, help=argparse.SUPPRESS)  # set by --workers for each worker
     add_limit_flags(serve)
     serve.set_defaults(func=cmd_serve)
 
@@ -377,6 +434,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         before_command = unknown[0] in given and given.index(unknown[0]) < given.index(name)
         where = parser if before_command else command_parser
         where.error(_unrecognized(where, unknown))
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # serve --workers passes them on to each worker
     code: int = args.func(args)
     return code
 

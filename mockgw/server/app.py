@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import HttpVersion11, web
 from aiohttp.typedefs import Handler
@@ -110,6 +110,16 @@ async def expect_header(request: web.Request) -> web.StreamResponse | None:
     return error_response(417, f"Unknown Expect: {expect!r}", request_id=rid)
 
 
+def _worker_header(number: str) -> Callable[[web.Request, web.StreamResponse], Awaitable[None]]:
+    """``serve --workers``: admin answers say which worker process answered (x-mockgw-worker)."""
+
+    async def add(request: web.Request, response: web.StreamResponse) -> None:
+        if request.path.startswith("/_mockgw/"):
+            response.headers["x-mockgw-worker"] = number
+
+    return add
+
+
 def create_app(config: GatewayConfig) -> web.Application:
     """A ready aiohttp application serving ``config``'s scenario."""
     # Outermost first: headers are made text; the log line times everything; errors get their shape and
@@ -130,6 +140,8 @@ def create_app(config: GatewayConfig) -> web.Application:
     batches_files.add_routes(app)
     admin.add_routes(app)
     app.on_response_prepare.append(ratelimit.add_rate_limit_headers)
+    if config.worker is not None:
+        app.on_response_prepare.append(_worker_header(str(config.worker)))
     ui.add_routes(app)
     install_cors(app, config.cors_origins)
     for route in app.router.routes():
@@ -167,8 +179,11 @@ class RunningServer:
         self._on_stop()
 
 
-async def start_server(config: GatewayConfig, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
-    """Build the app and listen on ``host:port`` (port 0: a free one, read back from the socket).
+async def start_server(
+    config: GatewayConfig, host: str = "127.0.0.1", port: int = 0, *, reuse_port: bool = False
+) -> RunningServer:
+    """Build the app and listen on ``host:port`` (port 0: a free one, read back from the socket); with
+    ``reuse_port``, alongside other processes listening on the same port (``serve --workers``).
 
     Raises OSError when the address cannot be bound (the port is in use, say).
     """
@@ -185,7 +200,7 @@ async def start_server(config: GatewayConfig, host: str = "127.0.0.1", port: int
         handler_cancellation=True,
     )
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None)
     try:
         await site.start()
     except OSError:

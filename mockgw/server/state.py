@@ -48,6 +48,7 @@ class GatewayConfig:
     allowed_hosts: Sequence[str] = ()
     timeouts: Timeouts = field(default_factory=Timeouts)
     max_sessions: int = DEFAULT_MAX_SESSIONS  # per-session rule state kept; the least recently used is dropped
+    worker: int | None = None  # serve --workers: this process's number, sent in x-mockgw-worker on admin answers
 
 
 class Gateway:
