@@ -67,7 +67,7 @@ def banner(server: RunningServer | str, scenario: Scenario, api_keys: Sequence[s
             f"  export OPENAI_API_KEY={key}",
             "",
             "AI SDK gateway provider (createGateway({ baseURL: process.env.AI_GATEWAY_BASE_URL })):",
-            f"  export AI_GATEWAY_BASE_URL={server.url}/v4/ai",
+            f"  export AI_GATEWAY_BASE_URL={url}/v4/ai",
             f"  export AI_GATEWAY_API_KEY={key}",
             "",
             "Press Ctrl-C to stop.",
