@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import anthropic
+import openai
 import pytest
 from cdp import Page
 from test_inspector import MODEL, ask, client, open_inspector, wait_rows
@@ -210,3 +211,39 @@ def test_a_stream_is_shown_on_a_timeline_with_its_first_token_and_where_a_fault_
     assert summary.startswith("6 events over ") and "first token at" in summary
     assert summary.endswith("cut: dropped by a fault.")
     shot(page, tmp_path, "inspector-timeline.png")
+
+
+# ---------------------------------------------------------------- filters and search
+
+
+def test_filters_and_search_narrow_the_table_and_live_updates_keep_the_selection(gateway, page: Page) -> None:
+    gw = gateway(SCENARIO)
+    ask(gw.url, "hello")
+    ask(gw.url, "nothing fits")
+    ask(gw.url, "hello, streamed", stream=True)
+    openai_chat = openai.OpenAI(base_url=f"{gw.url}/v1", api_key="k", max_retries=0)
+    openai_chat.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "weather in Oslo?"}])
+    open_inspector(page, gw.url)
+    rows = wait_rows(page, 4)
+    assert [r[7] for r in rows] == ["—", "streamed", "—", "—"]
+    show(page, 1)
+
+    page.select("#status-filter", "unmatched")
+    assert [r[0] for r in wait_rows(page, 1)] == ["2"]
+    page.select("#status-filter", "")
+    page.select("#face-filter", "openai-chat")
+    assert [r[4] for r in wait_rows(page, 1)] == ["weather"]
+    page.select("#face-filter", "")
+    page.type("#text-filter", "OSLO")
+    assert [r[0] for r in wait_rows(page, 1)] == ["4"]
+    page.evaluate("document.getElementById('text-filter').value = ''")
+    page.type("#rule-filter", "greet")
+    assert [r[0] for r in wait_rows(page, 1)] == ["1"]
+
+    ask(gw.url, "hello again")  # a live update: a new row, the chosen request stays shown
+    assert [r[0] for r in wait_rows(page, 2)] == ["5", "1"]
+    assert page.text("#detail-title") == "Request 1"
+    assert page.evaluate("document.querySelector('#requests tr[aria-current=true]').dataset.seq") == "1"
+    page.type("#text-filter", "no such text")
+    wait_rows(page, 0)
+    assert page.text("#empty-text") == "No requests match the filters."
