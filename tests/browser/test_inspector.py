@@ -36,7 +36,7 @@ SCENARIO = {
 TOKEN = "inspector-s3cret"
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = "document.querySelectorAll('#requests tbody tr')"
-# Each row as the text of its cells: #, time, session, model, rule, status, duration.
+# Each row as the text of its cells: #, time, session, model, rule, status, duration, streamed.
 ROW_CELLS = f"[...{ROWS}].map(tr => [...tr.cells].map(td => td.textContent))"
 
 
@@ -124,7 +124,7 @@ def test_the_page_loads_with_no_errors_and_fetches_nothing_but_its_own_origin(ga
     assert page.errors == []
     assert page.requests and all(url.startswith(f"{gw.url}/_mockgw/") for url in page.requests), page.requests
     headers = page.evaluate("[...document.querySelectorAll('#requests thead th[scope=col]')].map(th => th.textContent)")
-    assert headers == ["#", "Time", "Session", "Model", "Rule", "Status", "Duration"]
+    assert headers == ["#", "Time", "Session", "Model", "Rule", "Status", "Duration", "Streamed"]
     assert page.text("#empty").startswith("No requests yet")
 
 
