@@ -456,8 +456,24 @@ def _raise_if(problems: list[Problem]) -> None:
 # ---------------------------------------------------------------- public loaders
 
 
+def _no_include(scenario: Scenario, source: str, root: yaml.Node | None) -> Scenario:
+    if scenario.include:
+        line = None if root is None else _locate(root, ["include"], at_key=True)
+        why = "only a scenario file can include others (their paths are relative to it)"
+        raise ScenarioError([Problem(source, line, "include", why)])
+    return scenario
+
+
 def load_scenario_text(text: str, source: str = "<string>") -> Scenario:
-    """Parse and validate YAML text; ``source`` names it in problems. Raises ScenarioError."""
+    """Parse and validate YAML text; ``source`` names it in problems. Raises ScenarioError.
+
+    ``include:`` is refused here: only a file (``load_scenario_file``, ``load_scenarios``) includes others.
+    """
+    scenario, root = _load_text(text, source)
+    return _no_include(scenario, source, root)
+
+
+def _load_text(text: str, source: str) -> tuple[Scenario, yaml.Node | None]:
     data, root, problems = _parse_yaml(text, source)
     if root is None and not problems:
         raise ScenarioError([Problem(source, 1, "", "empty scenario file")])
@@ -468,7 +484,7 @@ def load_scenario_text(text: str, source: str = "<string>") -> Scenario:
     scenario, invalid = _validate(data, source, root)
     _raise_if(problems + invalid)
     assert scenario is not None  # no problems means it validated
-    return scenario
+    return scenario, root
 
 
 def load_scenario_data(data: object, source: str = "<dict>") -> Scenario:
@@ -476,10 +492,49 @@ def load_scenario_data(data: object, source: str = "<dict>") -> Scenario:
     scenario, problems = _validate(data, source, None)
     _raise_if(problems)
     assert scenario is not None
-    return scenario
+    return _no_include(scenario, source, None)
 
 
-def _read_file(path: Path) -> Scenario:
+# Files one scenario may pull in through include: (a guard against a runaway tree, not a cycle: those are named).
+MAX_INCLUDED_FILES = 256
+
+
+def _read_tree(path: Path, chain: tuple[Path, ...] = (), seen: set[Path] | None = None) -> list[tuple[Path, Scenario]]:
+    """The file at ``path`` then, in order, the files it includes (each once), with theirs; every problem of
+    every file is raised together, each with its own file and line. ``chain``: the files including this one."""
+    seen = set() if seen is None else seen
+    here = (*chain, path.resolve())
+    seen.add(here[-1])
+    scenario, root = _load_text(_file_text(path), str(path))
+    loaded = [(path, scenario)]
+    problems: list[Problem] = []
+    for i, name in enumerate(scenario.include):
+        line = None if root is None else _locate(root, ["include", i])
+        target = path.parent / name
+        resolved = target.resolve()
+        if resolved in here:
+            cycle = " -> ".join(str(p) for p in (*here[here.index(resolved) :], resolved))
+            problems.append(Problem(str(path), line, f"include[{i}]", f"an include cycle: {cycle}"))
+            continue
+        if resolved in seen:
+            continue  # included twice (a diamond): its rules are merged once, where first included
+        if not target.is_file():
+            why = f"no such file: {target} (include paths are relative to the including file)"
+            problems.append(Problem(str(path), line, f"include[{i}]", why))
+            continue
+        if len(seen) >= MAX_INCLUDED_FILES:
+            problems.append(Problem(str(path), line, f"include[{i}]", f"more than {MAX_INCLUDED_FILES} files"))
+            break
+        try:
+            loaded += _read_tree(target, here, seen)
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ScenarioError(problems)
+    return loaded
+
+
+def _file_text(path: Path) -> str:
     source = str(path)
     try:
         raw = path.read_bytes()
@@ -494,13 +549,17 @@ def _read_file(path: Path) -> Scenario:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise ScenarioError([Problem(source, line, "", "not UTF-8 text")]) from None
-    return load_scenario_text(text, source)
+    return text
 
 
 def load_scenario_file(path: str | Path) -> Scenario:
-    """Load one scenario file; ``name`` defaults to the file's stem. Raises ScenarioError."""
+    """Load one scenario file, and the files it includes; ``name`` defaults to the file's stem. Raises
+    ScenarioError."""
     path = Path(path)
-    scenario = _read_file(path)
+    loaded = _read_tree(path)
+    if len(loaded) > 1:
+        return _combine(loaded)
+    scenario = loaded[0][1]
     return scenario if scenario.name is not None else scenario.model_copy(update={"name": path.stem})
 
 
@@ -566,7 +625,8 @@ def resolve_source(source: str | Path) -> list[Path]:
 def _combine(loaded: list[tuple[Path, Scenario]]) -> Scenario:
     """Merge scenarios in order: rules and files concatenated, scalars from the first file that sets them."""
     fields: dict[str, Any] = {}
-    for key in ("name", "description", "seed", "strict_models", "threads", "defaults", "batches", "rate_limits"):
+    scalars = ("name", "description", "seed", "strict_models", "threads", "initial_state")
+    for key in (*scalars, "defaults", "batches", "rate_limits"):
         for _, scenario in loaded:
             if key in scenario.model_fields_set:
                 fields[key] = getattr(scenario, key)
@@ -598,6 +658,7 @@ def load_scenarios(sources: Sequence[str | Path]) -> Scenario:
     """
     problems: list[Problem] = []
     loaded: list[tuple[Path, Scenario]] = []
+    seen: set[Path] = set()  # a file both given (or in a folder given) and included is merged once
     for source in sources or [DEFAULT_SCENARIO]:
         try:
             paths = resolve_source(source)
@@ -605,8 +666,10 @@ def load_scenarios(sources: Sequence[str | Path]) -> Scenario:
             problems.extend(exc.problems)
             continue
         for path in paths:
+            if path.resolve() in seen:
+                continue
             try:
-                loaded.append((path, _read_file(path)))
+                loaded += _read_tree(path, seen=seen)
             except ScenarioError as exc:
                 problems.extend(exc.problems)
     if problems:

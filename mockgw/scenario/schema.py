@@ -883,12 +883,16 @@ class Scenario(_Strict):
         frozen=True,
         title="mockgw scenario",
         json_schema_extra=lambda s: _widen(
-            s, models=[{"type": "array", "items": {"anyOf": [_STRING, _inner(s, "models", "array", "items")]}}]
+            s,
+            models=[{"type": "array", "items": {"anyOf": [_STRING, _inner(s, "models", "array", "items")]}}],
+            include=[_STRING],
         ),
     )
 
     name: str | None = None
     description: str | None = None
+    # Other scenario files, merged after this one in order (paths relative to this file); see loader.py.
+    include: list[str] = Field(default_factory=list)
     seed: int | None = None
     auth: AuthConfig | None = None
     models: list[ModelEntry] | None = None
@@ -902,6 +906,11 @@ class Scenario(_Strict):
     batches: BatchSettings = Field(default_factory=BatchSettings)
     files: list[FileEntry] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)
+
+    @field_validator("include", mode="before")
+    @classmethod
+    def _include_shorthand(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
 
     @field_validator("models", mode="before")
     @classmethod
