@@ -65,7 +65,8 @@ def test_each_problem_keeps_its_own_file_and_line(tmp_path: Path) -> None:
     # In the order met: the first include's own problem, then the second include's.
     assert [str(p) for p in caught.value.problems] == [
         f"{bad}:3: rules[1].match: unknown key 'last_usr' (did you mean 'last_user'?)",
-        f"{main}:3: include[1]: no such file: {tmp_path / 'missing.yaml'} (include paths are relative to the including file)",
+        f"{main}:3: include[1]: no such file: {tmp_path / 'missing.yaml'} "
+        "(include paths are relative to the including file)",
     ]
 
 
