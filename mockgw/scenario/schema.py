@@ -505,8 +505,30 @@ class Match(_Strict):
 # ---------------------------------------------------------------- reply blocks
 
 
+def _checked_citation(value: Any) -> Any:
+    if not isinstance(value, dict):
+        raise ValueError("a citation is a mapping: {document: N, quote: ...} or a citation of the API with its type")
+    if "type" not in value:
+        if not isinstance(value.get("document"), int) or not isinstance(value.get("quote"), str):
+            raise ValueError("a citation shorthand is {document: N, quote: TEXT} (page: N for a PDF)")
+        unknown = set(value) - {"document", "quote", "page", "end_page"}
+        if unknown:
+            raise ValueError(f"a citation shorthand takes document, quote, page, end_page; not {sorted(unknown)}")
+    return value
+
+
 class TextReply(_Strict):
     text: Template
+    # Citations of the request's documents (mockgw/faces/anthropic/citations.py): shorthands, or the API's own.
+    citations: list[dict[str, JsonValue]] | None = None
+
+    @field_validator("citations", mode="before")
+    @classmethod
+    def _citations(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            for item in value:
+                _checked_citation(item)
+        return value
 
 
 class ThinkingReply(_Strict):

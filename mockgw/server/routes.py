@@ -375,7 +375,12 @@ async def _play_decision(
     ctx = engine.context(view)
     try:
         reply, notes = honour_request(
-            decision.reply or filler_reply(), params, ctx=ctx, rng=engine.rng, fake=engine.fake
+            decision.reply or filler_reply(),
+            params,
+            ctx=ctx,
+            rng=engine.rng,
+            fake=engine.fake,
+            attachments=view.attachments,
         )
     except ReplyMismatch as exc:  # the scenario's JSON does not fit the request's schema: a scripting mistake
         entry.error = str(exc)

@@ -4,14 +4,19 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from typing import Any
 
 from mockgw.core.answer import Reply
 from mockgw.core.honour import Asks, OfferedTool, ThinkingDisplay, ToolChoice, honour
 from mockgw.core.jsonschema_gen import Fake
+from mockgw.core.request import Attachment
 from mockgw.core.structured import Schemas, structure
+from mockgw.faces.anthropic.citations import documents
+from mockgw.faces.anthropic.citations import resolve as resolve_citations
 from mockgw.faces.anthropic.wire.requests import MessageCreateParams
 from mockgw.gateway.catalogue import always_thinks
+from mockgw.scenario.schema import TextReply
 from mockgw.scenario.templates import TemplateContext
 
 _CHOICES: dict[str, ToolChoice] = {"auto": "auto", "any": "any", "tool": "tool", "none": "none"}
@@ -71,6 +76,7 @@ def honour_request(
     ctx: TemplateContext | None = None,
     rng: random.Random | None = None,
     fake: Fake | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> tuple[Reply, tuple[str, ...]]:
     """``reply`` as this request asks for it (see ``mockgw.core.honour``), and the notes saying what changed.
 
@@ -83,6 +89,8 @@ def honour_request(
     if ctx is not None and rng is not None:
         blocks, made = structure(blocks, schemas_of(params, asks), ctx, rng, fake)
         notes = (*notes, *made)
+        if any(isinstance(b, TextReply) and b.citations for b in blocks):
+            blocks = resolve_citations(blocks, documents(params, attachments))
     honoured = Reply(
         blocks, done.stop_reason, reply.usage, omit_thinking=done.omit_thinking, stop_details=reply.stop_details
     )

@@ -234,7 +234,14 @@ def answer_request(
     # A batch request is a Messages request: its tool_choice and thinking are honoured the same way.
     ctx = engine.context(view)
     try:
-        reply, _ = honour_request(decision.reply or filler_reply(), params, ctx=ctx, rng=engine.rng, fake=engine.fake)
+        reply, _ = honour_request(
+            decision.reply or filler_reply(),
+            params,
+            ctx=ctx,
+            rng=engine.rng,
+            fake=engine.fake,
+            attachments=view.attachments,
+        )
     except ReplyMismatch as exc:
         return error_result("invalid_request_error", f"mockgw: rule {decision.rule!r}: {exc}"), decision.rule, None
     message = render_message(

@@ -31,6 +31,7 @@ from mockgw.core.schedule import ScheduleItem as ScheduleItem
 from mockgw.core.schedule import Stall as Stall
 from mockgw.faces.anthropic.wire.errors import default_message
 from mockgw.faces.anthropic.wire.events import (
+    CitationsDelta,
     ContentBlockDeltaEvent,
     ContentBlockStartEvent,
     ContentBlockStopEvent,
@@ -83,7 +84,7 @@ from mockgw.scenario.templates import TemplateContext, render_json
 
 def _block(block: ReplyBlock, ctx: TemplateContext, ids: Ids, last_server_tool: str | None) -> ContentBlock:
     if isinstance(block, TextReply):
-        return TextBlock(text=block.text.render(ctx))
+        return TextBlock(text=block.text.render(ctx), citations=list(block.citations) if block.citations else None)
     if isinstance(block, ThinkingReply):
         return ThinkingBlock(thinking=block.thinking.render(ctx), signature=block.signature or ids.opaque())
     if isinstance(block, RedactedThinkingReply):
@@ -242,13 +243,15 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 # Events whose fields are all strings, ints or None by their schema.
-_PLAIN_EVENTS = (ContentBlockDeltaEvent, ContentBlockStopEvent, MessageStopEvent, PingEvent, ErrorEvent)
+_PLAIN_EVENTS = (ContentBlockStopEvent, MessageStopEvent, PingEvent, ErrorEvent)
 
 
 def _free_json(block: BaseModel) -> bool:
     """Whether a block carries JSON a scenario wrote (tool input, a search error), which may hold floats."""
     if isinstance(block, ToolUseBlock | ServerToolUseBlock):
         return bool(block.input)
+    if isinstance(block, TextBlock):
+        return bool(block.citations)  # a citation written in full is JSON from the scenario
     return isinstance(block, WebSearchToolResultBlock)
 
 
@@ -262,6 +265,8 @@ def _plain(model: BaseModel) -> bool:
         return not _free_json(model.content_block)
     if isinstance(model, MessageDeltaEvent):
         return model.usage.server_tool_use is None
+    if isinstance(model, ContentBlockDeltaEvent):
+        return not isinstance(model.delta, CitationsDelta)
     if isinstance(model, ErrorEvent):
         return model.error.details is None  # details: JSON a scenario wrote
     return isinstance(model, _PLAIN_EVENTS)
@@ -304,8 +309,12 @@ def _block_events(index: int, block: ContentBlock, chunk_chars: int) -> tuple[Ba
     start_block: ContentBlock
     deltas: Iterator[BaseModel] = iter(())
     if isinstance(block, TextBlock):
-        start_block = TextBlock(text="")
+        # A cited text starts with an empty citations list; each citation follows its text as a citations_delta.
+        start_block = TextBlock(text="", citations=[] if block.citations is not None else None)
         deltas = (ContentBlockDeltaEvent(index=index, delta=TextDelta(text=t)) for t in _split(block.text, chunk_chars))
+        if block.citations:
+            cited = (ContentBlockDeltaEvent(index=index, delta=CitationsDelta(citation=c)) for c in block.citations)
+            deltas = itertools.chain(deltas, cited)
     elif isinstance(block, ThinkingBlock):
         start_block = ThinkingBlock(thinking="", signature="")
         # Thinking with no text (display "omitted") has no thinking_delta at all: only its signature_delta.
@@ -331,7 +340,7 @@ def _block_events(index: int, block: ContentBlock, chunk_chars: int) -> tuple[Ba
 def _delta_count(block: ContentBlock, chunk_chars: int) -> int:
     """How many content deltas ``_block_events`` makes for ``block`` (without making them)."""
     if isinstance(block, TextBlock):
-        return _pieces(len(block.text), chunk_chars)
+        return _pieces(len(block.text), chunk_chars) + len(block.citations or ())
     if isinstance(block, ThinkingBlock):
         return (_pieces(len(block.thinking), chunk_chars) if block.thinking else 0) + 1  # and the signature
     if isinstance(block, ToolUseBlock | ServerToolUseBlock):

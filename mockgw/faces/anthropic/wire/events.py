@@ -40,7 +40,14 @@ class InputJSONDelta(BaseModel):
     partial_json: str
 
 
-Delta = TextDelta | ThinkingDelta | SignatureDelta | InputJSONDelta
+class CitationsDelta(BaseModel):
+    """One citation added to the text block being streamed."""
+
+    type: Literal["citations_delta"] = "citations_delta"
+    citation: dict[str, Any]
+
+
+Delta = TextDelta | ThinkingDelta | SignatureDelta | InputJSONDelta | CitationsDelta
 
 
 class ContentBlockDeltaEvent(BaseModel):

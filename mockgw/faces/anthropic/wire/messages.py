@@ -21,6 +21,8 @@ STOP_REASONS: tuple[str, ...] = StopReason.__args__  # type: ignore[attr-defined
 class TextBlock(BaseModel):
     type: Literal["text"] = "text"
     text: str
+    # The citations supporting this text, when it cites the request's documents (left out otherwise).
+    citations: list[dict[str, Any]] | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class ThinkingBlock(BaseModel):
