@@ -39,6 +39,14 @@ SCENARIO = {
         },
         {"name": "weather-json", "match": {"last_user": "Paris as JSON"}, "reply": PARIS_JSON},
         {"name": "wrong-json", "match": {"last_user": "Oslo as JSON"}, "reply": '{"city": "Oslo"}'},
+        {
+            "name": "cited",
+            "match": {"last_user": "cite the facts"},
+            "reply": [
+                {"text": "Per the facts, "},
+                {"text": "the sky is blue.", "citations": [{"document": 0, "quote": "The sky is blue."}]},
+            ],
+        },
         {"name": "order-json", "match": {"last_user": "An order as JSON"}, "reply": {"json": "auto"}},
         {"name": "hello", "reply": "Hello from mockgw, streamed in small pieces.", "timing": {"chunk_chars": 8}},
     ]
@@ -144,6 +152,18 @@ def test_zod_output_format_parses_the_scripted_json_from_parse_and_stream(
     # A reply that does not fit the schema fails in zod, in the client, with the SDK's own error class.
     assert result["failure"]["thrown"] == "AnthropicError"
     assert "Failed to parse structured output" in result["failure"]["message"]
+
+
+def test_citations_are_folded_by_the_message_stream_equal_to_the_created_message(
+    gw: MockGateway, run_node: NodeRunner
+) -> None:
+    result = run_node("ts_sdk.mjs", gw.env(), "citations")
+
+    assert result["streamed"] == result["created"]
+    assert result["seen"] == ["char_location"]
+    cited = result["created"][1]["citations"][0]
+    assert (cited["start_char_index"], cited["end_char_index"], cited["document_title"]) == (20, 36, "Facts")
+    assert "citations" not in result["created"][0]  # uncited text carries none
 
 
 def test_zod_output_format_parses_json_auto_generated_from_its_schema(gw: MockGateway, run_node: NodeRunner) -> None:

@@ -114,6 +114,22 @@ const cases = {
     return { parsed: parsed.parsed_output, streamed: streamed.parsed_output, text: texts(parsed), failure };
   },
 
+  async citations() {
+    // Citations of a document: created, and streamed (citations_delta folded by MessageStream, 'citation' events).
+    const doc = { type: 'text', media_type: 'text/plain', data: 'The grass is green. The sky is blue.' };
+    const params = {
+      model: MODEL,
+      max_tokens: 256,
+      messages: [user([{ type: 'document', title: 'Facts', source: doc, citations: { enabled: true } }, { type: 'text', text: 'cite the facts' }])],
+    };
+    const created = await client.messages.create(params);
+    const seen = [];
+    const stream = client.messages.stream(params);
+    stream.on('citation', (citation) => seen.push(citation.type));
+    const streamed = await stream.finalMessage();
+    return { created: created.content, streamed: streamed.content, seen };
+  },
+
   async parseAuto() {
     // json: auto: mockgw generates the object from the zod schema's JSON Schema; zod accepts it, parsed or streamed.
     const params = {
