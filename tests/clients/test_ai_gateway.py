@@ -301,3 +301,14 @@ def test_openai_compatible_provider_streams_what_it_generates(gw: MockGateway, r
         ("/v1/chat/completions", "openai-chat", False),
         ("/v1/chat/completions", "openai-chat", True),
     ]
+
+
+def test_the_provider_sends_its_api_key_over_an_invalid_oidc_token(
+    gateway: GatewayFactory, run_node: NodeRunner
+) -> None:
+    gw = gateway({**SCENARIO, "auth": {"keys": ["sk-good"], "oidc": True}})
+
+    out = run_node("ai_gateway.mjs", {**gw.env(), "VERCEL_OIDC_TOKEN": "not-a-jwt"}, "generate")
+
+    assert out["text"] == HELLO
+    assert gw.journal.last.status == 200
