@@ -32,8 +32,10 @@ SCENARIO = {
 LIST = "[...document.querySelectorAll('{}')].map(e => e.textContent)"
 
 
-def shot(page: Page, tmp_path: Path, name: str) -> None:
-    """A screenshot for review: in the test's tmp dir, and in $MOCKGW_SCREENSHOTS when set."""
+def shot(page: Page, tmp_path: Path, name: str, panel: str) -> None:
+    """A screenshot for review, the detail pane scrolled to ``panel``: in the test's tmp dir, and in
+    $MOCKGW_SCREENSHOTS when set."""
+    page.evaluate(f"document.querySelector('{panel}').scrollIntoView()")
     page.screenshot(tmp_path / name)
     folder = os.environ.get("MOCKGW_SCREENSHOTS")
     if folder:
@@ -64,7 +66,7 @@ def test_the_why_panel_lists_each_rule_tried_before_the_one_that_answered(gatewa
     assert tried == ["weather", "greet-streamed", "greet"]
     reasons = page.evaluate(LIST.format("#why-list > li:nth-child(2) li"))
     assert reasons == ["stream: request has stream=false"]
-    shot(page, tmp_path, "inspector-why.png")
+    shot(page, tmp_path, "inspector-why.png", "#detail-why")
 
 
 def test_an_unmatched_request_shows_the_nearest_rules_first(gateway, page: Page, tmp_path) -> None:
@@ -80,7 +82,7 @@ def test_an_unmatched_request_shows_the_nearest_rules_first(gateway, page: Page,
     # Every rule fails one predicate except greet-streamed (two): it comes last of the nearest three.
     nearest = page.evaluate(LIST.format("#near-miss-list > li .rule-name"))
     assert nearest == ["weather", "greet", "steps"]
-    shot(page, tmp_path, "inspector-near-miss.png")
+    shot(page, tmp_path, "inspector-near-miss.png", "#detail-why")
 
 
 def test_a_rule_copied_from_an_unmatched_request_matches_it(gateway, page: Page) -> None:
@@ -174,7 +176,7 @@ def test_a_request_is_shown_as_a_conversation(gateway, page: Page, tmp_path) -> 
     assert blocks[3].startswith("tool_useget_weather (toolu_01)") and '"city": "Paris"' in blocks[3]
     assert blocks[4] == "tool_resultfor toolu_01: 18 °C"
     assert page.text("#conversation-tools") == "Tools offered: get_weather"
-    shot(page, tmp_path, "inspector-conversation.png")
+    shot(page, tmp_path, "inspector-conversation.png", "#detail-conversation")
 
 
 def test_a_stream_is_shown_on_a_timeline_with_its_first_token_and_where_a_fault_cut_it(
@@ -210,7 +212,7 @@ def test_a_stream_is_shown_on_a_timeline_with_its_first_token_and_where_a_fault_
     summary = page.text("#timeline-summary")
     assert summary.startswith("6 events over ") and "first token at" in summary
     assert summary.endswith("cut: dropped by a fault.")
-    shot(page, tmp_path, "inspector-timeline.png")
+    shot(page, tmp_path, "inspector-timeline.png", "#timeline-wrap")
 
 
 # ---------------------------------------------------------------- filters and search
