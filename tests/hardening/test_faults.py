@@ -236,7 +236,7 @@ def test_ten_thousand_concurrent_requests_take_each_step_of_a_cycle_exactly_even
     counts = Counter(text for _, text in answers)
     # 10,000 = 7 x 1428 + 4: the first four steps answer once more than the last three.
     assert counts == {f"step {i}": total // STEPS + (1 if i < total % STEPS else 0) for i in range(STEPS)}
-    assert state == {"uses": {"steps": total}, "sequence_steps": {"steps": total}}
+    assert state == {"state": "start", "requests": total, "uses": {"steps": total}, "sequence_steps": {"steps": total}}
     assert len(journal) == total and {e.status for e in journal} == {200}
 
 
