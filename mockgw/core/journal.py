@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import threading
 from collections import deque
@@ -48,6 +49,8 @@ class JournalEntry:
     why: dict[str, Any] | None = None
     # A stream's events on a timeline: runs of one event name with their times (``mark_timeline``).
     timeline: list[dict[str, Any]] = field(default_factory=list)
+    # The answer sent, as blocks with its stop reason and usage (``answer_summary``). None: no message went out.
+    answer: dict[str, Any] | None = None
     body_bytes: int = 0  # the body's size as received (decoded from its Content-Encoding)
     body_truncated: bool = False  # the body was over the journal's body limit: ``body`` is a shortened copy
     cost: int = field(default=0, repr=False, compare=False)  # bytes the journal counts for this entry
@@ -81,6 +84,7 @@ class JournalEntry:
             "notes": list(self.notes),
             "why": self.why,
             "timeline": [dict(run) for run in self.timeline],
+            "answer": self.answer,
             "body_bytes": self.body_bytes,
             "body_truncated": self.body_truncated,
         }
@@ -200,6 +204,52 @@ def mark_timeline(timeline: list[dict[str, Any]], event: str, at_ms: float) -> N
     timeline.append(run)
 
 
+# ---------------------------------------------------------------- the answer sent
+
+ANSWER_TEXT_CHARS = 4096  # of a text or thinking block, this much is kept
+ANSWER_INPUT_BYTES = 4096  # a tool call's input past this is kept shortened (``shorten``)
+ANSWER_BLOCKS = 64  # blocks kept; past this, a count of the rest
+
+
+def answer_block(kind: str, *, text: str | None = None, name: str | None = None, input: Any = None) -> dict[str, Any]:
+    """One block of an answer, face-neutral and bounded: ``{"type", "text"}`` for text and thinking (cut to
+    ANSWER_TEXT_CHARS, ``text_chars`` the whole length when cut), ``{"type", "name", "input"}`` for tool calls
+    (a big input shortened), ``{"type"}`` alone for the rest."""
+    block: dict[str, Any] = {"type": kind}
+    if text is not None:
+        block["text"] = text[:ANSWER_TEXT_CHARS]
+        if len(text) > ANSWER_TEXT_CHARS:
+            block["text_chars"] = len(text)
+    if name is not None:
+        block["name"] = name
+        block["input"] = shorten(input, ANSWER_INPUT_BYTES)
+    return block
+
+
+def answer_summary(
+    blocks: Sequence[dict[str, Any]], stop_reason: str | None, usage: Mapping[str, int]
+) -> dict[str, Any]:
+    """What the journal keeps of an answer: its first ANSWER_BLOCKS blocks (``answer_block``; ``more_blocks``
+    counts the rest), why it stopped and its token counts. Built once per request from the rendered reply."""
+    summary: dict[str, Any] = {"blocks": list(blocks[:ANSWER_BLOCKS]), "stop_reason": stop_reason}
+    if len(blocks) > ANSWER_BLOCKS:
+        summary["more_blocks"] = len(blocks) - ANSWER_BLOCKS
+    summary["usage"] = dict(usage)
+    return summary
+
+
+def _answer_cost(answer: dict[str, Any] | None) -> int:
+    """Roughly the bytes a kept answer holds (each part is bounded by ``answer_block``)."""
+    if not answer:
+        return 0
+    cost = 256
+    for block in answer["blocks"]:
+        cost += 64 + len(block.get("text", ""))
+        if "input" in block:  # shortened to about ANSWER_INPUT_BYTES at most: cheap to measure
+            cost += len(json.dumps(block["input"], ensure_ascii=False, default=str))
+    return cost
+
+
 # ---------------------------------------------------------------- the journal
 
 
@@ -261,6 +311,7 @@ class Journal(Sequence[JournalEntry]):
             entry.body_truncated = True
         with self._lock:
             held = min(entry.body_bytes, self.body_bytes) + _why_cost(entry.why) + 160 * len(entry.timeline)
+            held += _answer_cost(entry.answer)
             cost = entry.cost + held
             if entry.held:  # not dropped or cleared meanwhile
                 self._bytes += cost - entry.cost

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from mockgw.core.answer import Answer, compose, filler_reply
+from mockgw.core.answer_summary import answer_summary_of
 from mockgw.core.engine import Decision, NoMatch
 from mockgw.core.journal import JournalEntry
 from mockgw.core.request import RequestView
@@ -188,7 +189,7 @@ def compose_answer(
         message = f"mockgw: rule {decision.rule!r}: {exc}"
         return openai_error(request, 400, message, code="reply_does_not_match_schema", should_retry=False)
     request[JOURNAL_ENTRY].notes.extend(notes)
-    return compose(
+    answer = compose(
         reply,
         input_chars=view.input_chars,
         ctx=ctx,
@@ -197,6 +198,8 @@ def compose_answer(
         max_tokens=max_tokens,
         stop=stop,
     )
+    request[JOURNAL_ENTRY].answer = answer_summary_of(answer)  # what the inspector shows as the answer
+    return answer
 
 
 async def answer_json(

@@ -22,6 +22,7 @@ from mockgw.core.request import DEFAULT_SESSION, RequestView, file_ids, input_ch
 from mockgw.core.structured import ReplyMismatch
 from mockgw.faces.anthropic.asks import honour_request
 from mockgw.faces.anthropic.render import Limits, message_json, render_message, stream_frames
+from mockgw.faces.anthropic.summary import message_summary
 from mockgw.faces.anthropic.threads import ThreadRefused, ThreadTurn
 from mockgw.faces.anthropic.validation import (
     InvalidRequest,
@@ -409,9 +410,11 @@ async def _play_decision(
             status = status_for_error_type(error.type)
             return error_response(status, error.message, request_id=rid, error_type=error.type, details=error.details)
         _hold(gateway, turn, message, entry)
+        entry.answer = message_summary(message)
         return web.Response(body=message_json(message), content_type="application/json", headers={"request-id": rid})
 
     schedule = stream_frames(message, decision.timing, engine.rng, fault)
+    entry.answer = message_summary(message)  # what the stream carries (``error`` says when it was cut short)
     response = web.StreamResponse(status=200, headers={**SSE_HEADERS, "request-id": rid})
     await response.prepare(request)
     entry.status = response.status  # on the wire now, even if the client goes away before the end
