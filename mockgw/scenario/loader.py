@@ -625,7 +625,7 @@ def resolve_source(source: str | Path) -> list[Path]:
 def _combine(loaded: list[tuple[Path, Scenario]]) -> Scenario:
     """Merge scenarios in order: rules and files concatenated, scalars from the first file that sets them."""
     fields: dict[str, Any] = {}
-    scalars = ("name", "description", "seed", "strict_models", "threads", "initial_state")
+    scalars = ("name", "description", "seed", "strict_models", "threads", "profile", "initial_state")
     for key in (*scalars, "defaults", "batches", "rate_limits"):
         for _, scenario in loaded:
             if key in scenario.model_fields_set:

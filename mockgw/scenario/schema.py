@@ -922,6 +922,9 @@ class Scenario(_Strict):
     # false: every request with a `thread` field is refused (thread_unsupported_request), as a server without
     # message threads answers, so the SDKs fall back to sending whole histories.
     threads: bool = True
+    # The served surface: "full", every API mockgw has; "vercel", only what Vercel AI Gateway documents (the
+    # rest refused as not found, see server/profile.py and docs/scenarios.md#profiles).
+    profile: Literal["full", "vercel"] = "full"
     initial_state: str = Field(default="start", min_length=1)  # every session's state until a set_state
     defaults: Defaults = Field(default_factory=Defaults)
     rate_limits: RateLimits = Field(default_factory=RateLimits)

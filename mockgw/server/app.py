@@ -15,6 +15,7 @@ from mockgw.server.connections import Runner, quiet_accept_errors
 from mockgw.server.cors import install_cors, preflight_middleware
 from mockgw.server.hosts import host_guard
 from mockgw.server.logs import log_requests
+from mockgw.server.profile import profile_guard
 from mockgw.server.responses import error_response
 from mockgw.server.state import Gateway, GatewayConfig
 
@@ -132,6 +133,7 @@ def create_app(config: GatewayConfig) -> web.Application:
         host_guard(config.allowed_hosts),
         preflight_middleware(config.cors_origins),
         admin.admin_guard,
+        profile_guard,  # the scenario's profile: routes the chosen gateway does not serve are refused here
     ]
     app = web.Application(middlewares=middlewares, client_max_size=config.max_body_bytes + 1)
     app[routes.GATEWAY] = Gateway(config)
