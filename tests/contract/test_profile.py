@@ -14,6 +14,9 @@ import anthropic
 import pytest
 
 from mockgw.scenario.loader import ScenarioError, load_scenarios
+from mockgw.server.app import create_app
+from mockgw.server.profile import VERCEL_ROUTES, refused_by_profile
+from mockgw.server.state import GatewayConfig
 from tests.conftest import GatewayFactory, http_call
 
 REPLY: list[dict[str, Any]] = [{"reply": "ok"}]
@@ -135,3 +138,26 @@ def test_the_first_file_that_sets_a_profile_decides(tmp_path: Path) -> None:
     (tmp_path / "c.yaml").write_text("profile: full\n")
     assert load_scenarios([tmp_path / "a.yaml"]).profile == "full"
     assert load_scenarios([tmp_path / "a.yaml", tmp_path / "b.yaml", tmp_path / "c.yaml"]).profile == "vercel"
+
+
+# Every API route mockgw has that Vercel does not document: a new route must be put here or in VERCEL_ROUTES
+# (with its evidence in docs/scenarios.md), so the `vercel` profile never serves one by accident.
+REFUSED_UNDER_VERCEL = {
+    "/v1/messages/count_tokens",
+    "/v1/messages/batches",
+    "/v1/messages/batches/{batch_id}",
+    "/v1/messages/batches/{batch_id}/cancel",
+    "/v1/messages/batches/{batch_id}/results",
+    "/v1/files",
+    "/v1/files/{file_id}",
+    "/v1/files/{file_id}/content",
+}
+
+
+def test_every_api_route_has_a_decision_under_vercel() -> None:
+    app = create_app(GatewayConfig(scenario=load_scenarios([])))
+    patterns = {r.resource.canonical for r in app.router.routes() if r.resource is not None}
+    api = {p for p in patterns if p.startswith(("/v1/", "/v4/"))}
+    assert api == VERCEL_ROUTES | REFUSED_UNDER_VERCEL
+    assert all(refused_by_profile("vercel", p) for p in REFUSED_UNDER_VERCEL)
+    assert not any(refused_by_profile("vercel", p) or refused_by_profile("full", p) for p in VERCEL_ROUTES)
