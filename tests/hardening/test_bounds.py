@@ -28,9 +28,9 @@ from mockgw.testing import MockGateway
 from tests.hardening.conftest import raw_request, request_bytes, send
 
 MIB = 1024 * 1024
-# 30 MB requests sent to a real `mockgw serve`. Each takes about a second here (2 shared cores), so 20, not
-# 100: unbounded, 20 bodies kept would add 600 MB, ten times the bound below; bounded, they add next to nothing.
-BIG_REQUESTS = 20
+# 100 requests of 30 MB sent to a real `mockgw serve`, the case (it once took the server to 3.25 GB).
+# Kept whole, 100 bodies would add 3 GB, thirty times the bound below; bounded, they add next to nothing.
+BIG_REQUESTS = 100
 BIG_BODY = 30 * MIB
 RSS_GROWTH_BOUND = 100 * MIB  # what the journal may add over BIG_REQUESTS such requests (default limits)
 SERVE_TIMEOUT_S = 30.0
