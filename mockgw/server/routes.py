@@ -21,6 +21,7 @@ from mockgw.core.journal import JournalEntry, redact_headers, redact_query
 from mockgw.core.request import DEFAULT_SESSION, RequestView, file_ids, input_chars
 from mockgw.core.structured import ReplyMismatch
 from mockgw.faces.anthropic.asks import honour_request
+from mockgw.faces.anthropic.files import page_size
 from mockgw.faces.anthropic.render import Limits, message_json, render_message, stream_frames
 from mockgw.faces.anthropic.summary import message_summary
 from mockgw.faces.anthropic.threads import ThreadRefused, ThreadTurn
@@ -450,24 +451,12 @@ async def count_tokens(request: web.Request) -> web.StreamResponse:
     return json_response({"input_tokens": tokens(chars)}, request_id=request_id(request))
 
 
-def _page_size(raw: str | None) -> int:
-    if raw is None:
-        return 20
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidRequest(f"limit: Input should be a valid integer, got {raw!r}") from None
-    if not 1 <= value <= 1000:
-        raise InvalidRequest("limit: Input should be between 1 and 1000")
-    return value
-
-
 @api_route
 async def list_models(request: web.Request) -> web.StreamResponse:
     """``GET /v1/models`` with ``limit``, ``after_id``, ``before_id`` paging."""
     gateway = gateway_of(request)
     try:
-        limit = _page_size(request.query.get("limit"))
+        limit = page_size(request.query.get("limit"))
     except InvalidRequest as exc:
         return _invalid(request, exc)
     models = gateway.models
