@@ -46,6 +46,10 @@ class Decision:
     # The rules tried before this one, in order, each with the predicates that failed (see ``why``).
     tried: tuple[NearMiss, ...] = ()
     forced: bool = False  # chosen by x-mockgw-rule, whatever its match says
+    # The session's named state when the rule was chosen, and the state its answer's set_state moved it to
+    # (None: no set_state fired). The journal keeps both, so an export can replay the states too.
+    state: str | None = None
+    set_state: str | None = None
 
     def why(self, request: RequestView | None = None) -> dict[str, Any]:
         """The decision path, JSON-ready, for the journal: each rule tried and why it did not answer (and,
@@ -72,6 +76,8 @@ class NoMatch:
     near: tuple[NearMiss, ...]
     rule_count: int
     tried: tuple[NearMiss, ...] = ()  # every rule, in order, with why it failed
+    state: str | None = None  # the session's named state the rules were tried in
+    set_state: None = None  # no rule answered, so none moved the state (as Decision.set_state)
 
     def why(self, request: RequestView | None = None) -> dict[str, Any]:
         """The decision path, JSON-ready, for the journal: every rule tried and why none answered."""
@@ -307,7 +313,7 @@ class Engine:
                 return self._answer(index, rule, state, tuple(near))
             tried = tuple(near)
             near.sort(key=lambda n: len(n.misses))  # stable: ties keep rule order
-            return NoMatch(tuple(near[:NEAR_MISSES_SHOWN]), len(self.scenario.rules), tried)
+            return NoMatch(tuple(near[:NEAR_MISSES_SHOWN]), len(self.scenario.rules), tried, state=state.state)
 
     def force(self, label: str, request: RequestView) -> Decision | None:
         """Answer with the rule of this label, whatever its match says (None: no such rule)."""
@@ -322,6 +328,7 @@ class Engine:
     def _answer(
         self, index: int, rule: Rule, state: SessionState, tried: tuple[NearMiss, ...] = (), forced: bool = False
     ) -> Decision:
+        arrived_in = state.state
         state.uses[index] = state.uses.get(index, 0) + 1
         self._total_uses[index] = self._total_uses.get(index, 0) + 1
         answer: Rule | Any = rule
@@ -358,4 +365,6 @@ class Engine:
             batch_result=answer.batch_result,
             tried=tried,
             forced=forced,
+            state=arrived_in,
+            set_state=new_state,
         )

@@ -51,6 +51,10 @@ class JournalEntry:
     timeline: list[dict[str, Any]] = field(default_factory=list)
     # The answer sent, as blocks with its stop reason and usage (``answer_summary``). None: no message went out.
     answer: dict[str, Any] | None = None
+    # The session's named state when the rules were asked, and the state a ``set_state`` of the answer moved
+    # it to (None: none fired). Both None when no rule was asked (``why`` is None).
+    state: str | None = None
+    set_state: str | None = None
     body_bytes: int = 0  # the body's size as received (decoded from its Content-Encoding)
     body_truncated: bool = False  # the body was over the journal's body limit: ``body`` is a shortened copy
     cost: int = field(default=0, repr=False, compare=False)  # bytes the journal counts for this entry
@@ -85,6 +89,8 @@ class JournalEntry:
             "why": self.why,
             "timeline": [dict(run) for run in self.timeline],
             "answer": self.answer,
+            "state": self.state,
+            "set_state": self.set_state,
             "body_bytes": self.body_bytes,
             "body_truncated": self.body_truncated,
         }

@@ -10,6 +10,11 @@ tool results answer, face). From these and the served scenario this module makes
   match alike become one rule, answered differently on repeat a ``sequence`` in the order seen, as the
   recorder folds (cli/record.py). The served scenario's other keys (defaults, seed, models…) are kept.
 
+Named states are replayed too: when the scenario uses states (or the session left its initial state), each
+exported rule matches the state the request was answered in (``match: {state: …}``) and moves the session
+as the journal says its answer did (``set_state``), and the exported scenario starts in the state the
+session's first request found.
+
 Pure data in, data out: no yaml, no aiohttp (the admin API writes the YAML with the recorder's writer).
 """
 
@@ -26,7 +31,17 @@ EXCERPT = 120
 # The faces whose requests need no ``face`` predicate: a rule without one matches every face, and the
 # Messages API is mockgw's first face.
 DEFAULT_FACE = "anthropic-messages"
-_ANSWER_KEYS = ("reply", "error", "fault", "stop_reason", "usage", "timing", "batch_result", "set_state")
+_ANSWER_KEYS = (
+    "reply",
+    "error",
+    "fault",
+    "stop_reason",
+    "stop_details",
+    "usage",
+    "timing",
+    "batch_result",
+    "set_state",
+)
 TODO_REPLY = "Write the reply for this request here."
 
 
@@ -34,8 +49,9 @@ class ExportError(Exception):
     """A journal entry cannot be turned into a rule (no decision recorded for it)."""
 
 
-def match_for(facts: Mapping[str, Any]) -> dict[str, Any]:
-    """A ``match`` that holds for the request these facts describe (``why.request``)."""
+def match_for(facts: Mapping[str, Any], state: str | None = None) -> dict[str, Any]:
+    """A ``match`` that holds for the request these facts describe (``why.request``), in the session's named
+    ``state`` when one is given."""
     text = str(facts.get("last_user", ""))
     match: dict[str, Any] = {}
     if facts.get("last_user_cut") or len(text) > LONG_TEXT:
@@ -51,7 +67,33 @@ def match_for(facts: Mapping[str, Any]) -> dict[str, Any]:
     face = facts.get("face")
     if face and face != DEFAULT_FACE:
         match["face"] = [face]
+    if state is not None:
+        match["state"] = state
     return match
+
+
+def uses_states(scenario: Scenario) -> bool:
+    """Whether the scenario's answers depend on named states or move them (else every session stays in its
+    initial state, and exported rules need no ``state``)."""
+    if scenario.initial_state != "start":
+        return True
+    for rule in scenario.rules:
+        steps = rule.sequence or ()
+        matches_state = rule.match is not None and rule.match.state is not None
+        if matches_state or rule.set_state is not None or any(s.set_state for s in steps):
+            return True
+    return False
+
+
+def _with_journaled_state(answer: dict[str, Any], entry: Mapping[str, Any]) -> dict[str, Any]:
+    """``answer`` moving the session as the journal says the request's answer did: its ``set_state`` (or
+    none), whatever the served rule says now. An entry from before states were journaled keeps the rule's."""
+    if entry.get("state") is None:
+        return answer
+    kept = {k: v for k, v in answer.items() if k != "set_state"}
+    if entry.get("set_state") is not None:
+        kept["set_state"] = entry["set_state"]
+    return kept
 
 
 def _find_rule(scenario: Scenario, label: str) -> Rule | None:
@@ -99,12 +141,16 @@ def rule_for_entry(entry: Mapping[str, Any], scenario: Scenario) -> dict[str, An
             f"request {entry.get('seq')} was answered before any rule was asked "
             f"({entry.get('error') or 'no decision'}): there is no rule to export"
         )
-    rule: dict[str, Any] = {"name": f"request-{entry.get('seq')}", "match": match_for(why["request"])}
+    # The state only where it matters: the scenario has states, or the session was put in another one.
+    state = entry.get("state")
+    if state is not None and not uses_states(scenario) and state == scenario.initial_state:
+        state = None
+    rule: dict[str, Any] = {"name": f"request-{entry.get('seq')}", "match": match_for(why["request"], state)}
     matched = why.get("matched")
     answer = answer_for(scenario, matched, why.get("step")) if matched is not None else None
     if matched is not None and answer is None:
         raise ExportError(f"rule {matched!r} is no longer in the served scenario: its answer is unknown")
-    rule.update(answer if answer is not None else {"reply": TODO_REPLY})
+    rule.update(_with_journaled_state(answer, entry) if answer is not None else {"reply": TODO_REPLY})
     return rule
 
 
@@ -114,6 +160,13 @@ def session_scenario(
     """A scenario replaying ``entries`` (one session's journal entries, oldest first), and notes on what it
     could not include. Requests matched alike become one rule; different answers on repeat a sequence."""
     notes: list[str] = []
+    decided = [e for e in entries if e.get("why") and e["why"].get("request")]
+    # Named states: kept when the scenario has them, or the session was put in a state other than its initial.
+    stateful = uses_states(scenario) or any(
+        e.get("set_state") is not None or e.get("state") not in (None, scenario.initial_state) for e in decided
+    )
+    first_state = next((e["state"] for e in decided if e.get("state") is not None), None)
+    left_in: str | None = first_state  # the state the previous request left the session in
     groups: dict[str, tuple[dict[str, Any], list[dict[str, Any]], list[int]]] = {}
     for entry in entries:
         seq = int(entry.get("seq", 0))
@@ -126,7 +179,16 @@ def session_scenario(
         if answer is None:
             notes.append(f"request {seq}: rule {matched!r} is no longer served; left out")
             continue
-        match = match_for(why["request"])
+        answer = _with_journaled_state(answer, entry)
+        state = entry.get("state") if stateful else None
+        if state is not None and left_in is not None and state != left_in:
+            notes.append(
+                f"request {seq} found the session in state {state!r}, which no rule set (the admin API or "
+                f"set_session_state did): put the session in {state!r} before it when replaying"
+            )
+        if state is not None:
+            left_in = entry.get("set_state") or state
+        match = match_for(why["request"], state)
         key = json.dumps(match, sort_keys=True)
         group = groups.setdefault(key, (match, [], []))
         group[1].append(answer)
@@ -144,4 +206,6 @@ def session_scenario(
     count = sum(len(g[2]) for g in groups.values())
     data["description"] = f"Session {session!r} exported from the journal: {count} requests."
     data["rules"] = rules
+    if stateful and first_state is not None:
+        data["initial_state"] = first_state  # what the session's first request found (perhaps set by the admin API)
     return data, notes

@@ -144,6 +144,7 @@ async def decide(
     else:
         decision = gateway.engine.decide(view)
     entry.why = decision.why(view)
+    entry.state, entry.set_state = decision.state, decision.set_state
     if isinstance(decision, NoMatch):
         entry.unmatched = True
         # x-should-retry: false, or every client would retry a scripting mistake several times.

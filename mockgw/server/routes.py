@@ -322,6 +322,7 @@ async def _answer_messages(
     else:
         decision = gateway.engine.decide(view)
     entry.why = decision.why(view)
+    entry.state, entry.set_state = decision.state, decision.set_state
     if isinstance(decision, NoMatch):
         entry.error = decision.message
         entry.unmatched = True
