@@ -7,17 +7,22 @@ Each play checks what the scenario's description promises, on the paths the scen
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import re
 import textwrap
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import anthropic
 import httpx2
+import jsonschema
+import openai
+import pydantic
 import pytest
 import yaml
 from anthropic.lib.streaming import MessageStreamManager
@@ -27,6 +32,7 @@ from mockgw.core.clock import FakeClock
 from mockgw.scenario.loader import list_bundled, load_scenario_file, load_scenario_text
 from mockgw.scenario.schema import Scenario
 from mockgw.testing import MockGateway
+from tests.pdf import tiny_pdf
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
@@ -772,3 +778,140 @@ def test_file_question_holds_a_downloadable_report(gateway: GatewayFactory) -> N
     client = client_for(gateway(SCENARIOS / "file-question.yaml"))
     assert client.files.retrieve_metadata("file_011Report").downloadable is True
     assert client.files.download("file_011Report").text().startswith("quarter,revenue")
+
+
+# ---------------------------------------------------------------- citations-pdf
+
+# The two pages of the lease the scenario quotes: a real PDF of them is what the user sends.
+LEASE = [
+    "The monthly rent is 1,200 euros, due on the first day of each month.",
+    "Either party may end the lease with three months' written notice.",
+]
+
+
+def lease_question(source: dict[str, Any]) -> list[MessageParam]:
+    document = {"type": "document", "title": "Lease", "citations": {"enabled": True}, "source": source}
+    content: Any = [document, {"type": "text", "text": "What does my lease say about rent and notice?"}]
+    return [{"role": "user", "content": content}]
+
+
+def lease_pdf() -> dict[str, Any]:
+    return {"type": "base64", "media_type": "application/pdf", "data": base64.b64encode(tiny_pdf(LEASE)).decode()}
+
+
+@plays("citations-pdf")
+def test_citations_pdf_streams_a_page_citation_for_each_quote(gateway: GatewayFactory) -> None:
+    client = client_for(gateway(SCENARIOS / "citations-pdf.yaml"))
+    params: dict[str, Any] = {"model": MODEL, "max_tokens": 1024, "messages": lease_question(lease_pdf())}
+    deltas, helper_events, text = [], [], []
+    with client.messages.stream(**params) as stream:
+        for event in stream:
+            if event.type == "content_block_delta" and event.delta.type == "citations_delta":
+                deltas.append(event.delta.citation)
+            elif event.type == "citation":  # the helper's event, with the block's citations so far
+                helper_events.append(event)
+            elif event.type == "text":
+                text.append(event.text)
+        message = stream.get_final_message()
+
+    assert "".join(text) == texts(message)
+    assert texts(message).startswith("The lease sets two terms. The rent is 1,200 euros a month")
+    assert [e.citation for e in helper_events] == deltas
+    assert all(e.snapshot == [e.citation] for e in helper_events)  # one citation per cited block
+    cited = [block for block in message.content if block.type == "text" and block.citations]
+    assert [block.citations for block in cited] == [[deltas[0]], [deltas[1]]]
+    for page, citation in enumerate(deltas, start=1):
+        assert citation.type == "page_location"
+        assert (citation.start_page_number, citation.end_page_number) == (page, page + 1)  # the end is exclusive
+        assert (citation.document_index, citation.document_title) == (0, "Lease")
+        assert citation.cited_text == LEASE[page - 1]  # the text of that page of the PDF sent
+
+    created = client.messages.create(**params)
+    assert created.model_dump(exclude={"id"}) == message.model_dump(exclude={"id"})
+
+
+@plays("citations-pdf")
+def test_citations_pdf_cites_a_pdf_uploaded_with_the_files_api(gateway: GatewayFactory) -> None:
+    client = client_for(gateway(SCENARIOS / "citations-pdf.yaml"))
+    uploaded = client.beta.files.upload(file=("lease.pdf", tiny_pdf(LEASE), "application/pdf"))
+    source = {"type": "file", "file_id": uploaded.id}
+    with client.messages.stream(model=MODEL, max_tokens=1024, messages=lease_question(source)) as stream:
+        citations = [event.citation for event in stream if event.type == "citation"]
+    assert [(c.type, c.file_id, c.document_title) for c in citations] == [("page_location", uploaded.id, "Lease")] * 2
+
+
+@plays("citations-pdf")
+def test_citations_pdf_without_a_pdf_asks_for_one(gateway: GatewayFactory, stream: bool) -> None:
+    message = ask(client_for(gateway(SCENARIOS / "citations-pdf.yaml")), stream, "What does my lease say?")
+    assert texts(message).startswith("Send me the PDF")
+    assert all(block.type == "text" and block.citations is None for block in message.content)
+
+
+# ---------------------------------------------------------------- structured-output
+
+
+class Address(pydantic.BaseModel):
+    street: str
+    city: str
+    country: Literal["FR", "DE", "NL"]
+
+
+class Customer(pydantic.BaseModel):
+    """Kept to what the SDK sends in the schema: it moves other constraints (bounds, patterns) into text."""
+
+    id: uuid.UUID
+    email: str = pydantic.Field(json_schema_extra={"format": "email"})
+    signed_up: datetime
+    plan: Literal["free", "pro", "team"]
+    seats: int
+    address: Address
+    tags: list[str]
+    referrer: str | None = None
+
+
+@plays("structured-output")
+def test_structured_output_parses_into_the_pydantic_model(gateway: GatewayFactory, stream: bool) -> None:
+    gw = gateway(SCENARIOS / "structured-output.yaml")
+    params: dict[str, Any] = {"model": MODEL, "max_tokens": 1024, "output_format": Customer}
+    params["messages"] = [{"role": "user", "content": "A customer record, please."}]
+    client = client_for(gw)
+    if stream:
+        with client.messages.stream(**params) as events:
+            message = events.get_final_message()
+    else:
+        message = client.messages.parse(**params)
+
+    assert isinstance(message.parsed_output, Customer)
+    assert "@" in message.parsed_output.email
+    sent = gw.journal.last.body["output_config"]["format"]["schema"]
+    jsonschema.validate(json.loads(texts(message)), sent, format_checker=jsonschema.FormatChecker())
+    assert gw.journal.last.rule == "generated"
+
+
+@plays("structured-output")
+def test_structured_output_is_the_same_object_for_the_same_schema(gateway: GatewayFactory) -> None:
+    answers = []
+    for _ in range(2):
+        client = client_for(gateway(SCENARIOS / "structured-output.yaml"))
+        messages: list[MessageParam] = [{"role": "user", "content": "A customer."}]
+        answers.append(client.messages.parse(model=MODEL, max_tokens=512, messages=messages, output_format=Customer))
+    assert answers[0].parsed_output == answers[1].parsed_output
+
+
+@plays("structured-output")
+def test_structured_output_serves_openai_chat_completions_parse(gateway: GatewayFactory) -> None:
+    gw = gateway(SCENARIOS / "structured-output.yaml")
+    client = openai.OpenAI(base_url=f"{gw.url}/v1", api_key="mockgw-test", max_retries=0)
+    completion = client.chat.completions.parse(
+        model="anthropic/claude-sonnet-4.5",
+        messages=[{"role": "user", "content": "A customer record, please."}],
+        response_format=Customer,
+    )
+    assert isinstance(completion.choices[0].message.parsed, Customer)
+    assert (gw.journal.last.face, gw.journal.last.rule) == ("openai-chat", "generated")
+
+
+@plays("structured-output")
+def test_structured_output_without_a_schema_answers_text(gateway: GatewayFactory) -> None:
+    message = ask(client_for(gateway(SCENARIOS / "structured-output.yaml")), False, "A customer, please.")
+    assert texts(message).startswith("Ask with an output schema")
