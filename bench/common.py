@@ -7,6 +7,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -25,7 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 RESULTS = BENCH / "results"
 SCENARIOS = BENCH / "scenarios"
-POST_LUA = BENCH / "post.lua"
+POST_LUA = BENCH / "post.lua"  # benchmark 1's Anthropic request
+CHAT_LUA = BENCH / "chat.lua"  # the same conversation as an OpenAI chat completion request
 PYTHON = sys.executable
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 HEADERS = {"content-type": "application/json", "x-api-key": "sk-bench", "anthropic-version": "2023-06-01"}
@@ -95,6 +97,7 @@ class Server:
     port: int
     health: str = "/health"
     proc: subprocess.Popen[bytes] | None = None
+    pinned: bool = True  # False: the process (and its children) may run on every core
 
     @property
     def url(self) -> str:
@@ -105,7 +108,11 @@ class Server:
         # stderr (mockgw serve's request log) goes to a file named after the server, for a look afterwards.
         stderr = (RESULTS / (re.sub(r"\W+", "-", self.name).strip("-") + ".log")).open("wb")
         self.proc = subprocess.Popen(
-            self.cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr, preexec_fn=pin(SERVER_CPU)
+            self.cmd,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            preexec_fn=pin(SERVER_CPU) if self.pinned else None,
         )
         wait_ready(self.url + self.health, self.proc)
         return self
@@ -116,9 +123,9 @@ class Server:
         return self.proc.pid
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the whole process (all threads), from /proc."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+        """User + system CPU time of the process (all threads) and of its live descendants (``mockgw serve
+        --workers N`` answers in child processes), from /proc."""
+        return sum(_cpu_ticks(pid) for pid in _tree(self.pid)) / CLK_TCK
 
     def rss_mb(self) -> float:
         for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
@@ -137,6 +144,26 @@ class Server:
             self.proc.wait()
 
 
+def _cpu_ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # ended meanwhile
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its live descendants (from /proc/PID/task/TID/children)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                todo += [int(child) for child in task.read_text().split()]
+    return found
+
+
 @contextlib.contextmanager
 def running(*servers: Server) -> Iterator[None]:
     try:
@@ -149,9 +176,11 @@ def running(*servers: Server) -> Iterator[None]:
             server.stop()
 
 
-def mockgw_server(name: str, scenario: Path) -> Server:
+def mockgw_server(name: str, scenario: Path, *options: str, pinned: bool = True) -> Server:
+    """``mockgw serve`` on ``scenario`` (with its request log line, to a file in bench/results/)."""
     port = free_port()
-    return Server(name, [PYTHON, "-m", "mockgw", "serve", "--scenario", str(scenario), "--port", str(port)], port)
+    cmd = [PYTHON, "-m", "mockgw", "serve", "--scenario", str(scenario), "--port", str(port), *options]
+    return Server(name, cmd, port, pinned=pinned)
 
 
 # ---------------------------------------------------------------- wrk
@@ -165,6 +194,7 @@ class WrkRun:
     p99_ms: float
     bad: int  # non-2xx answers and socket errors
     cpu_us_per_request: float | None = None
+    load_cpu_us_per_request: float | None = None  # wrk's own CPU time per request
 
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
@@ -189,15 +219,29 @@ def ensure_wrk() -> str | None:
     return found
 
 
-def wrk(url: str, seconds: float, connections: int = 32, server: Server | None = None) -> WrkRun:
-    """One wrk run of post.lua against ``url``; with ``server``, also its CPU time per request."""
+def wrk(
+    url: str,
+    seconds: float,
+    connections: int = 32,
+    server: Server | None = None,
+    script: Path = POST_LUA,
+    path: str = "/v1/messages",
+    load_cpu: int | None = LOAD_CPU,
+) -> WrkRun:
+    """One wrk run of ``script`` against ``url + path``; with ``server``, also its CPU time per request.
+
+    wrk runs pinned to ``load_cpu`` (None: on any core); its own CPU time per request is measured too.
+    """
     duration = f"-d{max(1, round(seconds))}s"  # wrk takes whole seconds
-    cmd = ["wrk", "-t1", f"-c{connections}", duration, "--latency", "-s", str(POST_LUA), f"{url}/v1/messages"]
+    cmd = ["wrk", "-t1", f"-c{connections}", duration, "--latency", "-s", str(script), f"{url}{path}"]
     cpu_before = server.cpu_seconds() if server else 0.0
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(
-        cmd, cwd=ROOT, capture_output=True, text=True, timeout=seconds + 60, preexec_fn=pin(LOAD_CPU), check=True
+        cmd, cwd=ROOT, capture_output=True, text=True, timeout=seconds + 60, preexec_fn=pin(load_cpu), check=True
     ).stdout
     cpu = server.cpu_seconds() - cpu_before if server else None
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
     latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.M))
     found = re.search(r"(\d+) requests in", out)
     if found is None or len(latency) != 2:
@@ -214,13 +258,14 @@ def wrk(url: str, seconds: float, connections: int = 32, server: Server | None =
         p99_ms=_ms(latency["99"]),
         bad=bad,
         cpu_us_per_request=None if cpu is None or not requests else cpu / requests * 1e6,
+        load_cpu_us_per_request=load / requests * 1e6 if requests else None,
     )
 
 
-def request_body(stream: bool = False) -> bytes:
-    """The request post.lua sends (the one source of it), optionally with ``stream: true``."""
-    found = re.search(r"^wrk\.body = \[\[(.*)\]\]$", POST_LUA.read_text(), re.M)
-    assert found, "post.lua must set wrk.body = [[...]] on one line"
+def request_body(stream: bool = False, script: Path = POST_LUA) -> bytes:
+    """The request ``script`` (post.lua) sends (the one source of it), optionally with ``stream: true``."""
+    found = re.search(r"^wrk\.body = \[\[(.*)\]\]$", script.read_text(), re.M)
+    assert found, f"{script.name} must set wrk.body = [[...]] on one line"
     body = json.loads(found.group(1))
     if stream:
         body["stream"] = True
