@@ -127,6 +127,10 @@ class Server:
         --workers N`` answers in child processes), from /proc."""
         return sum(_cpu_ticks(pid) for pid in _tree(self.pid)) / CLK_TCK
 
+    def cpu_by_process(self) -> dict[int, float]:
+        """CPU seconds of the process and of each live descendant, by pid."""
+        return {pid: _cpu_ticks(pid) / CLK_TCK for pid in _tree(self.pid)}
+
     def rss_mb(self) -> float:
         for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
@@ -174,6 +178,23 @@ def running(*servers: Server) -> Iterator[None]:
     finally:
         for server in servers:
             server.stop()
+
+
+def wait_workers(server: Server, workers: int, timeout: float = 30.0) -> None:
+    """Wait until each of ``mockgw serve --workers N``'s processes has answered (the parent's port answers as
+    soon as the first one listens): admin answers name their worker (x-mockgw-worker); each poll is a new
+    connection, which the kernel hands to one of the listeners."""
+    seen: set[str] = set()
+    started = time.perf_counter()
+    while len(seen) < workers:
+        if time.perf_counter() - started > timeout:
+            raise RuntimeError(f"{server.name}: only workers {sorted(seen)} answered within {timeout:.0f} s")
+        with (
+            contextlib.suppress(OSError, urllib.error.URLError),
+            urllib.request.urlopen(server.url + "/_mockgw/scenario", timeout=2.0) as response,
+        ):
+            seen.add(response.headers.get("x-mockgw-worker", "?"))
+        time.sleep(0.01)
 
 
 def mockgw_server(name: str, scenario: Path, *options: str, pinned: bool = True) -> Server:

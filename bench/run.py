@@ -62,6 +62,7 @@ from common import (
     running,
     table,
     wait_ready,
+    wait_workers,
     wrk,
 )
 
@@ -69,7 +70,7 @@ PEERS = BENCH / "peers"
 AIMOCK_CLI = PEERS / "node_modules" / "@copilotkit" / "aimock" / "dist" / "cli.js"
 FIRST_TURN = ROOT / "tests" / "fixtures" / "agent-first-turn.json"  # ours: a Claude Code first turn's structure
 FIRST_TURN_BYTES = 76_000  # about a real Claude Code first turn, as compact JSON (2.1.197's: 76,281 bytes)
-ALL = ("throughput", "streaming", "startup", "memory", "parsing")
+ALL = ("throughput", "streaming", "startup", "memory", "parsing", "workers")
 
 
 # ---------------------------------------------------------------- 1. throughput
@@ -750,6 +751,124 @@ def bench_parsing(quick: bool, targets: list[Target]) -> Section:
     return section
 
 
+# ---------------------------------------------------------------- 6. --workers
+
+
+def bench_workers(quick: bool, targets: list[Target]) -> Section:
+    """``mockgw serve --workers 2`` against one worker, on this 2-core machine, wrk sharing the cores."""
+    section = Section("6. `mockgw serve --workers 2` against one worker")
+    if ensure_wrk() is None or SERVER_CPU is None:
+        why = "wrk is not installed" if SERVER_CPU is not None else "this process may use only one core"
+        section.lines.append(f"Skipped: {why}.")
+        targets.append(Target("--workers 2", "≥ 1.6× one worker's req/s", f"not run ({why})", None))
+        return section
+    rounds, seconds = (2, 2.0) if quick else (3, 6.0)
+    canned = SCENARIOS / "canned.yaml"
+    # (server, where wrk runs, how the placement reads in the table)
+    layouts = [
+        (mockgw_server("1 worker", canned), LOAD_CPU, f"server on CPU {SERVER_CPU}, wrk on CPU {LOAD_CPU}"),
+        (mockgw_server("1 worker, unpinned", canned, pinned=False), None, "server and wrk on any core"),
+        (
+            mockgw_server("2 workers", canned, "--workers", "2", pinned=False),
+            None,
+            "both workers and wrk on any core",
+        ),
+    ]
+    runs: dict[str, list[WrkRun]] = {server.name: [] for server, _, _ in layouts}
+    shares: dict[str, list[list[float]]] = {server.name: [] for server, _, _ in layouts}
+    with running(*(server for server, _, _ in layouts)):
+        wait_workers(layouts[2][0], 2)
+        for server, load_cpu, _ in layouts:
+            wrk(server.url, 1.0, load_cpu=load_cpu)
+        for r in range(rounds):
+            for server, load_cpu, _ in layouts:
+                before = server.cpu_by_process()
+                run = wrk(server.url, seconds, server=server, load_cpu=load_cpu)
+                after = server.cpu_by_process()
+                if run.bad:
+                    raise RuntimeError(f"{server.name}: {run.bad} failed requests")
+                used = {pid: after[pid] - before.get(pid, 0.0) for pid in after}
+                total = sum(used.values()) or 1.0
+                # The processes that did the work (a --workers parent only supervises), largest share first.
+                shares[server.name].append(sorted((v / total for v in used.values() if v / total > 0.02), reverse=True))
+                runs[server.name].append(run)
+                log(f"workers round {r + 1}/{rounds} {server.name}: {run.rps:.0f} req/s")
+
+    def med(name: str, attr: str) -> float:
+        return statistics.median(getattr(run, attr) for run in runs[name])
+
+    base = med("1 worker", "rps")
+    rows = []
+    for server, _, placement in layouts:
+        name = server.name
+        server_cpu, load_cpu = med(name, "cpu_us_per_request"), med(name, "load_cpu_us_per_request")
+        split = " / ".join(f"{100 * v:.0f}%" for v in shares[name][len(shares[name]) // 2])
+        rows.append(
+            [
+                name,
+                placement,
+                f"{med(name, 'rps'):,.0f}",
+                f"**{med(name, 'rps') / base:.2f}**",
+                f"{server_cpu:.0f}",
+                f"{load_cpu:.0f}",
+                f"{(server_cpu + load_cpu):.0f}",
+                split,
+                " / ".join(f"{run.rps:,.0f}" for run in runs[name]),
+            ]
+        )
+    section.lines += table(
+        [
+            "server",
+            "placement",
+            "req/s (median)",
+            "× 1 worker",
+            "server CPU µs/req",
+            "wrk CPU µs/req",
+            "both",
+            "CPU split over processes",
+            "req/s per run",
+        ],
+        rows,
+    )
+    two, two_server, two_load = (
+        med("2 workers", "rps"),
+        med("2 workers", "cpu_us_per_request"),
+        med("2 workers", "load_cpu_us_per_request"),
+    )
+    one_server = med("1 worker", "cpu_us_per_request")
+    # One worker saturating its own core answers 1 s ÷ its CPU per request; two workers sharing two cores with
+    # wrk answer at most 2 s ÷ (their CPU + wrk's) per request. The ratio of the two is the best to expect.
+    ceiling = 2 * one_server / (two_server + two_load)
+    section.lines.append("")
+    section.lines.append(
+        f"{rounds} rounds × {seconds:g} s of wrk (1 thread, 32 connections, post.lua) per layout, alternating; "
+        "`mockgw serve` on bench/scenarios/canned.yaml with its log line. The machine has two cores, so the "
+        "load generator cannot have a core of its own while two workers run: one worker gets a core to itself "
+        "and wrk the other (the baseline, as in benchmark 1), while two workers share both cores with wrk. "
+        f"wrk spends {two_load:.0f} µs of CPU per request, so two workers can at best reach "
+        f"(2 cores ÷ ({two_server:.0f} + {two_load:.0f}) µs) ÷ (1 core ÷ {one_server:.0f} µs) = "
+        f"**{ceiling:.2f}×** one worker here; a load generator on another machine would leave them both cores. "
+        "The kernel spreads connections over the "
+        "workers by a hash (SO_REUSEPORT), so 32 connections rarely split evenly: the CPU split column shows "
+        "each process's share of the server CPU in the median run (connections are closed loops, so a worker "
+        "whose core is busier answers fewer of them)."
+    )
+    ratio = two / base
+    targets.append(
+        Target(
+            "--workers 2",
+            "≥ 1.6× one worker's req/s",
+            f"{ratio:.2f}× ({two:,.0f} vs {base:,.0f} req/s; CPU-bound ceiling with wrk on the same cores "
+            f"{ceiling:.2f}×)",
+            ratio >= 1.6,
+            "" if ratio >= 1.6 else f"missed by {1.6 - ratio:.2f}×",
+        )
+    )
+    section.data = {name: {"runs": [r.__dict__ for r in got], "cpu_split": shares[name]} for name, got in runs.items()}
+    section.data["ceiling"] = ceiling
+    return section
+
+
 # ---------------------------------------------------------------- profile (on request)
 
 
@@ -932,7 +1051,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     memory: dict[str, Any] = {}
     sections: list[Section] = []
     # The streaming run also gives the memory figure at 1,000 open streams, so it goes first.
-    everything = ("streaming", "throughput", "memory", "startup", "parsing", "profile", "breakdown")
+    everything = ("streaming", "throughput", "workers", "memory", "startup", "parsing", "profile", "breakdown")
     order = [name for name in everything if name in only]
     for name in order:
         log(f"--- {name}")
@@ -945,6 +1064,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "throughput": bench_throughput,
                 "startup": bench_startup,
                 "parsing": bench_parsing,
+                "workers": bench_workers,
                 "profile": bench_profile,
                 "breakdown": bench_breakdown,
             }[name]
