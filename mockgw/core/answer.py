@@ -23,6 +23,7 @@ from typing import Any
 from mockgw.faces.anthropic.wire.messages import StopReason
 from mockgw.scenario.schema import JsonReply, ReplyBlock, StopDetails, TextReply, ThinkingReply, ToolUseReply
 from mockgw.scenario.schema import Usage as UsageSpec
+from mockgw.scenario.server_blocks import ContainerSpec
 from mockgw.scenario.templates import Template, TemplateContext, render_json
 
 CHARS_PER_TOKEN = 4
@@ -58,6 +59,16 @@ class Ids:
     def request(self) -> str:
         return "req_011C" + self._chars(20)
 
+    def mcp_tool_use(self) -> str:
+        return "mcptoolu_01" + self._chars(22)
+
+    def container(self) -> str:
+        return "container_011C" + self._chars(20)
+
+    def file(self) -> str:
+        """A Files API id (``file_011C…``), for a file a server tool wrote."""
+        return "file_011C" + self._chars(20)
+
     def opaque(self, n_bytes: int = 96) -> str:
         """Base64 like a thinking signature or encrypted content (``EqQB…``)."""
         return base64.b64encode(b"\x12\xa4\x01" + self.rng.randbytes(n_bytes)).decode()
@@ -90,6 +101,11 @@ class Reply:
     usage: UsageSpec | None = None
     omit_thinking: bool = False  # thinking.display "omitted": thinking blocks sent with empty text (core/honour.py)
     stop_details: StopDetails | None = None  # a refusal's category and explanation
+    container: ContainerSpec | None = None  # the rule's container: sent even without a code execution block
+    request_container: str | None = None  # the container id the request names: reused, as the API does
+    # The message's context_management.applied_edits: scripted, or derived from the request's edits (None: the
+    # request asked for none and the rule scripts none, so the field is left out).
+    applied_edits: tuple[dict[str, Any], ...] | None = None
 
 
 @functools.cache

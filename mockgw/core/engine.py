@@ -348,11 +348,15 @@ class Engine:
         timing = answer.timing.over(base) if answer.timing is not None else base
         reply = None
         if answer.reply is not None:
+            inherit = answer is not rule  # a step's own keys win over its rule's
+            edits = answer.context_management or (rule.context_management if inherit else None)
             reply = Reply(
                 answer.reply,
-                answer.stop_reason or (rule.stop_reason if answer is not rule else None),
-                answer.usage or (rule.usage if answer is not rule else None),
-                stop_details=answer.stop_details or (rule.stop_details if answer is not rule else None),
+                answer.stop_reason or (rule.stop_reason if inherit else None),
+                answer.usage or (rule.usage if inherit else None),
+                stop_details=answer.stop_details or (rule.stop_details if inherit else None),
+                container=answer.container or (rule.container if inherit else None),
+                applied_edits=None if edits is None else tuple(edits.applied_edits),
             )
         return Decision(
             rule_index=index,

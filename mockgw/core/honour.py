@@ -29,6 +29,15 @@ from mockgw.scenario.schema import (
     ToolUseSpec,
     WebSearchToolResultReply,
 )
+from mockgw.scenario.server_blocks import (
+    BashCodeExecutionToolResultReply,
+    CodeExecutionToolResultReply,
+    MCPToolResultReply,
+    MCPToolUseReply,
+    TextEditorCodeExecutionToolResultReply,
+    ToolSearchToolResultReply,
+    WebFetchToolResultReply,
+)
 
 ToolChoice = Literal["auto", "any", "tool", "none"]
 # off: the request did not ask for thinking; shown: thinking text is sent; omitted: blocks without their text.
@@ -65,7 +74,18 @@ class Honoured:
 
 
 _THINKING = (ThinkingReply, RedactedThinkingReply)
-_SERVER_TOOL = (ServerToolUseReply, WebSearchToolResultReply)
+# Server tool calls and their results (and MCP connector calls): a model told to call no tool sends none.
+_SERVER_TOOL = (
+    ServerToolUseReply,
+    WebSearchToolResultReply,
+    WebFetchToolResultReply,
+    CodeExecutionToolResultReply,
+    BashCodeExecutionToolResultReply,
+    TextEditorCodeExecutionToolResultReply,
+    ToolSearchToolResultReply,
+    MCPToolUseReply,
+    MCPToolResultReply,
+)
 # Stop reasons that only say whether a tool was called: recomputed when the calls change.
 _DERIVED_STOPS: tuple[StopReason | None, ...] = (None, "tool_use", "end_turn")
 

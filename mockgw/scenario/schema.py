@@ -33,6 +33,21 @@ from pydantic.config import JsonDict
 from mockgw.core.faces import FACES
 from mockgw.faces.anthropic.wire.messages import StopReason
 from mockgw.scenario.regex import Regex, RegexError
+from mockgw.scenario.server_blocks import (
+    SERVER_BLOCK_KEYS,
+    BashCodeExecutionToolResultReply,
+    CodeExecutionToolResultReply,
+    CompactionReply,
+    ContainerSpec,
+    ContainerUploadReply,
+    ContextManagementSpec,
+    MCPToolResultReply,
+    MCPToolUseReply,
+    ServerToolUseCounts,
+    TextEditorCodeExecutionToolResultReply,
+    ToolSearchToolResultReply,
+    WebFetchToolResultReply,
+)
 from mockgw.scenario.templates import Template, TemplateError, check_json_templates
 
 
@@ -609,7 +624,7 @@ class WebSearchToolResultReply(_Strict):
     web_search_tool_result: WebSearchToolResultSpec
 
 
-_BLOCK_KEYS: dict[str, type[_Strict]] = {
+_BLOCK_KEYS: dict[str, type[BaseModel]] = {
     "text": TextReply,
     "thinking": ThinkingReply,
     "redacted_thinking": RedactedThinkingReply,
@@ -617,6 +632,7 @@ _BLOCK_KEYS: dict[str, type[_Strict]] = {
     "server_tool_use": ServerToolUseReply,
     "web_search_tool_result": WebSearchToolResultReply,
     "json": JsonReply,
+    **SERVER_BLOCK_KEYS,  # the other server tools' results, MCP, container uploads, compaction
 }
 
 
@@ -633,7 +649,16 @@ ReplyBlock = Annotated[
     | Annotated[ToolUseReply, Tag("tool_use")]
     | Annotated[ServerToolUseReply, Tag("server_tool_use")]
     | Annotated[WebSearchToolResultReply, Tag("web_search_tool_result")]
-    | Annotated[JsonReply, Tag("json")],
+    | Annotated[JsonReply, Tag("json")]
+    | Annotated[WebFetchToolResultReply, Tag("web_fetch_tool_result")]
+    | Annotated[CodeExecutionToolResultReply, Tag("code_execution_tool_result")]
+    | Annotated[BashCodeExecutionToolResultReply, Tag("bash_code_execution_tool_result")]
+    | Annotated[TextEditorCodeExecutionToolResultReply, Tag("text_editor_code_execution_tool_result")]
+    | Annotated[ToolSearchToolResultReply, Tag("tool_search_tool_result")]
+    | Annotated[MCPToolUseReply, Tag("mcp_tool_use")]
+    | Annotated[MCPToolResultReply, Tag("mcp_tool_result")]
+    | Annotated[ContainerUploadReply, Tag("container_upload")]
+    | Annotated[CompactionReply, Tag("compaction")],
     Discriminator(_block_kind),
 ]
 
@@ -679,6 +704,8 @@ class Usage(_Strict):
     # By TTL; when left out and cache_creation_input_tokens is given, all of it is 5-minute cache.
     cache_creation: CacheCreation | None = None
     service_tier: Literal["standard", "priority", "batch"] | None = None  # default standard
+    # Server tool requests; a count left out is counted from the reply's server_tool_use blocks.
+    server_tool_use: ServerToolUseCounts | None = None
 
 
 class StopDetails(_Strict):
@@ -774,6 +801,10 @@ class _Answer(_Strict):
     batch_result: Literal["canceled", "expired"] | None = None
     # The session's state after this answer (a step's own wins over its rule's); see Match.state.
     set_state: str | None = Field(default=None, min_length=1)
+    # The message's container (default: sent when a code execution block ran) and context_management (default:
+    # derived from the request's context_management.edits); see docs/scenarios.md.
+    container: ContainerSpec | None = None
+    context_management: ContextManagementSpec | None = None
 
     @model_validator(mode="after")
     def _refusal(self) -> _Answer:

@@ -396,6 +396,7 @@ async def _play_decision(
         limits=Limits(params.max_tokens, tuple(params.stop_sequences or ())),
         ctx=ctx,
         ids=engine.ids,
+        now=gateway.wall_now(),
     )
     entry.notes.extend(ctx.notes)
     request[USAGE] = (message.usage.input_tokens, message.usage.output_tokens)

@@ -265,7 +265,9 @@ def test_a_bad_yaml_scenario_is_refused_with_every_problem_and_the_old_one_stays
             "line": 5,
             "path": "rules[1].reply",
             "message": "a reply block has exactly one of the keys text, thinking, redacted_thinking, tool_use, "
-            "server_tool_use, web_search_tool_result, json; got ['colour']",
+            "server_tool_use, web_search_tool_result, json, web_fetch_tool_result, code_execution_tool_result, "
+            "bash_code_execution_tool_result, text_editor_code_execution_tool_result, tool_search_tool_result, "
+            "mcp_tool_use, mcp_tool_result, container_upload, compaction; got ['colour']",
         },
         {
             "line": 6,

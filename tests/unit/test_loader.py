@@ -146,7 +146,9 @@ def test_name_defaults_to_file_stem(tmp_path: Path) -> None:
               - reply: [{txt: hi}]
             """,
             "s.yaml:2: rules[0].reply: a reply block has exactly one of the keys text, thinking, "
-            "redacted_thinking, tool_use, server_tool_use, web_search_tool_result, json; got ['txt']",
+            "redacted_thinking, tool_use, server_tool_use, web_search_tool_result, json, web_fetch_tool_result, "
+            "code_execution_tool_result, bash_code_execution_tool_result, text_editor_code_execution_tool_result, "
+            "tool_search_tool_result, mcp_tool_use, mcp_tool_result, container_upload, compaction; got ['txt']",
             id="bad-reply-block-key",
         ),
         pytest.param(

@@ -7,13 +7,14 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from mockgw.core.answer import Reply
+from mockgw.core.answer import Reply, tokens
 from mockgw.core.honour import Asks, OfferedTool, ThinkingDisplay, ToolChoice, honour
 from mockgw.core.jsonschema_gen import Fake
-from mockgw.core.request import Attachment
+from mockgw.core.request import Attachment, input_chars
 from mockgw.core.structured import Schemas, structure
 from mockgw.faces.anthropic.citations import documents
 from mockgw.faces.anthropic.citations import resolve as resolve_citations
+from mockgw.faces.anthropic.context_edits import applied_edits, field, request_container
 from mockgw.faces.anthropic.wire.requests import MessageCreateParams
 from mockgw.gateway.catalogue import always_thinks
 from mockgw.scenario.schema import TextReply
@@ -91,7 +92,17 @@ def honour_request(
         notes = (*notes, *made)
         if any(isinstance(b, TextReply) and b.citations for b in blocks):
             blocks = resolve_citations(blocks, documents(params, attachments))
+    applied = reply.applied_edits
+    if applied is None and field(params, "context_management") is not None:
+        applied = applied_edits(params, tokens(input_chars(params)))
     honoured = Reply(
-        blocks, done.stop_reason, reply.usage, omit_thinking=done.omit_thinking, stop_details=reply.stop_details
+        blocks,
+        done.stop_reason,
+        reply.usage,
+        omit_thinking=done.omit_thinking,
+        stop_details=reply.stop_details,
+        container=reply.container,
+        request_container=request_container(params),
+        applied_edits=applied,
     )
     return honoured, notes

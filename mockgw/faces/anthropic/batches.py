@@ -208,6 +208,7 @@ def answer_request(
     headers: Mapping[str, str],
     session: str,
     attach: Callable[[list[str]], tuple[Attachment, ...]],
+    now: float | None = None,
 ) -> tuple[dict[str, Any], str | None, NoMatch | None]:
     """One batch request answered as ``/v1/messages`` would answer it: (result, rule label, no-match report)."""
     try:
@@ -251,6 +252,7 @@ def answer_request(
         limits=Limits(params.max_tokens, tuple(params.stop_sequences or ())),
         ctx=ctx,
         ids=engine.ids,
+        now=now,
     )
     return {"type": "succeeded", "message": message.model_dump(mode="json")}, decision.rule, None
 
@@ -380,7 +382,7 @@ async def create_batch(
         if index and index % YIELD_EVERY == 0:
             await asyncio.sleep(0)
         result, rule, missed = answer_request(
-            engine, custom_id, params, headers=headers, session=session, attach=attach
+            engine, custom_id, params, headers=headers, session=session, attach=attach, now=now
         )
         if missed is not None:
             unmatched.append(missed)

@@ -15,6 +15,7 @@ import itertools
 import json
 import math
 import random
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,9 +30,17 @@ from mockgw.core.schedule import Disconnect as Disconnect
 from mockgw.core.schedule import Frame as Frame
 from mockgw.core.schedule import ScheduleItem as ScheduleItem
 from mockgw.core.schedule import Stall as Stall
+from mockgw.faces.anthropic.server_blocks import (
+    SERVER_BLOCK_REPLIES,
+    Prior,
+    container,
+    server_block,
+    server_tool_usage,
+)
 from mockgw.faces.anthropic.wire.errors import default_message
 from mockgw.faces.anthropic.wire.events import (
     CitationsDelta,
+    CompactionDelta,
     ContentBlockDeltaEvent,
     ContentBlockStartEvent,
     ContentBlockStopEvent,
@@ -51,10 +60,10 @@ from mockgw.faces.anthropic.wire.events import (
 from mockgw.faces.anthropic.wire.messages import (
     CacheCreation,
     ContentBlock,
+    ContextManagement,
     Message,
     RedactedThinkingBlock,
     RefusalStopDetails,
-    ServerToolUsage,
     ServerToolUseBlock,
     StopReason,
     TextBlock,
@@ -64,6 +73,7 @@ from mockgw.faces.anthropic.wire.messages import (
     WebSearchResultBlock,
     WebSearchToolResultBlock,
 )
+from mockgw.faces.anthropic.wire.server_tools import WHOLE_BLOCKS, CompactionBlock, MCPToolUseBlock
 from mockgw.scenario.schema import (
     Fault,
     JsonReply,
@@ -82,7 +92,9 @@ from mockgw.scenario.schema import Usage as UsageSpec
 from mockgw.scenario.templates import TemplateContext, render_json
 
 
-def _block(block: ReplyBlock, ctx: TemplateContext, ids: Ids, last_server_tool: str | None) -> ContentBlock:
+def _block(block: ReplyBlock, ctx: TemplateContext, ids: Ids, prior: Prior, now: float) -> ContentBlock:
+    if isinstance(block, SERVER_BLOCK_REPLIES):  # the other server tools, MCP, container uploads, compaction
+        return server_block(block, ctx, ids, prior, now)
     if isinstance(block, TextReply):
         return TextBlock(text=block.text.render(ctx), citations=list(block.citations) if block.citations else None)
     if isinstance(block, ThinkingReply):
@@ -114,9 +126,7 @@ def _block(block: ReplyBlock, ctx: TemplateContext, ids: Ids, last_server_tool: 
             )
             for r in result.results
         ]
-    return WebSearchToolResultBlock(
-        tool_use_id=result.tool_use_id or last_server_tool or ids.server_tool_use(), content=content
-    )
+    return WebSearchToolResultBlock(tool_use_id=prior.server_id(result.tool_use_id, ids), content=content)
 
 
 def _output_chars(block: ContentBlock) -> int:
@@ -124,9 +134,9 @@ def _output_chars(block: ContentBlock) -> int:
         return len(block.text)
     if isinstance(block, ThinkingBlock):
         return len(block.thinking)
-    if isinstance(block, ToolUseBlock | ServerToolUseBlock):
+    if isinstance(block, ToolUseBlock | ServerToolUseBlock | MCPToolUseBlock):
         return len(json.dumps(block.input))
-    return 0
+    return 0  # results the server made, not the model; a compaction's tokens are not the message's
 
 
 @dataclass(frozen=True)
@@ -171,14 +181,19 @@ def render_message(
     limits: Limits,
     ctx: TemplateContext,
     ids: Ids,
+    now: float | None = None,
 ) -> Message:
-    """The complete assistant message for a reply, with the request's limits applied."""
+    """The complete assistant message for a reply, with the request's limits applied.
+
+    ``now`` (Unix seconds, from the gateway's clock; the wall clock when not given) dates a container's expiry
+    and a fetched page's ``retrieved_at``.
+    """
+    now = time.time() if now is None else now
     blocks: list[ContentBlock] = []
-    last_server_tool: str | None = None
+    prior = Prior()
     for spec in reply.blocks:
-        block = _block(spec, ctx, ids, last_server_tool)
-        if isinstance(block, ServerToolUseBlock):
-            last_server_tool = block.id
+        block = _block(spec, ctx, ids, prior, now)
+        prior.saw(block)
         blocks.append(block)
     blocks, cut_reason, stop_sequence = _apply_limits(blocks, limits)
 
@@ -188,6 +203,8 @@ def render_message(
         stop_reason = reply.stop_reason
     elif reply.stop_details is not None:
         stop_reason = "refusal"  # stop_details describe a refusal
+    elif blocks and isinstance(blocks[-1], CompactionBlock):
+        stop_reason = "compaction"  # the turn paused after compacting (pause_after_compaction)
     else:
         stop_reason = "tool_use" if any(isinstance(b, ToolUseBlock) for b in blocks) else "end_turn"
 
@@ -199,7 +216,6 @@ def render_message(
         ]
     if cut_reason == "max_tokens":
         output = limits.max_tokens
-    searches = sum(1 for b in blocks if isinstance(b, ServerToolUseBlock) and b.name == "web_search")
     written = given.cache_creation_input_tokens or 0
     by_ttl = given.cache_creation
     if by_ttl is not None and given.cache_creation_input_tokens is None:
@@ -216,7 +232,7 @@ def render_message(
         if written
         else None,
         service_tier=given.service_tier or "standard",
-        server_tool_use=ServerToolUsage(web_search_requests=searches) if searches else None,
+        server_tool_use=server_tool_usage(blocks, given),
     )
     details = reply.stop_details
     if details is None and stop_reason == "refusal":
@@ -229,6 +245,10 @@ def render_message(
         stop_sequence=stop_sequence,
         stop_details=RefusalStopDetails(**details.model_dump())
         if details is not None and stop_reason == "refusal"
+        else None,
+        container=container(blocks, reply.container, reply.request_container, ids, now),
+        context_management=ContextManagement(applied_edits=list(reply.applied_edits))
+        if reply.applied_edits is not None
         else None,
         usage=usage,
     )
@@ -252,19 +272,21 @@ def _free_json(block: BaseModel) -> bool:
         return bool(block.input)
     if isinstance(block, TextBlock):
         return bool(block.citations)  # a citation written in full is JSON from the scenario
-    return isinstance(block, WebSearchToolResultBlock)
+    if isinstance(block, MCPToolUseBlock):
+        return bool(block.input)
+    return isinstance(block, (WebSearchToolResultBlock, *WHOLE_BLOCKS))  # results may hold the scenario's JSON
 
 
 def _plain(model: BaseModel) -> bool:
     """Whether ``model`` holds only strings, ints, booleans and None (no JSON a scenario wrote)."""
     if isinstance(model, Message):
-        return not any(_free_json(b) for b in model.content)
+        return model.context_management is None and not any(_free_json(b) for b in model.content)
     if isinstance(model, MessageStartEvent):
         return _plain(model.message)
     if isinstance(model, ContentBlockStartEvent):
         return not _free_json(model.content_block)
     if isinstance(model, MessageDeltaEvent):
-        return model.usage.server_tool_use is None
+        return model.usage.server_tool_use is None and model.context_management is None
     if isinstance(model, ContentBlockDeltaEvent):
         return not isinstance(model.delta, CitationsDelta)
     if isinstance(model, ErrorEvent):
@@ -324,16 +346,21 @@ def _block_events(index: int, block: ContentBlock, chunk_chars: int) -> tuple[Ba
         )
         signature = ContentBlockDeltaEvent(index=index, delta=SignatureDelta(signature=block.signature))
         deltas = itertools.chain(thinking, (signature,))
-    elif isinstance(block, ToolUseBlock | ServerToolUseBlock):
+    elif isinstance(block, ToolUseBlock | ServerToolUseBlock | MCPToolUseBlock):
         # The input goes ONLY through input_json_delta: Claude Code discards input given at the start.
-        start_block = type(block)(id=block.id, name=block.name, input={})
+        start_block = block.model_copy(update={"input": {}})
         payload = json.dumps(block.input, ensure_ascii=False, separators=(",", ":"))
         deltas = (
             ContentBlockDeltaEvent(index=index, delta=InputJSONDelta(partial_json=p))
             for p in _split(payload, _json_piece_size(len(payload), chunk_chars))
         )
+    elif isinstance(block, CompactionBlock):
+        # The summary comes in one compaction_delta after an empty start (the SDKs assign it, not append).
+        start_block = block.model_copy(update={"content": None, "encrypted_content": None})
+        delta = CompactionDelta(content=block.content, encrypted_content=block.encrypted_content)
+        deltas = iter((ContentBlockDeltaEvent(index=index, delta=delta),))
     else:
-        start_block = block  # redacted thinking and search results arrive whole in their start event
+        start_block = block  # redacted thinking and server tool results arrive whole in their start event
     return ContentBlockStartEvent(index=index, content_block=start_block), deltas
 
 
@@ -343,10 +370,10 @@ def _delta_count(block: ContentBlock, chunk_chars: int) -> int:
         return _pieces(len(block.text), chunk_chars) + len(block.citations or ())
     if isinstance(block, ThinkingBlock):
         return (_pieces(len(block.thinking), chunk_chars) if block.thinking else 0) + 1  # and the signature
-    if isinstance(block, ToolUseBlock | ServerToolUseBlock):
+    if isinstance(block, ToolUseBlock | ServerToolUseBlock | MCPToolUseBlock):
         size = len(json.dumps(block.input, ensure_ascii=False, separators=(",", ":")))
         return _pieces(size, _json_piece_size(size, chunk_chars))
-    return 0
+    return 1 if isinstance(block, CompactionBlock) else 0
 
 
 def _pieces(length: int, size: int) -> int:
@@ -367,6 +394,9 @@ def _frames(message: Message, pacer: Pacer, chunk_chars: int) -> Iterator[Frame]
             "stop_sequence": None,
             # Like the API: message_start carries the input count and a token or so of output.
             "usage": message.usage.model_copy(update={"output_tokens": 1, "server_tool_use": None}),
+            # The SDKs read these from message_delta, where they are sent.
+            "container": None,
+            "context_management": None,
         }
     )
     yield frame(MessageStartEvent(message=start_message))
@@ -384,8 +414,12 @@ def _frames(message: Message, pacer: Pacer, chunk_chars: int) -> Iterator[Frame]
     yield frame(
         MessageDeltaEvent(
             delta=MessageDelta(
-                stop_reason=message.stop_reason, stop_sequence=message.stop_sequence, stop_details=message.stop_details
+                stop_reason=message.stop_reason,
+                stop_sequence=message.stop_sequence,
+                stop_details=message.stop_details,
+                container=message.container,
             ),
+            context_management=message.context_management,
             usage=MessageDeltaUsage(
                 input_tokens=usage.input_tokens,
                 output_tokens=usage.output_tokens,

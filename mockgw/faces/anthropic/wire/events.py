@@ -6,7 +6,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from mockgw.faces.anthropic.wire.messages import ContentBlock, Message, RefusalStopDetails, StopReason
+from mockgw.faces.anthropic.wire.messages import (
+    Container,
+    ContentBlock,
+    ContextManagement,
+    Message,
+    RefusalStopDetails,
+    StopReason,
+)
 
 
 class MessageStartEvent(BaseModel):
@@ -47,7 +54,16 @@ class CitationsDelta(BaseModel):
     citation: dict[str, Any]
 
 
-Delta = TextDelta | ThinkingDelta | SignatureDelta | InputJSONDelta | CitationsDelta
+class CompactionDelta(BaseModel):
+    """A compaction block's whole summary, in one delta (the SDKs assign it, they do not append)."""
+
+    type: Literal["compaction_delta"] = "compaction_delta"
+    content: str | None
+    # Sent only when there is some: the TypeScript SDK copies it only when the key is present.
+    encrypted_content: str | None = Field(default=None, exclude_if=lambda v: v is None)
+
+
+Delta = TextDelta | ThinkingDelta | SignatureDelta | InputJSONDelta | CitationsDelta | CompactionDelta
 
 
 class ContentBlockDeltaEvent(BaseModel):
@@ -65,6 +81,8 @@ class MessageDelta(BaseModel):
     stop_reason: StopReason | None
     stop_sequence: str | None = None
     stop_details: RefusalStopDetails | None = Field(default=None, exclude_if=lambda v: v is None)
+    # The SDKs take the message's container from here (message_start carries none).
+    container: Container | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class MessageDeltaUsage(BaseModel):
@@ -81,6 +99,8 @@ class MessageDeltaEvent(BaseModel):
     type: Literal["message_delta"] = "message_delta"
     delta: MessageDelta
     usage: MessageDeltaUsage
+    # Beside delta, not in it: where the beta SDKs read the applied context edits.
+    context_management: ContextManagement | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class MessageStopEvent(BaseModel):

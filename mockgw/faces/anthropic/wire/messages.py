@@ -6,12 +6,25 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from mockgw.faces.anthropic.wire.server_tools import (
+    BashCodeExecutionToolResultBlock,
+    CodeExecutionToolResultBlock,
+    CompactionBlock,
+    ContainerUploadBlock,
+    MCPToolResultBlock,
+    MCPToolUseBlock,
+    TextEditorCodeExecutionToolResultBlock,
+    ToolSearchToolResultBlock,
+    WebFetchToolResultBlock,
+)
+
 StopReason = Literal[
     "end_turn",
     "max_tokens",
     "stop_sequence",
     "tool_use",
     "pause_turn",
+    "compaction",  # the beta's: the turn stopped after a compaction block (pause_after_compaction)
     "refusal",
     "model_context_window_exceeded",
 ]
@@ -65,13 +78,41 @@ class WebSearchToolResultBlock(BaseModel):
 
 
 ContentBlock = Annotated[
-    TextBlock | ThinkingBlock | RedactedThinkingBlock | ToolUseBlock | ServerToolUseBlock | WebSearchToolResultBlock,
+    TextBlock
+    | ThinkingBlock
+    | RedactedThinkingBlock
+    | ToolUseBlock
+    | ServerToolUseBlock
+    | WebSearchToolResultBlock
+    | WebFetchToolResultBlock
+    | CodeExecutionToolResultBlock
+    | BashCodeExecutionToolResultBlock
+    | TextEditorCodeExecutionToolResultBlock
+    | ToolSearchToolResultBlock
+    | MCPToolUseBlock
+    | MCPToolResultBlock
+    | ContainerUploadBlock
+    | CompactionBlock,
     Field(discriminator="type"),
 ]
 
 
 class ServerToolUsage(BaseModel):
     web_search_requests: int = 0
+    web_fetch_requests: int = 0
+
+
+class Container(BaseModel):
+    """The code execution container the request used (``expires_at``: ISO 8601)."""
+
+    id: str
+    expires_at: str
+
+
+class ContextManagement(BaseModel):
+    """The context edits the API applied to the request (the beta's ``BetaContextManagementResponse``)."""
+
+    applied_edits: list[dict[str, Any]]
 
 
 class CacheCreation(BaseModel):
@@ -107,4 +148,8 @@ class Message(BaseModel):
     stop_sequence: str | None = None
     # A refusal's category and explanation; left out for other stop reasons.
     stop_details: RefusalStopDetails | None = Field(default=None, exclude_if=lambda v: v is None)
+    # When a code execution tool ran (or the scenario says so); left out otherwise.
+    container: Container | None = Field(default=None, exclude_if=lambda v: v is None)
+    # When the request asked for context edits (or the scenario says so); left out otherwise.
+    context_management: ContextManagement | None = Field(default=None, exclude_if=lambda v: v is None)
     usage: Usage
