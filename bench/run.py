@@ -497,6 +497,7 @@ def bench_startup(quick: bool, targets: list[Target]) -> Section:
     _fresh_runs(start_args, 1, env)  # writes the bytecode cache
     floor = _fresh_runs(["-c", "print('{}', flush=True)"], n, env)
     fresh = _fresh_runs(start_args, n, env)
+    stages = _fresh_runs([str(BENCH / "startup_stages.py"), str(scenario), str(body_file)], max(3, n // 3), env)
     # As this environment runs it: without a bytecode cache when PYTHONDONTWRITEBYTECODE is set.
     as_is = _fresh_runs(start_args, max(3, n // 3))
     no_cache = bool(os.environ.get("PYTHONDONTWRITEBYTECODE"))
@@ -559,6 +560,18 @@ print(json.dumps({{"times": times[1:]}}), flush=True)
         ],
     )
     section.lines.append("")
+    stage_ms = {name: statistics.median(run[name] for run in stages) * 1000 for name in stages[0] if name != "wall"}
+    section.lines += [
+        f"Where the CPU time goes (bench/startup_stages.py: libraries first, then mockgw's layers bottom up, each "
+        f"stage what it adds to those before; median of {len(stages)} fresh processes):",
+        "",
+    ]
+    section.lines += table(
+        ["stage", "CPU ms", "share"],
+        [[name, f"{ms:.0f}", f"{100 * ms / sum(stage_ms.values()):.0f}%"] for name, ms in stage_ms.items()]
+        + [["**all**", f"{sum(stage_ms.values()):.0f}", ""]],
+    )
+    section.lines.append("")
     section.lines.append(
         f"Fresh processes pinned to CPU {SERVER_CPU}, one after another, on bench/scenarios/canned.yaml, with a "
         "bytecode cache (bench/results/pycache/, written by one run before), as an installed package has. Modules "
@@ -570,6 +583,7 @@ print(json.dumps({{"times": times[1:]}}), flush=True)
     section.data = {
         "fresh": fresh,
         "as_is": as_is,
+        "stages_cpu_ms": stage_ms,
         "floor_ms": statistics.median(r["wall"] for r in floor) * 1000,
         "warm_ms": statistics.median(warm) * 1000,
         "serve_ms": statistics.median(serve_times) * 1000,
