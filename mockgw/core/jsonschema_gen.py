@@ -25,6 +25,8 @@ import random
 import string
 from typing import Any, Protocol
 
+from mockgw.scenario.regex import Regex, RegexError
+
 MAX_DEPTH = 12
 MAX_ITEMS = 8  # arrays get at most this many items unless minItems asks for more (clipped at 256)
 _MAX_MIN_ITEMS = 256
@@ -254,10 +256,13 @@ class Generator:
         low = low if isinstance(low, int) and not isinstance(low, bool) else 0
         high = schema.get("maxLength")
         high = high if isinstance(high, int) and not isinstance(high, bool) else None
-        if isinstance(pattern, str):
+        formatted = _FORMATS[fmt](self) if isinstance(fmt, str) and fmt in _FORMATS else None
+        if isinstance(pattern, str) and not (formatted is not None and _matches(pattern, formatted)):
+            # zod 4 (the AI SDK, zodOutputFormat) sends a pattern beside each format: the format's plausible
+            # value (a@example.com) is kept when the pattern accepts it, else a string is written from the regex.
             text = self.from_regex(pattern)
-        elif isinstance(fmt, str) and fmt in _FORMATS:
-            text = _FORMATS[fmt](self)
+        elif formatted is not None:
+            text = formatted
         elif self.fake is not None and any(w in name.lower() for w in ("desc", "summary", "text", "comment")):
             text = self.fake.sentence()  # a field named like prose gets prose
         else:
@@ -350,6 +355,17 @@ class _Set:
                 return True
             if op is c.CATEGORY and ch in _CATEGORIES.get(str(arg), ""):
                 return True
+        return False
+
+
+def _matches(pattern: str, text: str) -> bool:
+    """Whether ``pattern`` finds ``text`` (a search, as JSON Schema applies patterns); False if RE2 cannot read it.
+
+    RE2, as for scenario regexes: the pattern comes from the request, and Python's re can backtrack for seconds.
+    """
+    try:
+        return Regex(pattern).search(text)
+    except RegexError:
         return False
 
 

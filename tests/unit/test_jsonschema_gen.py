@@ -162,6 +162,32 @@ def test_a_pattern_is_written_out_from_the_regex(pattern: str) -> None:
     assert re.search(pattern, text), text
 
 
+# zod 4's JSON Schema (the AI SDK's Output.object, the TypeScript SDK's zodOutputFormat) pairs each format
+# with its own regex.
+ZOD_EMAIL = r"^(?:[A-Za-z0-9_'+\-]+\.)*[A-Za-z0-9_'+\-]*[A-Za-z0-9_+-]@(?:[A-Za-z0-9][A-Za-z0-9\-]*\.)+[A-Za-z]{2,}$"
+
+
+@pytest.mark.parametrize(
+    ("schema", "plausible"),
+    [
+        ({"type": "string", "format": "email", "pattern": ZOD_EMAIL}, r"^[a-z]+\.[a-z]+@example\.com$"),
+        ({"type": "string", "format": "uuid", "pattern": r"^[0-9a-fA-F-]{36}$"}, r"^[0-9a-f]{8}-[0-9a-f]{4}-4"),
+    ],
+    ids=["email", "uuid"],
+)
+def test_a_format_with_a_pattern_gets_the_formats_plausible_value_when_the_pattern_allows(
+    schema: dict[str, Any], plausible: str
+) -> None:
+    value = generate(schema, random.Random(3))
+    assert re.search(plausible, value) and valid(value, schema), value
+
+
+def test_a_format_whose_value_the_pattern_refuses_is_written_from_the_pattern() -> None:
+    schema = {"type": "string", "format": "email", "pattern": r"^[A-Z]{2}@corp\.example$"}
+    value = generate(schema, random.Random(3))
+    assert re.fullmatch(r"[A-Z]{2}@corp\.example", value), value
+
+
 @pytest.mark.parametrize("pattern", [r"(a)\1", r"^(?=x)x$"])
 def test_a_pattern_it_cannot_write_is_named(pattern: str) -> None:
     with pytest.raises(PatternError, match="cannot generate"):
