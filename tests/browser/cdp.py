@@ -66,6 +66,21 @@ FLAGS = (
 )
 
 
+# key -> (code, Windows virtual key code, the text it types)
+KEYS = {
+    "Tab": ("Tab", 9, ""),
+    "Enter": ("Enter", 13, "\r"),
+    "Escape": ("Escape", 27, ""),
+    " ": ("Space", 32, " "),
+    "PageUp": ("PageUp", 33, ""),
+    "PageDown": ("PageDown", 34, ""),
+    "End": ("End", 35, ""),
+    "Home": ("Home", 36, ""),
+    "ArrowUp": ("ArrowUp", 38, ""),
+    "ArrowDown": ("ArrowDown", 40, ""),
+}
+
+
 class CDPError(RuntimeError):
     """Chromium answered a command with an error, or a page's script threw."""
 
@@ -365,6 +380,14 @@ class Page:
         key = {"key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13}
         self.send("Input.dispatchKeyEvent", {"type": "keyDown", "text": "\r", **key})
         self.send("Input.dispatchKeyEvent", {"type": "keyUp", **key})
+
+    def press(self, key: str, *, shift: bool = False) -> None:
+        """Press and release one key on the focused element, as a keyboard does: ``Tab``, ``Enter``, `` ``
+        (Space), ``Escape``, the arrows, ``Home``, ``End``, ``PageUp``, ``PageDown``; ``shift`` held."""
+        code, key_code, text = KEYS[key]
+        event = {"key": key, "code": code, "windowsVirtualKeyCode": key_code, "modifiers": 8 if shift else 0}
+        self.send("Input.dispatchKeyEvent", {"type": "keyDown", **({"text": text} if text else {}), **event})
+        self.send("Input.dispatchKeyEvent", {"type": "keyUp", **event})
 
     def focus(self, selector: str) -> None:
         """Move the keyboard focus to the first element ``selector`` matches."""

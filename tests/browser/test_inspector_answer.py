@@ -5,8 +5,8 @@ and usage, every value shown as text. In headless Chromium; the request goes thr
 from __future__ import annotations
 
 from cdp import Page
-from test_inspector import ask, open_inspector, wait_rows
-from test_inspector_why import LIST, show
+from test_inspector import MODEL, ask, client, open_inspector, wait_rows
+from test_inspector_why import LIST, shot, show
 
 MARKUP = "<img src=x onerror=\"document.title='pwned'\"><b>bold</b>"
 SCRIPT = "<script>document.title='pwned'</script>"
@@ -31,3 +31,36 @@ def test_the_answer_section_shows_the_blocks_as_text(gateway, page: Page) -> Non
     assert page.text("#answer-summary").startswith("Stop reason: tool_use; usage: input_tokens ")
     assert page.evaluate("document.querySelectorAll('main script, main img, #answer-blocks b').length") == 0
     assert page.evaluate("document.title") == "mockgw inspector"
+
+
+def test_the_answer_section_shows_thinking_text_and_a_tool_call_with_usage(gateway, page: Page, tmp_path) -> None:
+    gw = gateway(
+        {
+            "name": "answer-blocks",
+            "rules": [
+                {
+                    "name": "call-weather",
+                    "reply": [
+                        {"thinking": "The user wants the weather in Paris: call get_weather."},
+                        {"text": "Let me look that up."},
+                        {"tool_use": {"name": "get_weather", "input": {"city": "Paris", "unit": "celsius"}}},
+                    ],
+                    "usage": {"input_tokens": 412, "output_tokens": 58},
+                }
+            ],
+        }
+    )
+    client(gw.url).messages.create(
+        model=MODEL,
+        max_tokens=2048,
+        thinking={"type": "enabled", "budget_tokens": 1024},
+        tools=[WEATHER_TOOL],
+        messages=[{"role": "user", "content": "What is the weather in Paris?"}],
+    )
+    open_inspector(page, gw.url)
+    wait_rows(page, 1)
+    show(page, 1)
+    page.wait_for("!document.getElementById('detail-answer').hidden")
+    assert page.evaluate(LIST.format("#answer-blocks .kind")) == ["thinking", "text", "tool_use"]
+    assert page.text("#answer-summary") == "Stop reason: tool_use; usage: input_tokens 412, output_tokens 58."
+    shot(page, tmp_path, "inspector-answer.png", "#detail-answer")

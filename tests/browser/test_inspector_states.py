@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from cdp import Page
 from test_inspector import ask, open_inspector, wait_rows
-from test_inspector_why import LIST, show
+from test_inspector_why import LIST, shot, show
 
 from tests.conftest import http_call
 
@@ -44,7 +44,7 @@ def test_each_session_state_is_shown_and_follows_the_admin_api(gateway, page: Pa
     page.wait_for("document.getElementById('session-states').textContent.includes('bob: paid')")
 
 
-def test_a_request_shows_the_state_it_was_answered_in_and_the_state_it_set(gateway, page: Page) -> None:
+def test_a_request_shows_the_state_it_was_answered_in_and_the_state_it_set(gateway, page: Page, tmp_path) -> None:
     gw = gateway(PAYMENT)
     ask(gw.url, "pay", session="alice")
     ask(gw.url, "more", session="alice")
@@ -55,6 +55,7 @@ def test_a_request_shows_the_state_it_was_answered_in_and_the_state_it_set(gatew
     assert page.text("#why-state") == (
         "The session alice was in state start when the rules were tried; the answer's set_state moved it to paid."
     )
+    shot(page, tmp_path, "inspector-states.png", "#app")
     show(page, 2)
     assert page.evaluate(META)["State"] == "paid"
     assert page.text("#why-state").endswith("in state paid when the rules were tried; no set_state fired.")
