@@ -5,13 +5,14 @@ renders it into a ``Message``; the other faces compose it into an ``Answer`` her
 calls, with the request's limits applied and usage counted) and write that in their own wire format. So one
 rule answers every API the gateway serves, and the token and limit rules are the same on every face.
 
-Pure: no I/O, no clock; randomness comes from the seeded generator the engine owns.
+Pure: no I/O, no clock; randomness comes from the request's draws (``core.seeds``).
 """
 
 from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import json
 import math
 import random
@@ -28,6 +29,10 @@ from mockgw.scenario.templates import Template, TemplateContext, render_json
 
 CHARS_PER_TOKEN = 4
 _ID_ALPHABET = string.ascii_letters + string.digits
+# Byte → id character tables: ``bytes.translate`` makes an id from hashed bytes in one call. (256 is not a
+# multiple of 62 or 36, so the first few characters are a little likelier: no id is a secret.)
+_ID_TABLE = bytes(ord(_ID_ALPHABET[b % len(_ID_ALPHABET)]) for b in range(256))
+_UPPER_TABLE = bytes(ord((string.ascii_uppercase + string.digits)[b % 36]) for b in range(256))
 
 
 def tokens(chars: int) -> int:
@@ -36,60 +41,85 @@ def tokens(chars: int) -> int:
 
 
 class Ids:
-    """Ids, signatures and opaque data in each API's shapes, from a seeded generator."""
+    """Ids, signatures and opaque data in each API's shapes.
 
-    def __init__(self, rng: random.Random) -> None:
-        self.rng = rng
+    From a key (``core.seeds``: a request's, or the gateway's): each kind of id is a stream of its own, its
+    n-th value a hash of (key, kind, n), so drawing a tool id, a signature or the request id first (or not
+    at all) never moves the message id; a µs an id, nothing set up. From a ``random.Random``: drawn from it
+    in call order (tests that drive one generator).
+    """
 
-    def _chars(self, n: int) -> str:
-        return "".join(self.rng.choices(_ID_ALPHABET, k=n))
+    __slots__ = ("_counts", "_key", "_rng")
 
-    def _hex(self, n: int) -> str:
-        return self.rng.randbytes((n + 1) // 2).hex()[:n]
+    def __init__(self, source: bytes | random.Random) -> None:
+        self._rng = source if isinstance(source, random.Random) else None
+        self._key = source if isinstance(source, bytes) else b""
+        self._counts: dict[bytes, int] = {}
+
+    def _bytes(self, kind: bytes, n: int) -> bytes:
+        if self._rng is not None:
+            return self._rng.randbytes(n)
+        count = self._counts.get(kind, 0)
+        self._counts[kind] = count + 1
+        data = self._key + count.to_bytes(4, "little") + kind
+        if n <= 64:
+            return hashlib.blake2b(data, digest_size=n).digest()
+        return hashlib.shake_256(data).digest(n)
+
+    def _chars(self, kind: bytes, n: int, table: bytes = _ID_TABLE) -> str:
+        return self._bytes(kind, n).translate(table).decode()
+
+    def _hex(self, kind: bytes, n: int) -> str:
+        return self._bytes(kind, (n + 1) // 2).hex()[:n]
 
     def message(self) -> str:
-        return "msg_01" + self._chars(22)
+        return "msg_01" + self._chars(b"message", 22)
 
     def tool_use(self) -> str:
-        return "toolu_01" + self._chars(22)
+        return "toolu_01" + self._chars(b"tool_use", 22)
 
     def server_tool_use(self) -> str:
-        return "srvtoolu_01" + self._chars(22)
+        return "srvtoolu_01" + self._chars(b"server_tool_use", 22)
 
     def request(self) -> str:
-        return "req_011C" + self._chars(20)
+        return "req_011C" + self._chars(b"request", 20)
 
     def mcp_tool_use(self) -> str:
-        return "mcptoolu_01" + self._chars(22)
+        return "mcptoolu_01" + self._chars(b"mcp_tool_use", 22)
 
     def container(self) -> str:
-        return "container_011C" + self._chars(20)
+        return "container_011C" + self._chars(b"container", 20)
 
     def file(self) -> str:
-        """A Files API id (``file_011C…``), for a file a server tool wrote."""
-        return "file_011C" + self._chars(20)
+        """A Files API id (``file_011C…``): a file a server tool wrote (the request's ids), or one uploaded
+        (the gateway's)."""
+        return "file_011C" + self._chars(b"file", 20)
 
     def opaque(self, n_bytes: int = 96) -> str:
         """Base64 like a thinking signature or encrypted content (``EqQB…``)."""
-        return base64.b64encode(b"\x12\xa4\x01" + self.rng.randbytes(n_bytes)).decode()
+        return base64.b64encode(b"\x12\xa4\x01" + self._bytes(b"opaque", n_bytes)).decode()
 
     # OpenAI's shapes: chat completions, tool calls, responses and their output items.
     def chat_completion(self) -> str:
-        return "chatcmpl-" + self._chars(29)
+        return "chatcmpl-" + self._chars(b"chat_completion", 29)
 
     def call(self) -> str:
-        return "call_" + self._chars(24)
+        return "call_" + self._chars(b"call", 24)
 
     def response(self) -> str:
-        return "resp_" + self._hex(50)
+        return "resp_" + self._hex(b"response", 50)
 
     def generation(self) -> str:
         """A Vercel AI Gateway generation id (``gen_01…``, as ``/v1/generation?id=`` takes it)."""
-        return "gen_01" + "".join(self.rng.choices(string.ascii_uppercase + string.digits, k=24))
+        return "gen_01" + self._chars(b"generation", 24, _UPPER_TABLE)
 
     def item(self, prefix: str) -> str:
         """An output item id: ``msg_…``, ``fc_…``, ``rs_…`` followed by 50 hex digits."""
-        return f"{prefix}_" + self._hex(50)
+        return f"{prefix}_" + self._hex(b"item", 50)
+
+    def batch(self) -> str:
+        """A Message Batch id (the gateway's ids: ``engine.ids``, drawn in the order batches are made)."""
+        return "msgbatch_01" + self._chars(b"batch", 22)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ sequence's cursor advance exactly once per request, however many requests are in
 
 from __future__ import annotations
 
-import random
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from mockgw.core.answer import Ids, Reply
 from mockgw.core.matching import Miss, SessionFacts, misses
 from mockgw.core.request import RequestView
+from mockgw.core.seeds import Draws, gateway_key, request_key, root_of
 from mockgw.scenario.schema import ErrorSpec, Fault, Rule, Scenario, Timing
 
 if TYPE_CHECKING:
@@ -50,6 +50,8 @@ class Decision:
     # (None: no set_state fired). The journal keeps both, so an export can replay the states too.
     state: str | None = None
     set_state: str | None = None
+    # The request's random sources: (seed, session, the session's request number) → ids, faker, jitter.
+    draws: Draws = field(default_factory=Draws.detached)
 
     def why(self, request: RequestView | None = None) -> dict[str, Any]:
         """The decision path, JSON-ready, for the journal: each rule tried and why it did not answer (and,
@@ -78,6 +80,7 @@ class NoMatch:
     tried: tuple[NearMiss, ...] = ()  # every rule, in order, with why it failed
     state: str | None = None  # the session's named state the rules were tried in
     set_state: None = None  # no rule answered, so none moved the state (as Decision.set_state)
+    draws: Draws = field(default_factory=Draws.detached)  # the request's (for its error's request id)
 
     def why(self, request: RequestView | None = None) -> dict[str, Any]:
         """The decision path, JSON-ready, for the journal: every rule tried and why none answered."""
@@ -163,7 +166,8 @@ class SessionState:
 
 
 class RenderContext:
-    """What templates read: the seeded Faker and the request (implements TemplateContext)."""
+    """What templates read: the request's Faker (see ``Draws.faker``) and the request (implements
+    TemplateContext)."""
 
     def __init__(self, faker: Callable[[], Faker], request: RequestView) -> None:
         self._faker = faker  # called only when a template calls a provider: most answers never need Faker
@@ -184,24 +188,12 @@ class RenderContext:
         self.notes.append(message)
 
 
-class _LazyFake:
-    """The seeded Faker as the JSON-schema generator sees it (core/jsonschema_gen.Fake), made on first call."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-
-    def word(self) -> str:
-        return str(self._engine.faker.word())
-
-    def sentence(self) -> str:
-        return str(self._engine.faker.sentence())
-
-
 class Engine:
     """Picks the rule for each request and keeps per-session state.
 
-    ``seed`` (else the scenario's ``seed``, else random) drives ids, signatures, faker text and jitter, so
-    two engines with the same seed answer the same requests with the same bytes.
+    ``seed`` (else the scenario's ``seed``, else random) drives ids, signatures, faker text and jitter: each
+    request's ``Draws`` derive from (seed, session, the session's request number) (``core.seeds``), so the
+    same requests in one session get the same bytes whatever other sessions do, in any order.
     """
 
     def __init__(self, scenario: Scenario, seed: int | None = None, max_sessions: int = DEFAULT_MAX_SESSIONS) -> None:
@@ -213,28 +205,24 @@ class Engine:
         self._total_uses: dict[int, int] = {}
         self._lock = threading.Lock()  # decide() runs on the loop; reset() may come from a test thread
         self._faker: Faker | None = None  # made on first use (importing faker and making one costs ~0.2 s)
-        self.fake = _LazyFake(self)  # for the schema generator: reaches the Faker only when it needs a word
         self._reseed()
 
     def _reseed(self) -> None:
-        self.rng = random.Random(self.seed)
-        self.ids = Ids(self.rng)
-        # The Faker seed is drawn here, at the same point of the rng's sequence as when the Faker was made
-        # eagerly, so that ids and faker text stay the same bytes for a given seed.
-        self._faker_seed = self.seed if self.seed is not None else self.rng.getrandbits(32)
-        if self._faker is not None:
-            self._faker.seed_instance(self._faker_seed)
+        self._root = root_of(self.seed)  # unseeded: fresh random bytes, so each full reset differs
+        # What no one request owns (batch and file ids, a refused request's id): seeded, in serving order.
+        self.ids = Ids(gateway_key(self._root))
 
-    @property
     def faker(self) -> Faker:
-        """The seeded Faker behind templates' ``{{ faker.… }}``, made on first use."""
+        """The engine's one Faker, made on first use; each request draws from it with its own generator."""
         if self._faker is None:
             from faker import Faker  # deferred: most scenarios never call a provider
 
-            faker = Faker()
-            faker.seed_instance(self._faker_seed)
-            self._faker = faker
+            self._faker = Faker()
         return self._faker
+
+    def draws(self, session: str, number: int) -> Draws:
+        """The random sources of the ``number``-th request (from 1) of ``session``."""
+        return Draws(request_key(self._root, session, number), self.faker)
 
     # ------------------------------------------------------------ state
 
@@ -292,8 +280,14 @@ class Engine:
 
     # ------------------------------------------------------------ deciding
 
-    def context(self, request: RequestView) -> RenderContext:
-        return RenderContext(lambda: self.faker, request)
+    def context(self, request: RequestView, draws: Draws | None = None) -> RenderContext:
+        """What templates answering ``request`` read; ``draws``: the decision's (default: those of the
+        session's latest request, the one ``decide`` just counted)."""
+        if draws is None:
+            with self._lock:
+                known = self._sessions.get(request.session)
+                draws = self.draws(request.session, 0 if known is None else known.requests)
+        return RenderContext(draws.faker, request)
 
     def decide(self, request: RequestView) -> Decision | NoMatch:
         """The first rule whose match holds and which is not used up answers; else a NoMatch report."""
@@ -310,10 +304,13 @@ class Engine:
                 if failed:
                     near.append(NearMiss(self.scenario.rule_label(index), tuple(failed), index))
                     continue
-                return self._answer(index, rule, state, tuple(near))
+                return self._answer(index, rule, state, request.session, tuple(near))
             tried = tuple(near)
             near.sort(key=lambda n: len(n.misses))  # stable: ties keep rule order
-            return NoMatch(tuple(near[:NEAR_MISSES_SHOWN]), len(self.scenario.rules), tried, state=state.state)
+            draws = self.draws(request.session, state.requests)
+            return NoMatch(
+                tuple(near[:NEAR_MISSES_SHOWN]), len(self.scenario.rules), tried, state=state.state, draws=draws
+            )
 
     def force(self, label: str, request: RequestView) -> Decision | None:
         """Answer with the rule of this label, whatever its match says (None: no such rule)."""
@@ -322,11 +319,17 @@ class Engine:
                 if self.scenario.labels[index] == label:
                     state = self.session(request.session)
                     state.requests += 1  # a forced request still counts for the session's nth
-                    return self._answer(index, rule, state, forced=True)
+                    return self._answer(index, rule, state, request.session, forced=True)
         return None
 
     def _answer(
-        self, index: int, rule: Rule, state: SessionState, tried: tuple[NearMiss, ...] = (), forced: bool = False
+        self,
+        index: int,
+        rule: Rule,
+        state: SessionState,
+        session: str,
+        tried: tuple[NearMiss, ...] = (),
+        forced: bool = False,
     ) -> Decision:
         arrived_in = state.state
         state.uses[index] = state.uses.get(index, 0) + 1
@@ -371,4 +374,5 @@ class Engine:
             forced=forced,
             state=arrived_in,
             set_state=new_state,
+            draws=self.draws(session, state.requests),
         )

@@ -45,49 +45,36 @@ ScheduleItem = Frame | Disconnect | Stall
 Schedule = Iterator[ScheduleItem]
 
 
+Jitter = random.Random | Callable[[], random.Random]
+
+
 class Pacer:
     """Delays between content deltas: ttft first, then chunk_ms (or tokens_per_second) with seeded jitter.
 
-    Each delay after the first draws once from ``rng`` when there is jitter, and never otherwise
-    (``draws`` counts them ahead, see ``own_rng``).
+    ``rng`` is the request's own jitter generator (``Draws.jitter``; no other request draws from it, so a
+    lazy stream may draw while it plays), or a function making it, called only when there is jitter.
     """
 
-    def __init__(self, timing: Timing, rng: random.Random) -> None:
+    def __init__(self, timing: Timing, rng: Jitter) -> None:
         self.ttft = (timing.ttft_ms or 0.0) / 1000
         chunk_ms = timing.chunk_ms
         if chunk_ms is None and timing.tokens_per_second:
             chunk_ms = 1000 * (timing.chunk_chars or 16) / CHARS_PER_TOKEN / timing.tokens_per_second
         self.chunk = (chunk_ms or 0.0) / 1000
         self.jitter = (timing.jitter_ms or 0.0) / 1000
-        self.rng = rng
+        self._rng = rng
         self.first = True
-
-    def draws(self, deltas: int) -> int:
-        """How many numbers pacing ``deltas`` content deltas draws from the generator."""
-        return max(0, deltas - 1) if self.jitter else 0
 
     def next_delay(self) -> float:
         if self.first:
             self.first = False
             return self.ttft
         if self.jitter:
-            # uniform() draws exactly one random() (own_rng relies on it).
-            return max(0.0, self.chunk + self.rng.uniform(-self.jitter, self.jitter))
+            rng = self._rng
+            if not isinstance(rng, random.Random):
+                rng = self._rng = rng()
+            return max(0.0, self.chunk + rng.uniform(-self.jitter, self.jitter))
         return self.chunk
-
-
-def own_rng(shared: random.Random, draws: int) -> random.Random:
-    """A copy of ``shared`` for one lazy stream's draws, with ``shared`` moved past those draws at once.
-
-    A lazy stream draws its jitter while it plays, interleaved with other requests drawing ids from the same
-    seeded generator. Drawing from a copy, and moving the shared one on by as many draws now, gives every
-    stream and every later request exactly the numbers they would get were the whole stream made up front.
-    """
-    own = random.Random()
-    own.setstate(shared.getstate())
-    for _ in range(draws):
-        shared.random()
-    return own
 
 
 def apply_fault(

@@ -9,14 +9,14 @@ checked with a JSON Schema validator before they are sent: an answer that does n
 ``ReplyMismatch`` naming the path (``$.items[0].price``), which the faces turn into a clear 400, never JSON the
 client's parser would reject.
 
-Pure: no I/O; randomness from the generator and faker the engine owns.
+Pure: no I/O; randomness from the request's generator and faker (``core.seeds.Draws``).
 """
 
 from __future__ import annotations
 
 import json
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,16 +98,19 @@ def structure(
     blocks: Sequence[ReplyBlock],
     schemas: Schemas,
     ctx: TemplateContext,
-    rng: random.Random,
+    rng: random.Random | Callable[[], random.Random],
     fake: Fake | None = None,
 ) -> tuple[tuple[ReplyBlock, ...], tuple[str, ...]]:
     """``blocks`` with each ``json`` block made text and each ``input: auto`` made input, checked; with notes.
+
+    ``rng``: the generator, or a function making it (called only when a block is generated: most replies
+    have none, and seeding one costs microseconds).
 
     Raises ReplyMismatch when a value does not fit its schema or there is no schema to generate from.
     """
     if not any(isinstance(b, JsonReply) or (isinstance(b, ToolUseReply) and b.tool_use.input == AUTO) for b in blocks):
         return tuple(blocks), ()
-    gen = Generator(rng, fake)
+    gen = Generator(rng if isinstance(rng, random.Random) else rng(), fake)
     notes: list[str] = []
     out: list[ReplyBlock] = []
     for block in blocks:

@@ -98,8 +98,7 @@ async def language_model(request: web.Request) -> web.StreamResponse:
     answer = compose_answer(request, gateway, call.view(model), decision, call.max_tokens, call.stop)
     if isinstance(answer, web.Response):  # the scenario's JSON does not fit the call's schema
         return answer
-    ids = gateway.engine.ids
-    generation_id = ids.generation()
+    generation_id = decision.draws.ids.generation()
     metadata = _metadata(call, attempts, answer, generation_id)
     if not call.stream:
         response = await answer_json(request, gateway, decision, generate_result(answer, metadata))
@@ -112,7 +111,7 @@ async def language_model(request: web.Request) -> web.StreamResponse:
             timestamp=timestamp,
             provider_metadata=metadata,
             timing=decision.timing,
-            rng=gateway.engine.rng,
+            rng=decision.draws.jitter,
             fault=decision.fault,
         )
         response = await answer_stream(request, gateway, schedule, entry)

@@ -30,9 +30,8 @@ async def anthropic_errors(request: web.Request, handler: Handler) -> web.Stream
     aiohttp's own errors (404, 405, 413) become error bodies; an unexpected exception becomes a 500
     (``api_error``) with the traceback in our log, never in the answer.
     """
-    gateway = request.app[routes.GATEWAY]
-    rid = gateway.engine.ids.request()
-    request[routes.REQUEST_ID] = rid
+    # The id is made on first read (routes.request_id): a request the engine counts takes it from its
+    # session's draws, so it repeats with the session's other bytes.
     try:
         response = await handler(request)
     except routes.DisconnectFault:
@@ -48,14 +47,17 @@ async def anthropic_errors(request: web.Request, handler: Handler) -> web.Stream
             413: routes.TOO_LARGE,
         }.get(exc.status, exc.reason)
         kind = "request_too_large" if exc.status == 413 else None
+        rid = routes.request_id(request)
         if (shape := faces.error_shape(request.path)) is not None:
             return shape(exc.status, message, rid)
         return error_response(exc.status, message, request_id=rid, error_type=kind)
     except Exception:
         log.exception("mockgw: unexpected error answering %s %s", request.method, request.path)
+        rid = routes.request_id(request)
         if (shape := faces.error_shape(request.path)) is not None:
             return shape(500, "Internal server error", rid)
         return error_response(500, "Internal server error", request_id=rid)
+    rid = routes.request_id(request)  # made now if nothing read it (the log line reads it after us)
     if "request-id" not in response.headers and not response.prepared:
         response.headers["request-id"] = rid
     return response

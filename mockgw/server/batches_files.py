@@ -151,7 +151,7 @@ async def results(request: web.Request) -> web.StreamResponse:
 
 
 def _file_id(gateway: Gateway) -> str:
-    return "file_011C" + "".join(gateway.engine.rng.choices(_ID_ALPHABET, k=20))
+    return gateway.engine.ids.file()
 
 
 async def _read_part(part: BodyPartReader, cap: int) -> bytearray:

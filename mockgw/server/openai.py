@@ -31,6 +31,7 @@ from mockgw.faces.openai.responses import hold, parse_responses, response_object
 from mockgw.server.responses import json_response
 from mockgw.server.routes import (
     BODY_BYTES,
+    DRAWS,
     HEADERS,
     JOURNAL_ENTRY,
     OFF_LOOP_BYTES,
@@ -143,6 +144,7 @@ async def decide(
         decision: Decision | NoMatch = forced
     else:
         decision = gateway.engine.decide(view)
+    request[DRAWS] = decision.draws  # the request id from here on is the session's (routes.request_id)
     entry.why = decision.why(view)
     entry.state, entry.set_state = decision.state, decision.set_state
     if isinstance(decision, NoMatch):
@@ -177,13 +179,13 @@ def compose_answer(
 ) -> Answer | web.Response:
     """The rule's reply as this request asks for it (the honour step), composed into the neutral answer; or the
     400 saying the scenario's JSON does not fit the request's schema."""
-    engine = gateway.engine
+    draws = decision.draws
     # The face put tool_choice, parallel_tool_calls and reasoning into the neutral params in the Messages
     # vocabulary, so the one honour step treats every face alike; its notes go to the journal.
-    ctx = engine.context(view)
+    ctx = gateway.engine.context(view, draws)
     try:
         reply, notes = honour_request(
-            decision.reply or filler_reply(), view.params, ctx=ctx, rng=engine.rng, fake=engine.fake
+            decision.reply or filler_reply(), view.params, ctx=ctx, rng=draws.content, fake=draws
         )
     except ReplyMismatch as exc:  # the scenario's JSON does not fit the request's schema: a scripting mistake
         request[JOURNAL_ENTRY].error = str(exc)
@@ -194,8 +196,8 @@ def compose_answer(
         reply,
         input_chars=view.input_chars,
         ctx=ctx,
-        ids=engine.ids,
-        tool_id=engine.ids.call,
+        ids=draws.ids,
+        tool_id=draws.ids.call,
         max_tokens=max_tokens,
         stop=stop,
     )
@@ -253,7 +255,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     answer = compose_answer(request, gateway, chat.view, decision, chat.max_tokens, chat.stop)
     if isinstance(answer, web.Response):
         return answer
-    completion_id, created, model = gateway.engine.ids.chat_completion(), int(time.time()), chat.params.model
+    completion_id, created, model = decision.draws.ids.chat_completion(), int(time.time()), chat.params.model
     if not chat.view.stream:
         return await answer_json(
             request, gateway, decision, completion(answer, completion_id=completion_id, model=model, created=created)
@@ -265,7 +267,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         created=created,
         include_usage=chat.include_usage,
         timing=decision.timing,
-        rng=gateway.engine.rng,
+        rng=decision.draws.jitter,
         fault=decision.fault,
     )
     return await answer_stream(request, gateway, schedule, entry)
@@ -287,7 +289,7 @@ async def responses(request: web.Request) -> web.StreamResponse:
     answer = compose_answer(request, gateway, parsed.view, decision, parsed.max_tokens, ())
     if isinstance(answer, web.Response):
         return answer
-    ids = gateway.engine.ids
+    ids = decision.draws.ids
     response_id, created = ids.response(), int(time.time())
     if not parsed.view.stream:
         response = await answer_json(
@@ -306,7 +308,7 @@ async def responses(request: web.Request) -> web.StreamResponse:
         created=created,
         ids=ids,
         timing=decision.timing,
-        rng=gateway.engine.rng,
+        rng=decision.draws.jitter,
         fault=decision.fault,
     )
     # Held before the stream plays: a client may name it as soon as it reads response.created.

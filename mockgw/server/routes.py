@@ -19,6 +19,7 @@ from mockgw.core.answer import filler_reply, tokens
 from mockgw.core.engine import Decision, NoMatch
 from mockgw.core.journal import JournalEntry, redact_headers, redact_query
 from mockgw.core.request import DEFAULT_SESSION, RequestView, file_ids, input_chars
+from mockgw.core.seeds import Draws
 from mockgw.core.structured import ReplyMismatch
 from mockgw.faces.anthropic.asks import honour_request
 from mockgw.faces.anthropic.files import page_size
@@ -43,6 +44,8 @@ from mockgw.server.state import Gateway
 
 GATEWAY: web.AppKey[Gateway] = web.AppKey("gateway", Gateway)
 REQUEST_ID: web.RequestKey[str] = web.RequestKey("mockgw.request_id", str)
+# The random sources of the request the engine counted (``Decision.draws``), once it has decided.
+DRAWS: web.RequestKey[Draws] = web.RequestKey("mockgw.draws", Draws)
 # The request's headers with lower-cased names, made once by api_route for every step after it.
 HEADERS: web.RequestKey[dict[str, str]] = web.RequestKey("mockgw.headers", dict)
 # The request's journal entry, for the request log line.
@@ -64,7 +67,15 @@ def gateway_of(request: web.Request) -> Gateway:
 
 
 def request_id(request: web.Request) -> str:
-    return request[REQUEST_ID]
+    """The request's id (``request-id``, and ``request_id`` in an error body), made on first read: from the
+    request's draws once the engine counted it (so it is part of the session's repeatable bytes), else from
+    the gateway's own stream (a request refused before a rule was chosen, admin and model routes)."""
+    rid = request.get(REQUEST_ID)
+    if rid is None:
+        draws = request.get(DRAWS)
+        ids = draws.ids if draws is not None else request.app[GATEWAY].engine.ids
+        rid = request[REQUEST_ID] = ids.request()
+    return rid
 
 
 def session_of(headers: dict[str, str]) -> str:
@@ -269,7 +280,6 @@ async def messages(request: web.Request) -> web.StreamResponse:
 async def _answer_messages(
     request: web.Request, gateway: Gateway, headers: dict[str, str], session: str, entry: JournalEntry
 ) -> web.StreamResponse:
-    rid = request_id(request)
     turn: ThreadTurn | None = None
     try:
         # Most requests carry no override header: skip building the rule labels for them.
@@ -292,17 +302,18 @@ async def _answer_messages(
         return _invalid(request, exc)
     except ThreadRefused as exc:
         entry.error = exc.message
+        rid = request_id(request)
         return error_response(exc.status, exc.message, request_id=rid, error_type=exc.error_type, details=exc.details)
     entry.stream = bool(params.stream)
     if not gateway.knows_model(params.model):
         entry.error = f"model: {params.model}"
-        return error_response(404, f"model: {params.model}", request_id=rid)
+        return error_response(404, f"model: {params.model}", request_id=request_id(request))
 
     if overrides.delay_ms:
         await gateway.clock.sleep(overrides.delay_ms / 1000)
     if overrides.status is not None:
         entry.error = f"x-mockgw-status: {overrides.status}"
-        return error_response(overrides.status, request_id=rid)
+        return error_response(overrides.status, request_id=request_id(request))
 
     try:  # files attached by file_id must exist: the API answers 404 for an unknown one
         attachments = gateway.files.attachments(file_ids(params), gateway.wall_now())
@@ -321,13 +332,14 @@ async def _answer_messages(
         decision: Decision | NoMatch = forced
     else:
         decision = gateway.engine.decide(view)
+    request[DRAWS] = decision.draws
     entry.why = decision.why(view)
     entry.state, entry.set_state = decision.state, decision.set_state
     if isinstance(decision, NoMatch):
         entry.error = decision.message
         entry.unmatched = True
         # x-should-retry: false, or every client would retry a scripting mistake several times.
-        return error_response(400, decision.message, request_id=rid, should_retry=False)
+        return error_response(400, decision.message, request_id=request_id(request), should_retry=False)
     entry.rule = decision.rule
     if decision.batch_result is not None:
         entry.error = f"rule {decision.rule} scripts a batch result"
@@ -335,7 +347,7 @@ async def _answer_messages(
             f"mockgw: rule {decision.rule!r} scripts a Message Batch result (batch_result: {decision.batch_result}); "
             "it answers only requests of a batch"
         )
-        return error_response(400, message, request_id=rid, should_retry=False)
+        return error_response(400, message, request_id=request_id(request), should_retry=False)
     return await _play_decision(request, gateway, view, decision, entry, turn)
 
 
@@ -373,16 +385,16 @@ async def _play_decision(
             details=spec.details,
         )
 
-    engine = gateway.engine
+    draws = decision.draws
     params = view.params
-    ctx = engine.context(view)
+    ctx = gateway.engine.context(view, draws)
     try:
         reply, notes = honour_request(
             decision.reply or filler_reply(),
             params,
             ctx=ctx,
-            rng=engine.rng,
-            fake=engine.fake,
+            rng=draws.content,
+            fake=draws,
             attachments=view.attachments,
         )
     except ReplyMismatch as exc:  # the scenario's JSON does not fit the request's schema: a scripting mistake
@@ -395,7 +407,7 @@ async def _play_decision(
         input_chars=view.input_chars,
         limits=Limits(params.max_tokens, tuple(params.stop_sequences or ())),
         ctx=ctx,
-        ids=engine.ids,
+        ids=draws.ids,
         now=gateway.wall_now(),
     )
     entry.notes.extend(ctx.notes)
@@ -416,7 +428,7 @@ async def _play_decision(
         entry.answer = message_summary(message)
         return web.Response(body=message_json(message), content_type="application/json", headers={"request-id": rid})
 
-    schedule = stream_frames(message, decision.timing, engine.rng, fault)
+    schedule = stream_frames(message, decision.timing, draws.jitter, fault)
     entry.answer = message_summary(message)  # what the stream carries (``error`` says when it was cut short)
     response = web.StreamResponse(status=200, headers={**SSE_HEADERS, "request-id": rid})
     await response.prepare(request)

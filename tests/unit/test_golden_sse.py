@@ -58,19 +58,19 @@ REQUEST = {
 def rendered_stream() -> bytes:
     """The stream the pure core produces for REQUEST, as the server would play it."""
     engine = Engine(load_scenario_data(SCENARIO, "<golden>"), SEED)
-    engine.ids.request()  # the server draws the request-id from the same seeded source first
     view = RequestView(validate_message_request(REQUEST))
     decision = engine.decide(view)
     assert isinstance(decision, Decision) and decision.reply is not None
+    draws = decision.draws  # the first request of the default session: what the server draws from too
     message = render_message(
         decision.reply,
         model=view.params.model,
         input_chars=view.input_chars,
         limits=Limits(view.params.max_tokens),
-        ctx=engine.context(view),
-        ids=engine.ids,
+        ctx=engine.context(view, draws),
+        ids=draws.ids,
     )
-    schedule = stream_schedule(message, decision.timing, engine.rng, decision.fault)
+    schedule = stream_schedule(message, decision.timing, draws.jitter, decision.fault)
     assert all(isinstance(item, Frame) for item in schedule)
     return b"".join(item.data for item in schedule if isinstance(item, Frame))
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from mockgw.core.schedule import Frame, ScheduleItem, apply_fault
+from mockgw.core.seeds import Draws
 from mockgw.faces.anthropic import render
 from mockgw.faces.anthropic.render import stream_frames, stream_schedule
 from mockgw.faces.anthropic.wire.messages import Message, TextBlock, ThinkingBlock, ToolUseBlock, Usage
@@ -56,27 +57,24 @@ def test_a_stream_is_an_iterator_that_makes_one_frame_at_a_time(monkeypatch: pyt
 
 
 @pytest.mark.parametrize("name", MESSAGES)
-def test_played_while_other_requests_draw_ids_a_stream_keeps_its_jitter(name: str) -> None:
-    alone = stream_schedule(MESSAGES[name], JITTER, random.Random(5))
-    shared = random.Random(5)
-    frames = stream_frames(MESSAGES[name], JITTER, shared)
+def test_played_while_other_streams_play_a_stream_keeps_its_jitter(name: str) -> None:
+    first, second = Draws(b"first request"), Draws(b"second request")
+    alone = stream_schedule(MESSAGES[name], JITTER, Draws(b"first request").jitter)
     played: list[ScheduleItem] = []
-    for item in frames:
+    other = stream_frames(MESSAGES["mixed"], JITTER, second.jitter)
+    for item in stream_frames(MESSAGES[name], JITTER, first.jitter):
         played.append(item)
-        shared.random()  # another request draws an id between two frames
+        next(other, None)  # another request's stream draws its jitter between two frames
+        second.ids.message()  # and another request draws an id
     assert played == alone
 
 
 @pytest.mark.parametrize("name", MESSAGES)
-@pytest.mark.parametrize("timing", [JITTER, Timing(chunk_ms=30, jitter_ms=10), Timing(chunk_ms=30)])
-def test_the_shared_generator_moves_on_as_if_the_stream_were_made_at_once(name: str, timing: Timing) -> None:
-    shared = random.Random(9)
-    frames = stream_frames(MESSAGES[name], timing, shared)
-    deltas = sum(1 for item in frames if isinstance(item, Frame) and item.content)
-    expected = random.Random(9)
-    for _ in range(max(0, deltas - 1) if timing.jitter_ms else 0):  # one draw per delay after the first
-        expected.random()
-    assert shared.getstate() == expected.getstate()
+def test_a_stream_without_jitter_never_makes_its_generator(name: str) -> None:
+    def made() -> random.Random:
+        raise AssertionError("the jitter generator was made for a stream without jitter")
+
+    assert list(stream_frames(MESSAGES[name], Timing(chunk_ms=30, chunk_chars=3), made))
 
 
 def endless() -> Iterator[ScheduleItem]:

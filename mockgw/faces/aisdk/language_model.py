@@ -13,7 +13,6 @@ Pure: the server hands in the parsed body, the composed ``Answer``, ids and the 
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,11 +20,11 @@ from typing import Any
 from mockgw.core.answer import Answer, ReasoningPart, TextPart, ToolCallPart
 from mockgw.core.faces import AISDK_LANGUAGE_MODEL
 from mockgw.core.request import RequestView
-from mockgw.core.schedule import Schedule
+from mockgw.core.schedule import Jitter, Schedule
 from mockgw.faces.aisdk.prompt import neutral_params
 from mockgw.faces.anthropic.wire.messages import StopReason
 from mockgw.faces.openai.errors import OpenAIError, error_body
-from mockgw.faces.openai.stream import Event, dumps, json_pieces, pace, pieces, split, split_json
+from mockgw.faces.openai.stream import Event, dumps, pace, split, split_json
 from mockgw.scenario.schema import Fault, Timing
 
 MODEL_HEADER = "ai-language-model-id"
@@ -172,14 +171,6 @@ def _parts(answer: Answer, chunk_chars: int) -> Iterator[tuple[dict[str, Any], b
             yield call, False
 
 
-def content_deltas(answer: Answer, chunk_chars: int) -> int:
-    """How many parts carry content (for pacing), counted without making them."""
-    return sum(
-        json_pieces(p.arguments, chunk_chars) if isinstance(p, ToolCallPart) else pieces(p.text, chunk_chars)
-        for p in answer.parts
-    )
-
-
 def stream_schedule(
     answer: Answer,
     *,
@@ -188,7 +179,7 @@ def stream_schedule(
     timestamp: str,
     provider_metadata: Mapping[str, Any],
     timing: Timing,
-    rng: random.Random,
+    rng: Jitter,
     fault: Fault | None = None,
 ) -> Schedule:
     """The stream parts of an answer as SSE frames; the ``finish`` part ends it (no ``[DONE]`` is needed).
@@ -221,4 +212,4 @@ def stream_schedule(
         body = error_body(500, error.message if error else None, error_type=error.type if error else None)
         return Event("error", frame({"type": "error", "error": body["error"]}))
 
-    return pace(events(), content_deltas(answer, chunk_chars), timing, rng, fault, error_frame)
+    return pace(events(), timing, rng, fault, error_frame)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from mockgw.core.answer import Reply, tokens
@@ -75,14 +75,14 @@ def honour_request(
     params: MessageCreateParams,
     *,
     ctx: TemplateContext | None = None,
-    rng: random.Random | None = None,
+    rng: random.Random | Callable[[], random.Random] | None = None,
     fake: Fake | None = None,
     attachments: Sequence[Attachment] = (),
 ) -> tuple[Reply, tuple[str, ...]]:
     """``reply`` as this request asks for it (see ``mockgw.core.honour``), and the notes saying what changed.
 
-    With ``ctx`` and ``rng`` (the engine's), ``json`` blocks and ``input: auto`` are made and checked against
-    the request's schemas too (``mockgw.core.structured``; raises ``ReplyMismatch``).
+    With ``ctx`` and ``rng`` (the request's ``Draws.content``, or a generator), ``json`` blocks and ``input: auto``
+    are made and checked against the request's schemas too (``mockgw.core.structured``; raises ``ReplyMismatch``).
     """
     asks = asks_of(params)
     done = honour(reply.blocks, reply.stop_reason, asks)

@@ -233,14 +233,15 @@ def answer_request(
         kind = fault.error.type
         return error_result(kind, fault.error.message or default_message(kind)), decision.rule, None
     # A batch request is a Messages request: its tool_choice and thinking are honoured the same way.
-    ctx = engine.context(view)
+    draws = decision.draws
+    ctx = engine.context(view, draws)
     try:
         reply, _ = honour_request(
             decision.reply or filler_reply(),
             params,
             ctx=ctx,
-            rng=engine.rng,
-            fake=engine.fake,
+            rng=draws.content,
+            fake=draws,
             attachments=view.attachments,
         )
     except ReplyMismatch as exc:
@@ -251,7 +252,7 @@ def answer_request(
         input_chars=view.input_chars,
         limits=Limits(params.max_tokens, tuple(params.stop_sequences or ())),
         ctx=ctx,
-        ids=engine.ids,
+        ids=draws.ids,
         now=now,
     )
     return {"type": "succeeded", "message": message.model_dump(mode="json")}, decision.rule, None
@@ -290,7 +291,7 @@ class BatchStore:
             self.persist.save_batches(list(self._batches.values()))
 
     def new_id(self, engine: Engine) -> str:
-        return "msgbatch_01" + "".join(engine.rng.choices(_ID_ALPHABET, k=22))
+        return engine.ids.batch()
 
     def add(self, batch: Batch) -> Batch:
         """Keep a new batch; InvalidRequest (429-free: 400) when the store has no room for it."""

@@ -1,8 +1,8 @@
 """Decision → Message, and Message → a schedule of SSE frames.
 
-Pure: no I/O and no clock. Randomness (ids, signatures, jitter) comes from a seeded ``random.Random`` the
-caller owns, so the same seed gives the same bytes. The server plays a schedule on a clock; unit tests
-read the schedule directly.
+Pure: no I/O and no clock. Randomness (ids, signatures, jitter) comes from the request's draws
+(``core.seeds``), so the same seed, session and request number give the same bytes. The server plays a
+schedule on a clock; unit tests read the schedule directly.
 
 Token accounting (documented in docs/scenarios.md, "usage"): a token is 4 characters, rounded up, at
 least 1. Input counts the request's system, messages and tools as compact JSON; output counts the text,
@@ -14,7 +14,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import random
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from mockgw.core.answer import CHARS_PER_TOKEN, Ids, Reply, tokens
-from mockgw.core.schedule import DEFAULT_PING_MS, Pacer, Schedule, apply_fault, own_rng, with_pings
+from mockgw.core.schedule import DEFAULT_PING_MS, Jitter, Pacer, Schedule, apply_fault, with_pings
 
 # The schedule's items lived here before every face shared them: still importable from here.
 from mockgw.core.schedule import Disconnect as Disconnect
@@ -364,22 +363,6 @@ def _block_events(index: int, block: ContentBlock, chunk_chars: int) -> tuple[Ba
     return ContentBlockStartEvent(index=index, content_block=start_block), deltas
 
 
-def _delta_count(block: ContentBlock, chunk_chars: int) -> int:
-    """How many content deltas ``_block_events`` makes for ``block`` (without making them)."""
-    if isinstance(block, TextBlock):
-        return _pieces(len(block.text), chunk_chars) + len(block.citations or ())
-    if isinstance(block, ThinkingBlock):
-        return (_pieces(len(block.thinking), chunk_chars) if block.thinking else 0) + 1  # and the signature
-    if isinstance(block, ToolUseBlock | ServerToolUseBlock | MCPToolUseBlock):
-        size = len(json.dumps(block.input, ensure_ascii=False, separators=(",", ":")))
-        return _pieces(size, _json_piece_size(size, chunk_chars))
-    return 1 if isinstance(block, CompactionBlock) else 0
-
-
-def _pieces(length: int, size: int) -> int:
-    return max(1, math.ceil(length / size))
-
-
 def _frames(message: Message, pacer: Pacer, chunk_chars: int) -> Iterator[Frame]:
     """The frames of ``message``, each made (built and dumped) only when asked for."""
 
@@ -435,20 +418,17 @@ def _frames(message: Message, pacer: Pacer, chunk_chars: int) -> Iterator[Frame]
 _PING = Frame(0.0, "ping", sse_frame(PingEvent()))
 
 
-def stream_frames(message: Message, timing: Timing, rng: random.Random, fault: Fault | None = None) -> Schedule:
+def stream_frames(message: Message, timing: Timing, rng: Jitter, fault: Fault | None = None) -> Schedule:
     """The frames of a streamed message, lazily, each with the delay before it, and any fault in place.
 
     Order: message_start, then per block start/deltas/stop (a ping after the first block starts),
     message_delta with the final usage, message_stop. ``fault.after_events = N`` lets N frames out, then
     sends an ``error`` event or disconnects. Each frame is made when the pacer asks for it, so a long reply
-    costs nothing before its first byte; the jitter is drawn now (see ``own_rng``), so the bytes and delays
-    are those of ``stream_schedule``.
+    costs nothing before its first byte. ``rng``: the request's jitter generator (``Draws.jitter``), which
+    only this stream draws from, so the delays are those of ``stream_schedule`` however requests interleave.
     """
     chunk_chars = timing.chunk_chars or 16
     pacer = Pacer(timing, rng)
-    if pacer.jitter:
-        deltas = sum(_delta_count(block, chunk_chars) for block in message.content)
-        pacer.rng = own_rng(rng, pacer.draws(deltas))
     frames = apply_fault(_frames(message, pacer, chunk_chars), fault, _error_frame, "message_stop")
     ping_ms = DEFAULT_PING_MS if timing.ping_ms is None else timing.ping_ms
     return with_pings(frames, ping_ms / 1000, _PING)
@@ -457,7 +437,7 @@ def stream_frames(message: Message, timing: Timing, rng: random.Random, fault: F
 def stream_schedule(
     message: Message,
     timing: Timing,
-    rng: random.Random,
+    rng: Jitter,
     fault: Fault | None = None,
 ) -> list[ScheduleItem]:
     """Every item of ``stream_frames`` at once, as a list (for tests and tools that read a whole schedule)."""

@@ -8,7 +8,6 @@ fields on stream deltas; ``usage.completion_tokens_details.reasoning_tokens`` co
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,11 +15,11 @@ from typing import Any
 from mockgw.core.answer import Answer, ReasoningPart, TextPart, ToolCallPart
 from mockgw.core.faces import OPENAI_CHAT
 from mockgw.core.request import RequestView
-from mockgw.core.schedule import Schedule
+from mockgw.core.schedule import Jitter, Schedule
 from mockgw.faces.anthropic.wire.messages import StopReason
 from mockgw.faces.openai.convert import chat_conversation, thinking_of
 from mockgw.faces.openai.errors import error_body
-from mockgw.faces.openai.stream import Event, dumps, json_pieces, pace, pieces, split, split_json
+from mockgw.faces.openai.stream import Event, dumps, pace, split, split_json
 from mockgw.faces.openai.wire import ChatCompletionCreateParams, validate
 from mockgw.scenario.schema import Fault, Timing
 
@@ -181,14 +180,6 @@ def _deltas(answer: Answer, chunk_chars: int) -> Iterator[tuple[dict[str, Any], 
                 yield {"tool_calls": [{"index": k, "function": {"arguments": a}}]}, True
 
 
-def content_deltas(answer: Answer, chunk_chars: int) -> int:
-    """How many deltas of the answer carry content (for pacing), counted without making them."""
-    return sum(
-        json_pieces(p.arguments, chunk_chars) if isinstance(p, ToolCallPart) else pieces(p.text, chunk_chars)
-        for p in answer.parts
-    )
-
-
 def chat_schedule(
     answer: Answer,
     *,
@@ -197,7 +188,7 @@ def chat_schedule(
     created: int,
     include_usage: bool,
     timing: Timing,
-    rng: random.Random,
+    rng: Jitter,
     fault: Fault | None = None,
 ) -> Schedule:
     """The ``chat.completion.chunk`` frames of a streamed answer, then ``data: [DONE]``.
@@ -231,7 +222,7 @@ def chat_schedule(
     def error_frame(_sent: int) -> Event:
         return Event("error", f"data: {dumps(stream_error(fault))}\n\n".encode())
 
-    return pace(events(), content_deltas(answer, chunk_chars), timing, rng, fault, error_frame)
+    return pace(events(), timing, rng, fault, error_frame)
 
 
 def stream_error(fault: Fault | None) -> dict[str, Any]:

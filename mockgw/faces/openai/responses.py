@@ -17,7 +17,6 @@ with ``response.failed``.
 
 from __future__ import annotations
 
-import random
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
@@ -27,11 +26,11 @@ from typing import Any
 from mockgw.core.answer import Answer, Ids, ReasoningPart, TextPart, ToolCallPart
 from mockgw.core.faces import OPENAI_RESPONSES
 from mockgw.core.request import RequestView
-from mockgw.core.schedule import Schedule
+from mockgw.core.schedule import Jitter, Schedule
 from mockgw.faces.openai.chat import stream_error
 from mockgw.faces.openai.convert import Turn, _Conversation, answer_turn, response_items, thinking_of
 from mockgw.faces.openai.errors import OpenAIError
-from mockgw.faces.openai.stream import Event, dumps, json_pieces, pace, pieces, split, split_json
+from mockgw.faces.openai.stream import Event, dumps, pace, split, split_json
 from mockgw.faces.openai.wire import ResponseCreateParams, validate
 from mockgw.scenario.schema import Fault, Timing
 
@@ -350,7 +349,7 @@ def responses_schedule(
     created: int,
     ids: Ids,
     timing: Timing,
-    rng: random.Random,
+    rng: Jitter,
     fault: Fault | None = None,
 ) -> Schedule:
     """The event frames of a streamed response (``event: NAME`` / ``data: JSON``, numbered from 0), made lazily."""
@@ -375,11 +374,7 @@ def responses_schedule(
         response = {**envelope, "status": "failed", "error": {"code": "server_error", "message": message}}
         return _frame("response.failed", {"response": response}, False, sent)
 
-    deltas = sum(
-        json_pieces(p.arguments, chunk_chars) if isinstance(p, ToolCallPart) else pieces(p.text, chunk_chars)
-        for p in answer.parts
-    )
-    return pace(events(), deltas, timing, rng, fault, failed)
+    return pace(events(), timing, rng, fault, failed)
 
 
 def _frame(name: str, fields: dict[str, Any], content: bool, sequence_number: int) -> Event:

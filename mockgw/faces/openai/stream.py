@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import math
-import random
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from mockgw.core.schedule import Disconnect, Frame, Pacer, Schedule, Stall, own_rng
+from mockgw.core.schedule import Disconnect, Frame, Jitter, Pacer, Schedule, Stall
 from mockgw.scenario.schema import Fault, Timing
 
 # The bytes are compact JSON as the APIs write them; one encoder, built once.
@@ -43,15 +42,6 @@ def split_json(text: str, size: int) -> Iterator[str]:
     return split(text, _json_size(text, size))
 
 
-def pieces(text: str, size: int) -> int:
-    """How many pieces ``split`` makes of ``text``."""
-    return max(1, math.ceil(len(text) / size))
-
-
-def json_pieces(text: str, size: int) -> int:
-    return pieces(text, _json_size(text, size))
-
-
 @dataclass(frozen=True)
 class Event:
     """One frame before pacing: its name (for the journal), its bytes, whether it carries content."""
@@ -63,23 +53,21 @@ class Event:
 
 def pace(
     events: Iterable[Event],
-    deltas: int,
     timing: Timing,
-    rng: random.Random,
+    rng: Jitter,
     fault: Fault | None,
     error_frame: Callable[[int], Event],
 ) -> Schedule:
     """The lazy schedule of ``events``: content frames paced by ``timing``, then ``fault`` applied.
 
     Frames are made as the pacer asks for them, so a long answer costs nothing before its first byte.
-    ``deltas`` (how many events carry content) moves the shared generator past the stream's jitter at once,
-    so ids and jitter come out as if the whole stream were made up front (``core.schedule.own_rng``).
+    ``rng``: the request's own jitter generator (``Draws.jitter``), so the delays do not depend on when the
+    frames are made, nor on other requests.
     The last event is the stream's end (``[DONE]``, ``response.completed``): a fault waiting for more events
     than the answer has strikes just before it, so a scripted cut never looks like a complete answer.
     ``error_frame(n)`` makes the face's error frame when it replaces the n-th event (0-based).
     """
     pacer = Pacer(timing, rng)
-    pacer.rng = own_rng(rng, pacer.draws(deltas))
     paced = (Frame(pacer.next_delay() if e.content else 0.0, e.name, e.data, content=e.content) for e in events)
     return _faulted(paced, fault, error_frame)
 
