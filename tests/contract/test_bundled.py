@@ -581,6 +581,71 @@ def test_web_search_without_the_tool_answers_without_searching(gateway: GatewayF
     assert [b.type for b in message.content] == ["text"]
 
 
+# ---------------------------------------------------------------- code-execution
+
+
+CODE_EXECUTION = {"type": "code_execution_20250825", "name": "code_execution"}
+
+
+@plays("code-execution")
+def test_code_execution_runs_the_code_and_answers_from_its_output(gateway: GatewayFactory, stream: bool) -> None:
+    gw = gateway(SCENARIOS / "code-execution.yaml", clock=FakeClock())
+    message = ask(client_for(gw), stream, "Mean and deviation of 1..10?", tools=[CODE_EXECUTION])
+
+    assert [b.type for b in message.content] == ["text", "server_tool_use", "code_execution_tool_result", "text"]
+    call, result = message.content[1], message.content[2]
+    assert call.type == "server_tool_use" and call.name == "code_execution"
+    assert result.type == "code_execution_tool_result" and result.tool_use_id == call.id
+    assert result.content.type == "code_execution_result"
+    assert (result.content.stdout, result.content.return_code) == ("5.5 2.87\n", 0)
+    assert message.stop_reason == "end_turn"
+    assert message.container is not None and message.container.id.startswith("container_")
+    assert message.container.expires_at > datetime.now(UTC)
+
+
+@plays("code-execution")
+def test_code_execution_reuses_the_container_the_next_turn_names(gateway: GatewayFactory) -> None:
+    client = client_for(gateway(SCENARIOS / "code-execution.yaml"))
+    first = ask(client, False, "Mean of 1..10?", tools=[CODE_EXECUTION])
+    assert first.container is not None
+    messages: list[MessageParam] = [
+        {"role": "user", "content": "Mean of 1..10?"},
+        as_param(first),  # type: ignore[list-item]
+        {"role": "user", "content": "Now divide by zero."},
+    ]
+    second = client.messages.create(
+        model=MODEL, max_tokens=1024, messages=messages, tools=[CODE_EXECUTION], container=first.container.id
+    )
+
+    assert second.container is not None and second.container.id == first.container.id
+    result = second.content[1]
+    assert result.type == "code_execution_tool_result" and result.content.type == "code_execution_result"
+    assert (result.content.return_code, result.content.stderr) == (1, "ZeroDivisionError: division by zero")
+
+
+@plays("code-execution")
+def test_code_execution_writes_a_file_the_files_api_downloads(gateway: GatewayFactory) -> None:
+    client = client_for(gateway(SCENARIOS / "code-execution.yaml"))
+    message = ask(client, False, "Make a chart of data.csv", tools=[CODE_EXECUTION])
+
+    kinds = [b.type for b in message.content]
+    ran = ["server_tool_use", "bash_code_execution_tool_result", "server_tool_use", "code_execution_tool_result"]
+    assert kinds == ["text", *ran, "text"]
+    bash = message.content[2]
+    assert bash.type == "bash_code_execution_tool_result" and bash.content.type == "bash_code_execution_result"
+    assert bash.content.stdout == "data.csv\n"
+    written = message.content[4]
+    assert written.type == "code_execution_tool_result" and written.content.type == "code_execution_result"
+    [output] = written.content.content
+    assert client.beta.files.download(output.file_id).text() == "x,mean\n1,5.5\n"
+
+
+@plays("code-execution")
+def test_code_execution_without_the_tool_says_it_cannot(gateway: GatewayFactory) -> None:
+    message = ask(client_for(gateway(SCENARIOS / "code-execution.yaml")), False, "Mean of 1..10?")
+    assert [b.type for b in message.content] == ["text"] and message.container is None
+
+
 # ---------------------------------------------------------------- docs/scenarios.md
 
 

@@ -262,3 +262,79 @@ def test_compaction_blocks_and_their_stop_reason(
         assert isinstance(block, beta.BetaCompactionBlock)
         assert (block.content, block.encrypted_content) == (content, encrypted)
         assert message.stop_reason == stop_reason
+
+
+# ---------------------------------------------------------------- message fields a rule scripts, or the request asks
+
+FIELDS = {
+    "seed": 3,
+    "rules": [
+        {
+            "match": {"last_user": "scripted"},
+            "reply": "Scripted fields.",
+            "container": {"id": "container_011CFixed", "expires_at": "2027-01-01T00:00:00Z"},
+            "context_management": {
+                "applied_edits": [
+                    {"type": "clear_tool_uses_20250919", "cleared_tool_uses": 8, "cleared_input_tokens": 50000}
+                ]
+            },
+            "usage": {"server_tool_use": {"web_search_requests": 3}},
+        },
+        {"reply": "Answered."},
+    ],
+}
+CLEAR_TOOL_USES = {"edits": [{"type": "clear_tool_uses_20250919", "trigger": {"type": "tool_uses", "value": 2}}]}
+
+
+def tool_rounds(n: int) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = [{"role": "user", "content": "Weather?"}]
+    for i in range(n):
+        call = {"type": "tool_use", "id": f"toolu_{i}", "name": "get_weather", "input": {"city": "Paris"}}
+        messages.append({"role": "assistant", "content": [call]})
+        messages.append(
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": f"toolu_{i}", "content": "sunny"}]}
+        )
+    return messages
+
+
+def test_a_rule_scripts_the_message_fields_and_both_ways_fold_them(gateway: GatewayFactory) -> None:
+    gw = gateway(FIELDS, clock=FakeClock())
+    created, streamed = created_and_streamed(gw, client(gw).beta.messages, "scripted")
+
+    assert streamed.model_dump() == created.model_dump()
+    assert created.container is not None and created.container.id == "container_011CFixed"
+    assert created.container.expires_at.isoformat() == "2027-01-01T00:00:00+00:00"
+    assert created.context_management is not None
+    [edit] = created.context_management.applied_edits
+    assert (edit.type, edit.cleared_tool_uses, edit.cleared_input_tokens) == ("clear_tool_uses_20250919", 8, 50000)
+    # One count scripted, the other counted from the reply (no fetch): both sent.
+    assert created.usage.server_tool_use is not None
+    assert created.usage.server_tool_use.model_dump() == {"web_search_requests": 3, "web_fetch_requests": 0}
+
+
+def test_the_requests_context_edits_are_reported_as_applied(gateway: GatewayFactory) -> None:
+    gw = gateway(FIELDS, clock=FakeClock())
+    api = client(gw).beta.messages
+    extra = {"messages": tool_rounds(5), "context_management": CLEAR_TOOL_USES}
+    created = api.create(model=MODEL, max_tokens=256, **extra)
+    with api.stream(model=MODEL, max_tokens=256, **extra) as events:
+        streamed = events.get_final_message()
+
+    for message in (created, streamed):
+        assert message.context_management is not None
+        [edit] = message.context_management.applied_edits
+        assert edit.type == "clear_tool_uses_20250919"
+        assert (edit.cleared_tool_uses, edit.cleared_input_tokens) == (2, 3)  # two results of "sunny": 10 chars
+
+
+def test_a_request_asking_for_edits_that_clear_nothing_gets_an_empty_list(gateway: GatewayFactory) -> None:
+    gw = gateway(FIELDS)
+    message = client(gw).beta.messages.create(
+        **params("hello", context_management={"edits": [{"type": "clear_thinking_20251015"}]})
+    )
+    assert message.context_management is not None and message.context_management.applied_edits == []
+
+
+def test_a_request_without_edits_gets_no_context_management(gateway: GatewayFactory) -> None:
+    body = http_call(gateway(FIELDS).url + "/v1/messages", json_body=params("hello")).json()
+    assert "context_management" not in body and "container" not in body
