@@ -784,9 +784,7 @@ def bench_parsing(quick: bool, targets: list[Target]) -> Section:
         if label.startswith("conversation"):
             targets.append(
                 Target(
-                    f"cost growth ({len(raw) / 1e6:g} MB)"
-                    if len(raw) >= 1e6
-                    else f"cost growth ({len(raw) // 1000} KB)",
+                    f"cost growth ({label.removeprefix('conversation, ')})",
                     "parse + validate + match ≤ 1.5× json.loads",
                     f"{ratio:.2f}× ({med['path']:,.0f} µs vs {med['json.loads']:,.0f} µs)",
                     ratio <= 1.5,
