@@ -12,7 +12,16 @@ import sys
 
 import pytest
 
-HEAVY = ["faker", "aiohttp", "aiohttp.client", "pydantic", "yaml", "mockgw.scenario.schema", "mockgw.testing"]
+HEAVY = [
+    "faker",
+    "jsonschema",
+    "aiohttp",
+    "aiohttp.client",
+    "pydantic",
+    "yaml",
+    "mockgw.scenario.schema",
+    "mockgw.testing",
+]
 
 
 def imported_after(code: str) -> dict[str, bool]:
@@ -49,3 +58,23 @@ def test_an_unknown_attribute_is_an_attribute_error() -> None:
 def test_faker_is_loaded_only_by_a_scenario_that_calls_it(reply: str, loads_faker: bool) -> None:
     code = f"from mockgw import MockGateway\nwith MockGateway({{'rules': [{{'reply': {reply!r}}}]}}):\n    pass"
     assert imported_after(code)["faker"] is loads_faker
+
+
+# A test's first request: a canned answer, non-streamed and streamed (bench/fresh_start.py times this path).
+FIRST_ANSWERS = """
+import json, urllib.request
+from mockgw import MockGateway
+with MockGateway({'rules': [{'reply': 'Hello!'}]}) as gw:
+    for stream in (False, True):
+        body = json.dumps({'model': 'claude-sonnet-4-5', 'max_tokens': 64, 'stream': stream,
+                           'messages': [{'role': 'user', 'content': 'Hi'}]}).encode()
+        request = urllib.request.Request(gw.url + '/v1/messages', data=body, method='POST',
+                                         headers={'content-type': 'application/json', 'x-api-key': 'k'})
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            assert answer.status == 200 and b'Hello!' in answer.read()
+"""
+
+
+def test_a_canned_answer_loads_neither_faker_nor_jsonschema() -> None:
+    loaded = imported_after(FIRST_ANSWERS)
+    assert (loaded["faker"], loaded["jsonschema"]) == (False, False)
