@@ -10,7 +10,8 @@ are given about half the time), ``additionalProperties``, ``minProperties``, ``i
 ``minItems``/``maxItems``/``uniqueItems``, ``minimum``/``maximum`` (exclusive too), ``multipleOf``,
 ``minLength``/``maxLength``, ``format`` (date-time, date, time, duration, email, hostname, uri, ipv4, ipv6,
 uuid …), ``pattern`` (generated from the regex itself), local ``$ref`` into ``$defs``/``definitions``,
-``anyOf``/``oneOf`` (a branch drawn), ``allOf`` (merged), ``not`` is ignored. Depth is bounded: a recursive
+``anyOf``/``oneOf`` (a branch drawn), ``allOf`` (merged), ``not`` is ignored; and the same keywords where an
+SDK moved them into the ``description`` (``mockgw.core.schema_hints``). Depth is bounded: a recursive
 schema stops recursing where it may (optional properties left out, arrays left empty).
 
 The caller checks the result with a validator (``mockgw.core.structured``): a schema this cannot satisfy is
@@ -25,6 +26,7 @@ import random
 import string
 from typing import Any, Protocol
 
+from mockgw.core.schema_hints import with_hints
 from mockgw.scenario.regex import Regex, RegexError
 
 MAX_DEPTH = 12
@@ -93,6 +95,7 @@ class Generator:
             rest = {k: v for k, v in schema.items() if k != "$ref"}
             merged = {**target, **rest} if isinstance(target, dict) else rest
             return self._value(merged, root, depth + 1, name) if depth < MAX_DEPTH * 2 else None
+        schema = dict(with_hints(schema, can_write))  # what an SDK moved into the description, as a model reads it
         if "const" in schema:
             return schema["const"]
         enum = schema.get("enum")
@@ -356,6 +359,15 @@ class _Set:
             if op is c.CATEGORY and ch in _CATEGORIES.get(str(arg), ""):
                 return True
         return False
+
+
+def can_write(pattern: str) -> bool:
+    """Whether a string can be written for ``pattern`` (a hinted one is dropped rather than fail the answer)."""
+    try:
+        Generator(random.Random(0)).from_regex(pattern)
+    except PatternError:
+        return False
+    return True
 
 
 def _matches(pattern: str, text: str) -> bool:

@@ -15,17 +15,17 @@ const anthropic = createAnthropic({
 const model = anthropic('claude-sonnet-4-6');
 const gateway = createGateway({ baseURL: process.env.AI_GATEWAY_BASE_URL });
 
-// A customer record with what a schema usually asks: formats, an enum, a nested object, a list, an optional
-// field. No numeric bounds or list sizes: @ai-sdk/anthropic moves those into the description ("minimum: 1;
-// maximum: 50."), which a model reads and mockgw does not, so zod could refuse a value the schema allows.
+// A customer record with what a schema usually asks: formats, an enum, bounds, a nested object, a list, an
+// optional field. @ai-sdk/anthropic moves the bounds and sizes into the description ("minimum: 1; maximum:
+// 3."), where json: auto reads them as a model would; zod checks them on the answer.
 const CUSTOMER = z.object({
   id: z.uuid(),
   email: z.email(),
   signedUp: z.iso.datetime(),
   plan: z.enum(['free', 'pro', 'team']),
-  seats: z.number().int(),
+  seats: z.number().int().min(1).max(3),
   address: z.object({ street: z.string(), city: z.string(), country: z.enum(['FR', 'DE', 'NL']) }),
-  tags: z.array(z.string()),
+  tags: z.array(z.string().min(2).max(12)).min(2).max(3),
   referrer: z.string().optional(),
 });
 
