@@ -81,3 +81,25 @@ def test_live_updates_roll_a_full_journal_and_keep_the_selection(gateway, page: 
     assert page.text("#count") == f"({DEFAULT_JOURNAL_SIZE})"  # the oldest rolled off as the newest came in
     assert page.text("#detail-title") == f"Request {DEFAULT_JOURNAL_SIZE - 2}"
     assert page.evaluate(ROWS) <= 60
+
+
+def test_a_list_scrolled_down_keeps_its_rows_when_new_requests_come_in(gateway, page: Page) -> None:
+    gw = gateway(SCENARIO)
+    fill(gw.url, 300)
+    open_inspector(page, gw.url)
+    page.wait_for("document.getElementById('count').textContent === '(300)'", timeout=30)
+    page.evaluate("document.querySelector('.table-wrap').scrollTop = 3000")
+    top_row = """(() => {
+      const wrap = document.querySelector('.table-wrap');
+      const head = document.querySelector('#requests thead').getBoundingClientRect().bottom;
+      const row = [...document.querySelectorAll('#requests tbody tr')]
+        .find((tr) => tr.getBoundingClientRect().top >= head - 1);
+      return row ? row.dataset.seq : null;
+    })()"""
+    seen = page.wait_for(top_row)
+    fill(gw.url, 5, start=300)
+    page.wait_for(
+        "document.querySelector('#requests tbody tr') && document.getElementById('count').textContent === '(305)'"
+    )
+    page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    assert page.evaluate(top_row) == seen

@@ -146,3 +146,16 @@ def test_filters_and_the_scenario_box_work_from_the_keyboard(gateway, page: Page
     assert focused(page) == "yaml-input"
     page.press("Escape")
     assert (page.evaluate("document.getElementById('yaml-panel').open"), focused(page)) == (False, "summary:yaml-panel")
+
+
+def test_only_a_change_of_connection_is_announced_not_each_poll(gateway, page: Page) -> None:
+    gw = gateway(SCENARIO)
+    open_inspector(page, gw.url)
+    regions = page.evaluate("[...document.querySelectorAll('[aria-live], [role=status], [role=alert]')].map(e => e.id)")
+    assert "live" in regions and "live-updated" not in regions and "session-states" not in regions
+    first = page.text("#live-updated")
+    page.wait_for(f"document.getElementById('live-updated').textContent !== {first!r}", timeout=5)
+    assert page.text("#live") == "Live"
+    page.click("#live-toggle")
+    page.wait_for("document.getElementById('live').textContent === 'Paused'")
+    assert page.text("#live-updated") == ""
