@@ -175,6 +175,9 @@ def test_zod_output_format_parses_json_auto_generated_from_its_schema(gw: MockGa
         assert order is not None, kind  # zod accepted it: parsed_output is null only for a message without text
         jsonschema.validate(order, sent)
         assert order["status"] in ("new", "paid", "shipped") and "@" in order["email"]
+        assert 1 <= len(order["lines"]) <= 3 and all(1 <= line["quantity"] <= 9 for line in order["lines"])
+    # The bounds went out as the quantity's description, not as keywords: json: auto read them there.
+    assert '"description": "{minimum: 1, maximum: 9}"' in json.dumps(sent) and '"maximum"' not in json.dumps(sent)
     assert [e.rule for e in gw.journal] == ["order-json", "order-json"]
 
 

@@ -20,7 +20,11 @@ const ORDER = z.object({
   id: z.string().uuid(),
   email: z.string().email(),
   status: z.enum(['new', 'paid', 'shipped']),
-  lines: z.array(z.object({ sku: z.string(), quantity: z.number().int(), shipped: z.string().datetime() })),
+  // Bounds the SDK moves into the description ({"minimum": 1, ...}); zod checks them on the answer.
+  lines: z
+    .array(z.object({ sku: z.string(), quantity: z.number().int().min(1).max(9), shipped: z.string().datetime() }))
+    .min(1)
+    .max(3),
   note: z.string().nullable(),
 });
 
