@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
@@ -20,13 +20,9 @@ from mockgw.core.faces import ANTHROPIC_MESSAGES
 from mockgw.faces.anthropic.wire.blocks import (
     CALL_TYPES,
     RESULT_TYPES,
-    DocumentBlockParam,
-    FileSourceParam,
-    ImageBlockParam,
     TextBlockParam,
 )
-from mockgw.faces.anthropic.wire.requests import CountTokensParams, MessageCreateParams, MessageParam
-from mockgw.faces.anthropic.wire.tools import OtherToolParam
+from mockgw.faces.anthropic.wire.requests import CountTokensParams, MessageCreateParams
 
 DEFAULT_SESSION = "default"  # requests that name no session share this one
 
@@ -47,16 +43,19 @@ class Attachment:
     text: str  # the content as text ("" for binary content)
 
 
-def file_ids(params: MessageCreateParams | CountTokensParams) -> list[str]:
+def file_ids(params: MessageCreateParams | CountTokensParams | Mapping[str, Any]) -> list[str]:
     """The ``file_id`` of every document and image source of type ``file`` in the messages, in order."""
     found: list[str] = []
-    for message in params.messages:
-        if isinstance(message.content, str):
+    messages = params.get("messages") or () if isinstance(params, Mapping) else params.messages
+    for message in messages:
+        content = _field(message, "content")
+        if not isinstance(content, list):
             continue
-        for block in message.content:
-            source = block.source if isinstance(block, DocumentBlockParam | ImageBlockParam) else None
-            if isinstance(source, FileSourceParam) and source.file_id not in found:
-                found.append(source.file_id)
+        for block in content:
+            source = _field(block, "source") if _field(block, "type") in ("document", "image") else None
+            file_id = _field(source, "file_id") if _field(source, "type") == "file" else None
+            if isinstance(file_id, str) and file_id not in found:
+                found.append(file_id)
     return found
 
 
@@ -99,8 +98,9 @@ def _field(node: object, name: str) -> object:
     return None
 
 
-def texts(node: object) -> Iterator[str]:
-    """The readable text in a block, a list of blocks, or a result's content, in order."""
+def texts(node: object, source: bool = False) -> Iterator[str]:
+    """The readable text in a block, a list of blocks, or a result's content, in order (``source``: ``node``
+    is a document's source, whose ``type: text`` is not a text block's)."""
     if isinstance(node, str):
         if node:
             yield node
@@ -112,6 +112,11 @@ def texts(node: object) -> Iterator[str]:
     if isinstance(node, TextBlockParam):  # the common case, read directly
         if node.text:
             yield node.text
+        return
+    if not source and isinstance(node, dict) and node.get("type") == "text":  # the same, as JSON
+        text = node.get("text")
+        if isinstance(text, str) and text:
+            yield text
         return
     kind = _field(node, "type")
     if kind in _NO_TEXT:
@@ -133,7 +138,7 @@ def texts(node: object) -> Iterator[str]:
         value = _field(node, name)
         # A search result's `source` is a string naming where it came from, not text to read.
         if isinstance(value, list | tuple | dict | BaseModel) or (isinstance(value, str) and name != "source"):
-            yield from texts(value)
+            yield from texts(value, name == "source")
 
 
 _REMINDER_OPEN, _REMINDER_CLOSE = "<system-reminder>", "</system-reminder>"
@@ -146,55 +151,114 @@ def is_system_reminder(text: str) -> bool:
     return stripped.startswith(_REMINDER_OPEN) and stripped.endswith(_REMINDER_CLOSE)
 
 
-def _content_text(content: str | Sequence[BaseModel], reminders: bool = True) -> str:
+def _content_text(content: str | Sequence[Any], reminders: bool = True) -> str:
     """A turn's readable text, tool results left out (and system reminders, unless ``reminders``)."""
     if isinstance(content, str):
         return "" if not reminders and is_system_reminder(content) else content
     return "\n".join(
         t
         for b in content
-        if getattr(b, "type", None) not in RESULT_TYPES
-        and (reminders or not (isinstance(b, TextBlockParam) and is_system_reminder(b.text)))
+        if _field(b, "type") not in RESULT_TYPES
+        and (reminders or not (_field(b, "type") == "text" and is_system_reminder(str(_field(b, "text")))))
         for t in texts(b)
     )
 
 
-@dataclass(frozen=True)
 class RequestView:
     """A parsed request plus what the transport told us (headers, session) and which API it came through.
 
-    ``params`` is the conversation in the neutral model every face reads into: the Messages API's shape
-    (system, user/assistant turns, tool_use and tool_result blocks, images, documents, tools offered), the
-    richest of the APIs the gateway serves. The Anthropic face passes its request through; the OpenAI faces
-    translate theirs (``mockgw/faces/openai``), so every predicate below means the same on every face.
+    The conversation is in the neutral shape every face reads into: the Messages API's (system,
+    user/assistant turns, tool_use and tool_result blocks, images, documents, tools offered), the richest of
+    the APIs the gateway serves. The Anthropic face passes its request through as the JSON it parsed
+    (``data``: no model is built on the happy path); the OpenAI and AI SDK faces translate theirs into
+    ``MessageCreateParams`` (``params``), so every predicate below means the same on every face.
+
+    Every derived field (``last_user``, ``turn``, ``system``, ``tool_names``, ``tool_results``,
+    ``input_chars`` …) is worked out from the JSON the first time something reads it, and cached: a rule that
+    tests only ``model`` never walks the messages. ``params``, the wire model, is built only when a reader
+    still needs it (threads, batches, citations, a few rare predicates).
     """
 
-    params: MessageCreateParams
-    headers: Mapping[str, str] = field(default_factory=dict)  # lower-cased names
-    session: str = DEFAULT_SESSION
-    face: str = ANTHROPIC_MESSAGES
-    custom_id: str | None = None  # set for a request of a Message Batch
-    attachments: tuple[Attachment, ...] = ()  # files attached by file_id, resolved from the store
-    # The body as the client sent it (its own API's shape), for `body` predicates; None: the neutral params.
-    body: Mapping[str, Any] | None = None
+    def __init__(
+        self,
+        params: MessageCreateParams | None = None,
+        headers: Mapping[str, str] | None = None,
+        session: str = DEFAULT_SESSION,
+        face: str = ANTHROPIC_MESSAGES,
+        custom_id: str | None = None,
+        attachments: tuple[Attachment, ...] = (),
+        body: Mapping[str, Any] | None = None,
+        *,
+        data: Mapping[str, Any] | None = None,
+        exact_dump: bool = True,
+    ) -> None:
+        """``params`` (a wire model) or ``data`` (the request's JSON, already validated: see
+        ``faces/anthropic/parse``) must be given. ``exact_dump``: ``data`` dumps to the same JSON as the wire
+        model would (no ``null`` where the model drops it, no default the model adds), so ``input_chars``
+        may measure ``data`` itself."""
+        if params is None and data is None:
+            raise TypeError("RequestView needs params or data")
+        if params is not None:
+            self.__dict__["params"] = params
+        self._data = data
+        self.exact_dump = exact_dump or data is None  # data dumps as the wire model would
+        self.headers: Mapping[str, str] = {} if headers is None else headers  # lower-cased names
+        self.session = session
+        self.face = face
+        self.custom_id = custom_id  # set for a request of a Message Batch
+        self.attachments = attachments  # files attached by file_id, resolved from the store
+        # The body as the client sent it (its own API's shape), for `body` predicates; None: the neutral params.
+        self.body = body
+
+    def __repr__(self) -> str:
+        return f"RequestView(model={self.model!r}, face={self.face!r}, session={self.session!r})"
+
+    @functools.cached_property
+    def params(self) -> MessageCreateParams:
+        """The request as the wire model, built on first use from ``data`` (which passed validation)."""
+        return MessageCreateParams.model_validate(self._data)
+
+    @functools.cached_property
+    def data(self) -> Mapping[str, Any]:
+        """The request as JSON in the Messages API's shape (``None`` fields left out when dumped from a model)."""
+        if self._data is not None:
+            return self._data
+        dumped: dict[str, Any] = self.params.model_dump(by_alias=True, exclude_none=True)
+        return dumped
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        """The conversation's messages as JSON objects."""
+        messages: list[dict[str, Any]] = self.data["messages"]
+        return messages
 
     @property
     def model(self) -> str:
-        return self.params.model
+        return str(self.data["model"])
 
     @property
     def stream(self) -> bool:
-        return bool(self.params.stream)
+        return bool(self.data.get("stream"))
+
+    @property
+    def max_tokens(self) -> int:
+        """``max_tokens`` (0 on a face whose request had none to give)."""
+        value = self.data.get("max_tokens")
+        return value if isinstance(value, int) else 0
+
+    @property
+    def stop_sequences(self) -> tuple[str, ...]:
+        return tuple(self.data.get("stop_sequences") or ())
 
     @functools.cached_property
     def _last_user_index(self) -> int | None:
-        messages = self.params.messages
-        return next((i for i in range(len(messages) - 1, -1, -1) if messages[i].role == "user"), None)
+        messages = self.messages
+        return next((i for i in range(len(messages) - 1, -1, -1) if messages[i]["role"] == "user"), None)
 
     @functools.cached_property
-    def last_user_message(self) -> MessageParam | None:
+    def last_user_message(self) -> dict[str, Any] | None:
         index = self._last_user_index
-        return None if index is None else self.params.messages[index]
+        return None if index is None else self.messages[index]
 
     @functools.cached_property
     def last_user(self) -> str:
@@ -204,40 +268,38 @@ class RequestView:
         Documents and search results in the turn count as its text, as the model reads them.
         """
         message = self.last_user_message
-        return "" if message is None else _content_text(message.content, reminders=False)
+        return "" if message is None else _content_text(message["content"], reminders=False)
 
     @functools.cached_property
     def last_user_with_reminders(self) -> str:
         """``last_user`` with the ``<system-reminder>`` blocks kept, as the model reads the turn."""
         message = self.last_user_message
-        return "" if message is None else _content_text(message.content)
+        return "" if message is None else _content_text(message["content"])
 
     @functools.cached_property
     def turn(self) -> int:
         """1 + the number of assistant turns in the request."""
-        return 1 + sum(1 for m in self.params.messages if m.role == "assistant")
+        return 1 + sum(1 for m in self.messages if m["role"] == "assistant")
 
     @functools.cached_property
     def system(self) -> str:
         """The system prompt's text: the ``system`` field and any ``role: system`` messages."""
         parts: list[str] = []
-        system = self.params.system
+        system = self.data.get("system")
         if isinstance(system, str):
             parts.append(system)
         elif system:
-            parts.extend(b.text for b in system)
-        parts.extend(_content_text(m.content) for m in self.params.messages if m.role == "system")
+            parts.extend(b["text"] for b in system)
+        parts.extend(_content_text(m["content"]) for m in self.messages if m["role"] == "system")
         return "\n".join(parts)
 
     @functools.cached_property
     def tool_names(self) -> frozenset[str]:
         """The names of the tools offered; a toolset without a name counts by its ``type``."""
         names: set[str] = set()
-        for tool in self.params.tools or ():
-            if tool.name is not None:
-                names.add(tool.name)
-            elif isinstance(tool, OtherToolParam):
-                names.add(tool.type)
+        for tool in self.data.get("tools") or ():
+            name = tool.get("name")
+            names.add(name if isinstance(name, str) else tool["type"])
         return frozenset(names)
 
     @functools.cached_property
@@ -250,24 +312,28 @@ class RequestView:
         index = self._last_user_index
         if index is None:
             return ()
-        messages = self.params.messages
+        messages = self.messages
+        found = [
+            block
+            for m in messages[index:]
+            if m["role"] != "system" and not isinstance(m["content"], str)
+            for block in m["content"]
+            if block.get("type") in RESULT_TYPES
+        ]
+        if not found:
+            return ()  # the common first turn: no need to walk the conversation for the calls' names
         names: dict[str, str] = {}
         for m in messages:
-            for block in () if isinstance(m.content, str) else m.content:
-                call_id, name = _field(block, "id"), _field(block, "name")
-                if _field(block, "type") in CALL_TYPES and isinstance(call_id, str) and isinstance(name, str):
+            for block in () if isinstance(m["content"], str) else m["content"]:
+                call_id, name = block.get("id"), block.get("name")
+                if block.get("type") in CALL_TYPES and isinstance(call_id, str) and isinstance(name, str):
                     names[call_id] = name
         results: list[ToolResult] = []
-        for m in messages[index:]:
-            if m.role == "system" or isinstance(m.content, str):
-                continue
-            for block in m.content:
-                if _field(block, "type") not in RESULT_TYPES:
-                    continue
-                call = _field(block, "tool_use_id")
-                call_id = call if isinstance(call, str) else ""
-                text = "\n".join(texts(_field(block, "content")))
-                results.append(ToolResult(call_id, names.get(call_id), text, _field(block, "is_error") is True))
+        for block in found:
+            call = block.get("tool_use_id")
+            call_id = call if isinstance(call, str) else ""
+            text = "\n".join(texts(block.get("content")))
+            results.append(ToolResult(call_id, names.get(call_id), text, block.get("is_error") is True))
         return tuple(results)
 
     @property
@@ -304,16 +370,18 @@ class RequestView:
             if kind != "search_result" and isinstance(content, list | tuple):
                 visit(content)  # a tool result's blocks
 
-        for message in self.params.messages:
-            if not isinstance(message.content, str):
-                visit(message.content)
+        for message in self.messages:
+            if not isinstance(message["content"], str):
+                visit(message["content"])
         return tuple(found)
 
     @functools.cached_property
     def metadata_user_id(self) -> str | None:
         """``metadata.user_id``; on the OpenAI faces, ``user`` or ``safety_identifier``."""
-        if self.params.metadata is not None and self.params.metadata.user_id is not None:
-            return self.params.metadata.user_id
+        metadata = self.data.get("metadata")
+        user_id = metadata.get("user_id") if isinstance(metadata, Mapping) else None
+        if isinstance(user_id, str):
+            return user_id
         if self.face != ANTHROPIC_MESSAGES and self.body is not None:
             for name in ("user", "safety_identifier"):
                 value = self.body.get(name)
@@ -331,6 +399,9 @@ class RequestView:
 
     @functools.cached_property
     def input_chars(self) -> int:
+        """Size of what the model would read (system, messages, tools) as compact JSON, for token counts."""
+        if self.exact_dump:
+            return data_input_chars(self.data)
         return input_chars(self.params)
 
 
@@ -343,3 +414,17 @@ def input_chars(params: MessageCreateParams | CountTokensParams) -> int:
     if params.tools:
         dumped.append([t.model_dump(exclude_none=True, by_alias=True) for t in params.tools])
     return len(json.dumps(dumped, ensure_ascii=False, separators=(",", ":")))
+
+
+def data_input_chars(data: Mapping[str, Any]) -> int:
+    """``input_chars`` of a request given as JSON that dumps as its wire model would (see ``RequestView``):
+    the parsed JSON is measured as it is, without building or dumping a model."""
+    system = data.get("system")
+    dumped: list[object] = [system if isinstance(system, str | None) else [b["text"] for b in system], data["messages"]]
+    tools = data.get("tools")
+    if tools:
+        dumped.append(tools)
+    return len(_COMPACT.encode(dumped))
+
+
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))

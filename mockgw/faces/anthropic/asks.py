@@ -4,18 +4,18 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from mockgw.core.answer import Reply, tokens
 from mockgw.core.honour import Asks, OfferedTool, ThinkingDisplay, ToolChoice, honour
 from mockgw.core.jsonschema_gen import Fake
-from mockgw.core.request import Attachment, input_chars
+from mockgw.core.request import Attachment, RequestView, input_chars
 from mockgw.core.structured import Schemas, structure
 from mockgw.faces.anthropic.citations import documents
 from mockgw.faces.anthropic.citations import resolve as resolve_citations
 from mockgw.faces.anthropic.context_edits import applied_edits, field, request_container
-from mockgw.faces.anthropic.wire.requests import MessageCreateParams
+from mockgw.faces.anthropic.wire.requests import JSONOutputFormatParam, MessageCreateParams
 from mockgw.gateway.catalogue import always_thinks
 from mockgw.scenario.schema import TextReply
 from mockgw.scenario.templates import TemplateContext
@@ -33,11 +33,15 @@ def _field(obj: Any, name: str) -> Any:
     return value
 
 
-def _thinking(params: MessageCreateParams) -> ThinkingDisplay:
-    thinking = params.thinking
+# A request as its wire model, or as the JSON of one (a RequestView's ``data``: no model built).
+Request = MessageCreateParams | Mapping[str, Any]
+
+
+def _thinking(params: Request) -> ThinkingDisplay:
+    thinking = _field(params, "thinking")
     if thinking is None:
         # Models whose thinking is always on think even when the request says nothing of it.
-        return "shown" if always_thinks(params.model) else "off"
+        return "shown" if always_thinks(_field(params, "model")) else "off"
     kind = _field(thinking, "type")
     if kind == "disabled":
         return "off"
@@ -45,13 +49,13 @@ def _thinking(params: MessageCreateParams) -> ThinkingDisplay:
     return "omitted" if _field(thinking, "display") == "omitted" else "shown"
 
 
-def asks_of(params: MessageCreateParams) -> Asks:
+def asks_of(params: Request) -> Asks:
     """The neutral description of what this request asks of its answer."""
-    choice = params.tool_choice
+    choice = _field(params, "tool_choice")
     kind = _field(choice, "type") if choice is not None else None
     tools = tuple(
         OfferedTool(name, schema if isinstance(schema := _field(t, "input_schema"), dict) else None)
-        for t in params.tools or ()
+        for t in _field(params, "tools") or ()
         if isinstance(name := _field(t, "name"), str)
     )
     return Asks(
@@ -63,38 +67,50 @@ def asks_of(params: MessageCreateParams) -> Asks:
     )
 
 
-def schemas_of(params: MessageCreateParams, asks: Asks) -> Schemas:
+def schemas_of(params: Request, asks: Asks) -> Schemas:
     """The request's output schema (``output_config.format``) and its tools' input schemas."""
-    fmt = params.output_config.format if params.output_config is not None else None
-    output = fmt.schema_ if fmt is not None and fmt.type == "json_schema" else None
+    config = _field(params, "output_config")
+    fmt = _field(config, "format") if config is not None else None
+    output: Any = None
+    if isinstance(fmt, JSONOutputFormatParam):
+        output = fmt.schema_  # not getattr(fmt, "schema"): that is pydantic's deprecated classmethod
+    elif isinstance(fmt, Mapping) and fmt.get("type") == "json_schema":
+        output = fmt.get("schema")
     return Schemas(output=output, tools={t.name: t.input_schema for t in asks.tools})
 
 
 def honour_request(
     reply: Reply,
-    params: MessageCreateParams,
+    params: MessageCreateParams | RequestView,
     *,
     ctx: TemplateContext | None = None,
     rng: random.Random | Callable[[], random.Random] | None = None,
     fake: Fake | None = None,
     attachments: Sequence[Attachment] = (),
 ) -> tuple[Reply, tuple[str, ...]]:
-    """``reply`` as this request asks for it (see ``mockgw.core.honour``), and the notes saying what changed.
+    """``reply`` as this request (its wire model, or its view) asks for it (see ``mockgw.core.honour``), and the
+    notes saying what changed.
 
     With ``ctx`` and ``rng`` (the request's ``Draws.content``, or a generator), ``json`` blocks and ``input: auto``
     are made and checked against the request's schemas too (``mockgw.core.structured``; raises ``ReplyMismatch``).
     """
-    asks = asks_of(params)
+    # A view's JSON when it reads as the model would (context edits measure it), else the model.
+    request: Request = (
+        params if not isinstance(params, RequestView) else params.data if params.exact_dump else params.params
+    )
+    asks = asks_of(request)
     done = honour(reply.blocks, reply.stop_reason, asks)
     blocks, notes = done.blocks, done.notes
     if ctx is not None and rng is not None:
-        blocks, made = structure(blocks, schemas_of(params, asks), ctx, rng, fake)
+        blocks, made = structure(blocks, schemas_of(request, asks), ctx, rng, fake)
         notes = (*notes, *made)
         if any(isinstance(b, TextReply) and b.citations for b in blocks):
-            blocks = resolve_citations(blocks, documents(params, attachments))
+            model = params.params if isinstance(params, RequestView) else params  # built here if not before
+            blocks = resolve_citations(blocks, documents(model, attachments))
     applied = reply.applied_edits
-    if applied is None and field(params, "context_management") is not None:
-        applied = applied_edits(params, tokens(input_chars(params)))
+    if applied is None and field(request, "context_management") is not None:
+        chars = params.input_chars if isinstance(params, RequestView) else input_chars(params)
+        applied = applied_edits(request, tokens(chars))
     honoured = Reply(
         blocks,
         done.stop_reason,
@@ -102,7 +118,7 @@ def honour_request(
         omit_thinking=done.omit_thinking,
         stop_details=reply.stop_details,
         container=reply.container,
-        request_container=request_container(params),
+        request_container=request_container(request),
         applied_edits=applied,
     )
     return honoured, notes
