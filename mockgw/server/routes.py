@@ -18,11 +18,12 @@ from mockgw._version import __version__
 from mockgw.core.answer import filler_reply, tokens
 from mockgw.core.engine import Decision, NoMatch
 from mockgw.core.journal import JournalEntry, redact_headers, redact_query
-from mockgw.core.request import DEFAULT_SESSION, RequestView, file_ids, input_chars
+from mockgw.core.request import DEFAULT_SESSION, RequestView, data_input_chars, file_ids, input_chars
 from mockgw.core.seeds import Draws
 from mockgw.core.structured import ReplyMismatch
 from mockgw.faces.anthropic.asks import honour_request
 from mockgw.faces.anthropic.files import page_size
+from mockgw.faces.anthropic.parse import parse_count_tokens, parse_message_request
 from mockgw.faces.anthropic.render import Limits, message_json, render_message, stream_frames
 from mockgw.faces.anthropic.summary import message_summary
 from mockgw.faces.anthropic.threads import ThreadRefused, ThreadTurn
@@ -30,8 +31,6 @@ from mockgw.faces.anthropic.validation import (
     InvalidRequest,
     betas_of,
     parse_json,
-    validate_count_tokens_request,
-    validate_message_request,
 )
 from mockgw.faces.anthropic.wire.errors import status_for_error_type
 from mockgw.faces.anthropic.wire.messages import Message
@@ -291,11 +290,10 @@ async def _answer_messages(
         turn = gateway.threads.resolve(body, session, enabled=gateway.scenario.threads)
         if turn is not None:
             entry.thread = turn.journal()
-        params = validate_message_request(
-            body if turn is None else turn.body,
-            betas=betas_of(headers),
-            max_output=gateway.max_output_tokens,
-            held=0 if turn is None else turn.held_count,
+        data = body if turn is None else turn.body
+        # None on the happy path: the JSON certainly passes, and no wire model is built (faces/anthropic/parse).
+        params = parse_message_request(
+            data, betas=betas_of(headers), max_output=gateway.max_output_tokens, held=turn.held_count if turn else 0
         )
     except InvalidRequest as exc:
         entry.error = exc.message
@@ -304,10 +302,11 @@ async def _answer_messages(
         entry.error = exc.message
         rid = request_id(request)
         return error_response(exc.status, exc.message, request_id=rid, error_type=exc.error_type, details=exc.details)
-    entry.stream = bool(params.stream)
-    if not gateway.knows_model(params.model):
-        entry.error = f"model: {params.model}"
-        return error_response(404, f"model: {params.model}", request_id=request_id(request))
+    model = data["model"]
+    entry.stream = bool(data.get("stream"))
+    if not gateway.knows_model(model):
+        entry.error = f"model: {model}"
+        return error_response(404, f"model: {model}", request_id=request_id(request))
 
     if overrides.delay_ms:
         await gateway.clock.sleep(overrides.delay_ms / 1000)
@@ -316,11 +315,13 @@ async def _answer_messages(
         return error_response(overrides.status, request_id=request_id(request))
 
     try:  # files attached by file_id must exist: the API answers 404 for an unknown one
-        attachments = gateway.files.attachments(file_ids(params), gateway.wall_now())
+        attachments = gateway.files.attachments(file_ids(data), gateway.wall_now())
     except InvalidRequest as exc:
         entry.error = exc.message
         return _invalid(request, exc)
-    view = RequestView(params, headers, session, attachments=attachments, body=body)
+    view = RequestView(
+        params, headers, session, attachments=attachments, body=body, data=data, exact_dump=params is None
+    )
     if request.get(BODY_BYTES, 0) > OFF_LOOP_BYTES:
         await asyncio.to_thread(_derive_fields, view)
     if overrides.rule is not None:
@@ -386,12 +387,11 @@ async def _play_decision(
         )
 
     draws = decision.draws
-    params = view.params
     ctx = gateway.engine.context(view, draws)
     try:
         reply, notes = honour_request(
             decision.reply or filler_reply(),
-            params,
+            view,
             ctx=ctx,
             rng=draws.content,
             fake=draws,
@@ -403,9 +403,9 @@ async def _play_decision(
     entry.notes.extend(notes)
     message = render_message(
         reply,
-        model=params.model,
+        model=view.model,
         input_chars=view.input_chars,
-        limits=Limits(params.max_tokens, tuple(params.stop_sequences or ())),
+        limits=Limits(view.max_tokens, view.stop_sequences),
         ctx=ctx,
         ids=draws.ids,
         now=gateway.wall_now(),
@@ -454,14 +454,15 @@ async def count_tokens(request: web.Request) -> web.StreamResponse:
     gateway = gateway_of(request)
     try:
         body = await read_json(request, gateway)
-        params = validate_count_tokens_request(body)
-        gateway.files.attachments(file_ids(params), gateway.wall_now())  # an unknown file_id: 404, as for messages
+        params = parse_count_tokens(body)  # None: certainly valid, measured on the JSON itself
+        gateway.files.attachments(file_ids(body), gateway.wall_now())  # an unknown file_id: 404, as for messages
     except InvalidRequest as exc:
         return _invalid(request, exc)
+    measure = functools.partial(data_input_chars, body) if params is None else functools.partial(input_chars, params)
     if request.get(BODY_BYTES, 0) > OFF_LOOP_BYTES:
-        chars = await asyncio.to_thread(input_chars, params)  # megabytes to measure: the loop serves others
+        chars = await asyncio.to_thread(measure)  # megabytes to measure: the loop serves others
     else:
-        chars = input_chars(params)
+        chars = measure()
     return json_response({"input_tokens": tokens(chars)}, request_id=request_id(request))
 
 
