@@ -338,3 +338,13 @@ def test_a_request_asking_for_edits_that_clear_nothing_gets_an_empty_list(gatewa
 def test_a_request_without_edits_gets_no_context_management(gateway: GatewayFactory) -> None:
     body = http_call(gateway(FIELDS).url + "/v1/messages", json_body=params("hello")).json()
     assert "context_management" not in body and "container" not in body
+
+
+@pytest.mark.parametrize("case", ["code_execution", "web_fetch", "mcp", "tool_search_error"])
+def test_tool_choice_none_leaves_the_server_tool_calls_and_results_out(gw: MockGateway, case: str) -> None:
+    weather = {"name": "get_weather", "input_schema": {"type": "object"}}
+    message = client(gw).beta.messages.create(**params(case, tools=[weather], tool_choice={"type": "none"}))
+
+    assert {b.type for b in message.content} == {"text"}
+    assert message.container is None and message.usage.server_tool_use is None
+    assert any("tool_choice is none" in note for note in gw.journal.last.notes)
