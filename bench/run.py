@@ -696,25 +696,39 @@ GROWTH_HEADERS = {"content-type": "application/json", "x-api-key": "sk-bench", "
 
 def messages_request_path(scenario: Path) -> tuple[Callable[[bytes], object], Callable[[bytes], object]]:
     """What ``POST /v1/messages`` does with a request's bytes before it answers, as the handler
-    (``mockgw/server/routes.py``, ``_answer_messages``) calls it: parse, validate, the request view, the
-    engine's decision (matching reads the derived fields its rules need). Returns that, and the same plus
-    the input-token estimate the renderer reads for ``usage`` when a rule does not script it.
+    (``mockgw/server/routes.py``, ``_answer_messages``) calls it: parse, the message-thread check, validate
+    (the walk of ``faces/anthropic/parse.py``; the wire models only when it is unsure), the attachments, the
+    request view (and, for a body over ``OFF_LOOP_BYTES``, the derived fields the handler works out in a
+    thread), the engine's decision (matching reads the derived fields its rules need). Returns that, and the
+    same plus the input-token estimate the renderer reads for ``usage`` when a rule does not script it.
 
-    Built on the same functions and the same ``Gateway`` as the server, so a change to the request path shows
-    here; when the handler's steps change, this function follows them (it is the one copy of them in bench/).
+    Built on the same functions and the same ``Gateway`` as the server, so a change to them shows here; when
+    the handler's steps change, this function follows them (it is the one copy of them in bench/).
     """
-    from mockgw.core.request import RequestView
-    from mockgw.faces.anthropic.validation import betas_of, parse_json, validate_message_request
+    from mockgw.core.request import RequestView, file_ids
+    from mockgw.faces.anthropic.parse import parse_message_request
+    from mockgw.faces.anthropic.validation import betas_of, parse_json
     from mockgw.scenario.loader import load_scenario_file
+    from mockgw.server.routes import OFF_LOOP_BYTES, _derive_fields
     from mockgw.server.state import Gateway, GatewayConfig
 
     gateway = Gateway(GatewayConfig(load_scenario_file(scenario)))
-    headers = dict(GROWTH_HEADERS)
+    headers, session = dict(GROWTH_HEADERS), "bench"
 
     def view_of(raw: bytes) -> RequestView:
         body = parse_json(raw)
-        params = validate_message_request(body, betas=betas_of(headers), max_output=gateway.max_output_tokens)
-        return RequestView(params, headers, "bench", attachments=(), body=body)
+        turn = gateway.threads.resolve(body, session, enabled=gateway.scenario.threads)
+        data = body if turn is None else turn.body
+        params = parse_message_request(
+            data, betas=betas_of(headers), max_output=gateway.max_output_tokens, held=turn.held_count if turn else 0
+        )
+        attachments = gateway.files.attachments(file_ids(data), gateway.wall_now())
+        view = RequestView(
+            params, headers, session, attachments=attachments, body=body, data=data, exact_dump=params is None
+        )
+        if len(raw) > OFF_LOOP_BYTES:
+            _derive_fields(view)
+        return view
 
     def decide(raw: bytes) -> object:
         return gateway.engine.decide(view_of(raw))
@@ -809,11 +823,13 @@ def bench_parsing(quick: bool, targets: list[Target]) -> Section:
     section.lines.append(
         "Parse + validate + match: what `POST /v1/messages` does with the bytes before it renders "
         "(`messages_request_path` in bench/run.py: the handler's own functions on a `Gateway` built as the "
-        "server builds it), against bench/scenarios/agent.yaml (four `last_user` substring rules that do not "
-        "hold, a `tool_result` rule, a fallback). '+ usage estimate': also the request's input-token estimate, "
-        "which the renderer reads when a rule does not script `usage`. Conversations from bench/conversation.py: "
-        "Claude Code's first turn (system blocks, tool definitions) then turns of text + `tool_use` answered by "
-        "`tool_result`s with file and command output, typed user turns now and then; compact UTF-8 JSON. "
+        "server builds it; over 1 MB that includes the derived fields, input-token estimate too, which the "
+        "handler works out in a thread before matching), against bench/scenarios/agent.yaml (four "
+        "`last_user` substring rules that do not hold, a `tool_result` rule, a fallback). '+ usage "
+        "estimate': also the request's input-token estimate, which the renderer reads when a rule does not "
+        "script `usage`. Conversations from bench/conversation.py: Claude Code's first turn (system blocks, "
+        "tool definitions) then turns of text + `tool_use` answered by `tool_result`s with file and command "
+        "output, typed user turns now and then; compact UTF-8 JSON. "
         f"Medians of {rounds} interleaved timings per step, each about {budget * 1000:g} ms of calls; "
         "'× (min)' compares the fastest timings. In the bench process, one core; the server parses bodies over "
         "1 MB in a worker thread, which moves the work off its loop but does not make it cheaper."
