@@ -1,14 +1,18 @@
 """Named session states in the inspector (issue 15): each session's state, the state a request was answered
-in and the state its answer moved the session to, and a state mismatch named in the near-miss report. In
-headless Chromium; requests go through the official Python SDK.
+in and the state its answer moved the session to, a state mismatch named in the near-miss report, and a
+session downloaded from the page that replays the same answers through the same states. In headless
+Chromium; requests go through the official Python SDK.
 """
 
 from __future__ import annotations
 
+import anthropic
 from cdp import Page
-from test_inspector import ask, open_inspector, wait_rows
+from test_inspector import MODEL, ask, client, open_inspector, wait_rows
 from test_inspector_why import LIST, shot, show
 
+from mockgw.cli.main import main
+from mockgw.scenario.loader import load_scenario_text
 from tests.conftest import http_call
 
 PAYMENT = {
@@ -28,6 +32,17 @@ META = (
     "Object.fromEntries([...document.querySelectorAll('#detail-meta dt')]"
     ".map(dt => [dt.textContent, dt.nextElementSibling.textContent]))"
 )
+
+
+def answer_text(url: str, text: str, session: str) -> str:
+    """The answer's text, or ``HTTP <status>`` for an error answer."""
+    try:
+        message = client(url, session).messages.create(
+            model=MODEL, max_tokens=64, messages=[{"role": "user", "content": text}]
+        )
+    except anthropic.APIStatusError as exc:
+        return f"HTTP {exc.status_code}"
+    return "".join(b.text for b in message.content if b.type == "text")
 
 
 def test_each_session_state_is_shown_and_follows_the_admin_api(gateway, page: Page) -> None:
@@ -74,3 +89,28 @@ def test_a_state_mismatch_is_named_in_the_near_miss_report(gateway, page: Page) 
         "last_user.contains: 'hello' does not contain 'pay'",
         "state: session 'bob' is in state 'start', not 'paid'",
     ]
+
+
+def test_a_downloaded_session_replays_its_answers_and_its_states(gateway, page: Page, tmp_path) -> None:
+    gw = gateway(PAYMENT)
+    script = ["hello", "pay", "pay", "more"]
+    ask_all = [answer_text(gw.url, text, "alice") for text in script]
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    page.send("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    open_inspector(page, gw.url)
+    wait_rows(page, len(script))
+    show(page, 2)
+    page.click("#download-session")
+    page.wait_for("document.getElementById('scenario-result').textContent.includes('downloaded')")
+    target = downloads / "session-alice.yaml"
+    for _ in range(100):  # the file lands after the click returns: wait for it, bounded
+        if target.exists() and target.stat().st_size:
+            break
+        page.evaluate("new Promise(r => setTimeout(r, 50))")
+    assert main(["validate", str(target)]) == 0
+    replay = gateway(load_scenario_text(target.read_text(), str(target)))
+    assert [answer_text(replay.url, text, "alice") for text in script] == ask_all
+    journaled = [(e.state, e.set_state) for e in gw.journal]
+    assert [(e.state, e.set_state) for e in replay.journal] == journaled
+    assert journaled[1] == ("start", "paid")
