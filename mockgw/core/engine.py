@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from mockgw.core.answer import Ids, Reply
 from mockgw.core.matching import Miss, SessionFacts, misses
 from mockgw.core.request import RequestView
-from mockgw.core.seeds import Draws, gateway_key, request_key, root_of
+from mockgw.core.seeds import Draws, RequestKeys, gateway_key, root_of
 from mockgw.scenario.schema import ErrorSpec, Fault, Rule, Scenario, Timing
 
 if TYPE_CHECKING:
@@ -208,9 +208,10 @@ class Engine:
         self._reseed()
 
     def _reseed(self) -> None:
-        self._root = root_of(self.seed)  # unseeded: fresh random bytes, so each full reset differs
+        root = root_of(self.seed)  # unseeded: fresh random bytes, so each full reset differs
+        self._keys = RequestKeys(root)
         # What no one request owns (batch and file ids, a refused request's id): seeded, in serving order.
-        self.ids = Ids(gateway_key(self._root))
+        self.ids = Ids(gateway_key(root))
 
     def faker(self) -> Faker:
         """The engine's one Faker, made on first use; each request draws from it with its own generator."""
@@ -222,7 +223,7 @@ class Engine:
 
     def draws(self, session: str, number: int) -> Draws:
         """The random sources of the ``number``-th request (from 1) of ``session``."""
-        return Draws(request_key(self._root, session, number), self.faker)
+        return Draws(self._keys(session, number), self.faker)
 
     # ------------------------------------------------------------ state
 
