@@ -136,6 +136,8 @@ def test_ids_keep_their_api_shapes() -> None:
         "msg_01": (ids.message(), 28),
         "toolu_01": (ids.tool_use(), 30),
         "srvtoolu_01": (ids.server_tool_use(), 33),
+        "mcptoolu_01": (ids.mcp_tool_use(), 33),
+        "container_011C": (ids.container(), 34),
         "req_011C": (ids.request(), 28),
         "chatcmpl-": (ids.chat_completion(), 38),
         "call_": (ids.call(), 29),
