@@ -44,7 +44,17 @@ from mockgw.scenario.schema import Match, Scenario
 LONG_TEXT = 200
 _EXCERPT_MAX = 100
 _USAGE_KEYS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
-_TOOL_INPUT_BLOCKS = frozenset({"tool_use", "server_tool_use"})
+_TOOL_INPUT_BLOCKS = frozenset({"tool_use", "server_tool_use", "mcp_tool_use"})
+# Server tool results the scenario language takes in the API's own shape ({tool_use_id, content}).
+_RESULT_BLOCKS = frozenset(
+    {
+        "web_fetch_tool_result",
+        "code_execution_tool_result",
+        "bash_code_execution_tool_result",
+        "text_editor_code_execution_tool_result",
+        "tool_search_tool_result",
+    }
+)
 
 
 # ---------------------------------------------------------------- SSE
@@ -138,9 +148,11 @@ class StreamAccumulator:
             self._finish_block(int(data.get("index", 0)))
         elif kind == "message_delta" and self.message is not None:
             delta = data.get("delta") or {}
-            for key in ("stop_reason", "stop_sequence"):
+            for key in ("stop_reason", "stop_sequence", "container"):
                 if key in delta:
                     self.message[key] = delta[key]
+            if data.get("context_management") is not None:  # beside delta, where the API sends it
+                self.message["context_management"] = data["context_management"]
             usage = dict(self.message.get("usage") or {})
             usage.update({k: v for k, v in (data.get("usage") or {}).items() if v is not None})
             self.message["usage"] = usage
@@ -166,6 +178,10 @@ class StreamAccumulator:
         elif kind == "citations_delta":
             block.setdefault("citations", []).append(delta.get("citation"))
             return
+        elif kind == "compaction_delta":  # the whole summary at once: it replaces, as the SDKs do
+            block["content"] = delta.get("content")
+            if "encrypted_content" in delta:
+                block["encrypted_content"] = delta["encrypted_content"]
         else:
             return
         self.delta_times.append(at)
@@ -317,7 +333,35 @@ def _reply_block(block: Mapping[str, Any]) -> dict[str, Any] | None:
         return {"redacted_thinking": str(block.get("data", ""))}
     if kind in _TOOL_INPUT_BLOCKS:
         spec = {"id": block.get("id"), "name": block.get("name"), "input": _escape_json(block.get("input", {}))}
+        if kind == "mcp_tool_use":
+            spec["server_name"] = block.get("server_name")
         return {str(kind): {k: v for k, v in spec.items() if v is not None}}
+    if kind in _RESULT_BLOCKS and isinstance(block.get("content"), dict):
+        return {str(kind): {"tool_use_id": block.get("tool_use_id"), "content": _escape_json(block["content"])}}
+    if kind == "mcp_tool_result":
+        content = block.get("content")
+        texts = (
+            [escape_template(str(b.get("text", ""))) for b in content if isinstance(b, dict)]
+            if isinstance(content, list)
+            else escape_template(str(content or ""))
+        )
+        return {
+            "mcp_tool_result": {
+                "tool_use_id": block.get("tool_use_id"),
+                "content": texts,
+                "is_error": bool(block.get("is_error")),
+            }
+        }
+    if kind == "container_upload":
+        return {"container_upload": block.get("file_id")}
+    if kind == "compaction":
+        summary = block.get("content")
+        spec = {
+            "content": escape_template(str(summary)) if summary is not None else None,
+            "encrypted_content": block.get("encrypted_content"),
+            "signature": block.get("signature"),
+        }
+        return {"compaction": spec}
     if kind == "web_search_tool_result":
         content = block.get("content")
         result: dict[str, Any] = {"tool_use_id": block.get("tool_use_id")}
@@ -364,6 +408,9 @@ def _reply_answer(exchange: Exchange, request: RequestView, notes: list[str]) ->
     }
     if kept:
         answer["usage"] = kept
+    applied = (message.get("context_management") or {}).get("applied_edits")
+    if isinstance(applied, list):  # the API's own count of what it cleared: replayed as it was
+        answer["context_management"] = {"applied_edits": applied}
     if exchange.timing:
         answer["timing"] = dict(exchange.timing)
     if exchange.stream_error is not None:
