@@ -138,6 +138,16 @@ class CodeExecutionToolResultReply(_Strict):
         return _stdout_shorthand(value)
 
 
+class BashResultSpec(CodeExecutionResultSpec):
+    """What a shell command printed and returned, or an error (no encrypted form: that is Python's)."""
+
+    @model_validator(mode="after")
+    def _python_only(self) -> BashResultSpec:
+        if self.encrypted_stdout is not None:
+            raise ValueError("encrypted_stdout is a Python code_execution_tool_result's; bash has none")
+        return self
+
+
 class BashCodeExecutionToolResultReply(_Strict):
     """``bash_code_execution_tool_result``: a ``server_tool_use`` named ``bash_code_execution`` ran a command."""
 
@@ -145,18 +155,12 @@ class BashCodeExecutionToolResultReply(_Strict):
         extra="forbid", frozen=True, json_schema_extra=_widened("bash_code_execution_tool_result", _STRING)
     )
 
-    bash_code_execution_tool_result: CodeExecutionResultSpec
+    bash_code_execution_tool_result: BashResultSpec
 
     @field_validator("bash_code_execution_tool_result", mode="before")
     @classmethod
     def _shorthand(cls, value: Any) -> Any:
         return _stdout_shorthand(value)
-
-    @model_validator(mode="after")
-    def _python_only(self) -> BashCodeExecutionToolResultReply:
-        if self.bash_code_execution_tool_result.encrypted_stdout is not None:
-            raise ValueError("encrypted_stdout is a Python code_execution_tool_result's; bash has none")
-        return self
 
 
 class ViewSpec(_Strict):

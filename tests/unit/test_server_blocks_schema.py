@@ -87,7 +87,8 @@ def test_the_short_forms_mean_their_long_ones() -> None:
         ),
         (
             "bash_code_execution_tool_result: {encrypted_stdout: x}",
-            "rules[0].reply[0]: encrypted_stdout is a Python code_execution_tool_result's; bash has none",
+            "rules[0].reply[0].bash_code_execution_tool_result: encrypted_stdout is a Python "
+            "code_execution_tool_result's; bash has none",
         ),
         (
             "text_editor_code_execution_tool_result: {}",
