@@ -193,3 +193,20 @@ async def test_many_sessions_at_once_each_get_their_bytes_alone() -> None:
         alone = [await asyncio.wait_for(conversation(gw.url, s), 30) for s in sessions]
     assert len(set(map(tuple, alone))) == len(sessions)  # every session its own bytes
     assert together == alone
+
+
+@pytest.mark.parametrize(
+    "refused",
+    [
+        pytest.param({"model": MODEL, "max_tokens": 64, "messages": []}, id="no-messages"),
+        pytest.param({"model": MODEL, "messages": [{"role": "user", "content": "hi"}]}, id="no-max-tokens"),
+    ],
+)
+def test_a_request_refused_before_the_rules_does_not_count_for_the_session(
+    served: tuple[MockGateway, dict[str, list[tuple[Any, ...]]]], refused: dict[str, Any]
+) -> None:
+    gw, alone = served
+    gw.reset()
+    bad = http_call(f"{gw.url}/v1/messages", json_body=refused, headers={"x-mockgw-session": "alpha"})
+    assert bad.status == 400
+    assert send(gw, "alpha", 0) == alone["alpha"][0]  # still the session's first request
