@@ -75,6 +75,8 @@ class Generator:
     def __init__(self, rng: random.Random, fake: Fake | None = None) -> None:
         self.rng = rng
         self.fake = fake
+        # Whether to keep to what a description hints (schema_hints); off when the hints and the schema disagree.
+        self.hinted = True
 
     # ------------------------------------------------------------ entry point
 
@@ -95,7 +97,8 @@ class Generator:
             rest = {k: v for k, v in schema.items() if k != "$ref"}
             merged = {**target, **rest} if isinstance(target, dict) else rest
             return self._value(merged, root, depth + 1, name) if depth < MAX_DEPTH * 2 else None
-        schema = dict(with_hints(schema, can_write))  # what an SDK moved into the description, as a model reads it
+        if self.hinted:
+            schema = dict(with_hints(schema, can_write))  # what an SDK moved into the description, as a model reads it
         if "const" in schema:
             return schema["const"]
         enum = schema.get("enum")

@@ -80,17 +80,23 @@ def _has_braces(value: Any) -> bool:
 def generate_valid(schema: Mapping[str, Any], gen: Generator, what: str) -> Any:
     """A value generated for ``schema`` that the validator accepts (ReplyMismatch when none is found)."""
     found: list[str] = []
-    for _ in range(_TRIES):
-        try:
-            value = gen.instance(dict(schema))
-        except PatternError as exc:
-            raise ReplyMismatch(f"{what}: cannot generate a value: {exc}") from None
-        # Tool input strings are rendered as templates later: a generated "{{" would be read as one.
-        if _has_braces(value):
-            continue
-        found = problems(value, schema)
-        if not found:
-            return value
+    # The second round leaves the description's hints aside: prose that contradicts the schema must not cost
+    # the answer.
+    for hinted in (True, False):
+        gen.hinted = hinted
+        for _ in range(_TRIES):
+            try:
+                value = gen.instance(dict(schema))
+            except PatternError as exc:
+                raise ReplyMismatch(f"{what}: cannot generate a value: {exc}") from None
+            # Tool input strings are rendered as templates later: a generated "{{" would be read as one.
+            if _has_braces(value):
+                continue
+            found = problems(value, schema)
+            if not found:
+                gen.hinted = True
+                return value
+    gen.hinted = True
     raise ReplyMismatch(f"{what}: mockgw could not generate a value the schema accepts ({'; '.join(found)})")
 
 

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from mockgw.core.jsonschema_gen import can_write, generate
+from mockgw.core.jsonschema_gen import Generator, can_write, generate
 from mockgw.core.schema_hints import hints, with_hints
+from mockgw.core.structured import generate_valid
 
 
 @pytest.mark.parametrize(
@@ -67,3 +68,8 @@ def test_a_hint_never_overrides_the_schemas_own_keyword() -> None:
 )
 def test_json_auto_keeps_to_the_hints(schema: dict[str, Any], holds: Any) -> None:
     assert all(holds(generate(schema, random.Random(seed))) for seed in range(40))
+
+
+def test_hints_that_contradict_the_schema_are_left_aside_rather_than_fail_the_answer() -> None:
+    schema = {"type": "string", "format": "email", "description": "The user's email; pattern: ^\\d+$."}
+    assert "@" in generate_valid(schema, Generator(random.Random(0)), "reply json: auto")
