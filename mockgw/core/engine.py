@@ -188,6 +188,29 @@ class RenderContext:
         self.notes.append(message)
 
 
+def scripted(rule: Rule, answer: Any, defaults: Timing) -> tuple[Reply | None, Timing]:
+    """The reply and timing ``answer`` scripts: ``rule`` itself, or one step of its ``sequence`` (whose
+    unset stop reason, usage, stop details and timing come from the rule). The same for every request the
+    answer answers, so a literal reply can be rendered once at load (faces/anthropic/prepared.py)."""
+    base = defaults
+    if answer is not rule and rule.timing is not None:
+        base = rule.timing.over(base)
+    timing = answer.timing.over(base) if answer.timing is not None else base
+    if answer.reply is None:
+        return None, timing
+    inherit = answer is not rule  # a step's own keys win over its rule's
+    edits = answer.context_management or (rule.context_management if inherit else None)
+    reply = Reply(
+        answer.reply,
+        answer.stop_reason or (rule.stop_reason if inherit else None),
+        answer.usage or (rule.usage if inherit else None),
+        stop_details=answer.stop_details or (rule.stop_details if inherit else None),
+        container=answer.container or (rule.container if inherit else None),
+        applied_edits=None if edits is None else tuple(edits.applied_edits),
+    )
+    return reply, timing
+
+
 class Engine:
     """Picks the rule for each request and keeps per-session state.
 
@@ -346,22 +369,7 @@ class Engine:
         new_state = answer.set_state or rule.set_state
         if new_state is not None:
             state.state = new_state
-        base = self.scenario.defaults.timing
-        if answer is not rule and rule.timing is not None:
-            base = rule.timing.over(base)
-        timing = answer.timing.over(base) if answer.timing is not None else base
-        reply = None
-        if answer.reply is not None:
-            inherit = answer is not rule  # a step's own keys win over its rule's
-            edits = answer.context_management or (rule.context_management if inherit else None)
-            reply = Reply(
-                answer.reply,
-                answer.stop_reason or (rule.stop_reason if inherit else None),
-                answer.usage or (rule.usage if inherit else None),
-                stop_details=answer.stop_details or (rule.stop_details if inherit else None),
-                container=answer.container or (rule.container if inherit else None),
-                applied_edits=None if edits is None else tuple(edits.applied_edits),
-            )
+        reply, timing = scripted(rule, answer, self.scenario.defaults.timing)
         return Decision(
             rule_index=index,
             rule=self.scenario.rule_label(index),

@@ -86,6 +86,9 @@ _SERVER_TOOL = (
     MCPToolUseReply,
     MCPToolResultReply,
 )
+# What this step may drop or change, for the answers prepared at load (faces/anthropic/prepared.py).
+THINKING_BLOCKS = _THINKING
+TOOL_BLOCKS = (ToolUseReply, *_SERVER_TOOL)
 # Stop reasons that only say whether a tool was called: recomputed when the calls change.
 _DERIVED_STOPS: tuple[StopReason | None, ...] = (None, "tool_use", "end_turn")
 

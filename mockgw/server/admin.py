@@ -17,6 +17,7 @@ from aiohttp.typedefs import Handler
 
 from mockgw.core.journal import JournalEntry
 from mockgw.core.request import DEFAULT_SESSION
+from mockgw.faces.anthropic.prepared import prepared_answers
 from mockgw.faces.anthropic.validation import InvalidRequest, parse_json
 from mockgw.scenario.loader import (
     ScenarioError,
@@ -335,6 +336,7 @@ async def put_scenario(request: web.Request) -> web.StreamResponse:
         text = await _read_text(request, gateway)
         # Parsed in a thread: a large scenario must not hold up streams in flight on the loop.
         scenario = await asyncio.to_thread(parse_upload, text, request.content_type, request.query.get("bundled"))
+        await asyncio.to_thread(prepared_answers, scenario)  # its literal answers rendered there too, not here
     except InvalidRequest as exc:
         return _invalid(request, exc.message, exc.status)
     except ScenarioError as exc:

@@ -24,6 +24,7 @@ from mockgw.core.structured import ReplyMismatch
 from mockgw.faces.anthropic.asks import honour_request
 from mockgw.faces.anthropic.files import page_size
 from mockgw.faces.anthropic.parse import parse_count_tokens, parse_message_request
+from mockgw.faces.anthropic.prepared import PreparedAnswer
 from mockgw.faces.anthropic.render import Limits, message_json, render_message, stream_frames
 from mockgw.faces.anthropic.summary import message_summary
 from mockgw.faces.anthropic.threads import ThreadRefused, ThreadTurn
@@ -387,31 +388,42 @@ async def _play_decision(
         )
 
     draws = decision.draws
-    ctx = gateway.engine.context(view, draws)
-    try:
-        reply, notes = honour_request(
-            decision.reply or filler_reply(),
-            view,
+    # A literal reply was rendered at load (faces/anthropic/prepared.py): the same bytes, for a fraction of
+    # the work, whenever this request would not change it. A message thread needs the Message to hold.
+    prepared = None
+    if turn is None:
+        prepared = gateway.prepared.get(decision.rule_index, decision.step, decision.reply, decision.timing)
+    made: PreparedAnswer | None = None
+    message: Message | None = None
+    if prepared is not None and prepared.fits(view):
+        made = prepared.answer(view.model, lambda: view.input_chars, draws.ids)
+        request[USAGE] = made.usage
+    else:
+        ctx = gateway.engine.context(view, draws)
+        try:
+            reply, notes = honour_request(
+                decision.reply or filler_reply(),
+                view,
+                ctx=ctx,
+                rng=draws.content,
+                fake=draws,
+                attachments=view.attachments,
+            )
+        except ReplyMismatch as exc:  # the scenario's JSON does not fit the request's schema: a scripting mistake
+            entry.error = str(exc)
+            return error_response(400, f"mockgw: rule {decision.rule!r}: {exc}", request_id=rid, should_retry=False)
+        entry.notes.extend(notes)
+        message = render_message(
+            reply,
+            model=view.model,
+            input_chars=view.input_chars,
+            limits=Limits(view.max_tokens, view.stop_sequences),
             ctx=ctx,
-            rng=draws.content,
-            fake=draws,
-            attachments=view.attachments,
+            ids=draws.ids,
+            now=gateway.wall_now(),
         )
-    except ReplyMismatch as exc:  # the scenario's JSON does not fit the request's schema: a scripting mistake
-        entry.error = str(exc)
-        return error_response(400, f"mockgw: rule {decision.rule!r}: {exc}", request_id=rid, should_retry=False)
-    entry.notes.extend(notes)
-    message = render_message(
-        reply,
-        model=view.model,
-        input_chars=view.input_chars,
-        limits=Limits(view.max_tokens, view.stop_sequences),
-        ctx=ctx,
-        ids=draws.ids,
-        now=gateway.wall_now(),
-    )
-    entry.notes.extend(ctx.notes)
-    request[USAGE] = (message.usage.input_tokens, message.usage.output_tokens)
+        entry.notes.extend(ctx.notes)
+        request[USAGE] = (message.usage.input_tokens, message.usage.output_tokens)
 
     if not view.stream:
         if fault is not None and fault.stall_ms:
@@ -424,12 +436,23 @@ async def _play_decision(
             entry.error = error.type
             status = status_for_error_type(error.type)
             return error_response(status, error.message, request_id=rid, error_type=error.type, details=error.details)
-        _hold(gateway, turn, message, entry)
-        entry.answer = message_summary(message)
-        return web.Response(body=message_json(message), content_type="application/json", headers={"request-id": rid})
+        if made is not None:
+            entry.answer = made.summary()
+            body = made.body()
+        else:
+            assert message is not None
+            _hold(gateway, turn, message, entry)
+            entry.answer = message_summary(message)
+            body = message_json(message)
+        return web.Response(body=body, content_type="application/json", headers={"request-id": rid})
 
-    schedule = stream_frames(message, decision.timing, draws.jitter, fault)
-    entry.answer = message_summary(message)  # what the stream carries (``error`` says when it was cut short)
+    if made is not None:
+        schedule = made.schedule(decision.timing, draws.jitter, fault)
+        entry.answer = made.summary()
+    else:
+        assert message is not None
+        schedule = stream_frames(message, decision.timing, draws.jitter, fault)
+        entry.answer = message_summary(message)  # what the stream carries (``error`` says when it was cut short)
     response = web.StreamResponse(status=200, headers={**SSE_HEADERS, "request-id": rid})
     await response.prepare(request)
     entry.status = response.status  # on the wire now, even if the client goes away before the end
@@ -439,7 +462,7 @@ async def _play_decision(
     entry.ttft_ms = None if result.ttft is None else result.ttft * 1000
     if result.outcome != "complete":
         entry.error = result.outcome
-    elif result.events[-1:] == ["message_stop"]:  # the API holds the whole reply or none of it
+    elif result.events[-1:] == ["message_stop"] and message is not None:  # the API holds all of a reply or none
         _hold(gateway, turn, message, entry)
     return response
 

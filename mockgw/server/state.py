@@ -12,6 +12,7 @@ from mockgw.core.engine import DEFAULT_MAX_SESSIONS, Engine
 from mockgw.core.journal import DEFAULT_JOURNAL_BODY_BYTES, DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE, Journal
 from mockgw.faces.anthropic.batches import BatchStore
 from mockgw.faces.anthropic.files import FileStore, StoredFile, clean_filename, decode_content, media_type_for
+from mockgw.faces.anthropic.prepared import prepared_answers
 from mockgw.faces.anthropic.threads import DEFAULT_MAX_THREAD_BYTES, DEFAULT_MAX_THREADS, ThreadStore
 from mockgw.faces.anthropic.wire.models import ModelInfo
 from mockgw.faces.openai.responses import ResponseStore
@@ -82,6 +83,8 @@ class Gateway:
         self.threads.clear()
         self.responses.clear()  # likewise the conversations held for previous_response_id
         self.scenario = scenario
+        # Made in advance, off the loop, by the admin API and hot reload; else here.
+        self.prepared = prepared_answers(scenario)
         self.engine = Engine(scenario, self.config.seed, self.config.max_sessions)
         self.rate_limiter = RateLimiter(scenario.rate_limits)
         auth = scenario.auth

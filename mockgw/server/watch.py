@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
+from mockgw.faces.anthropic.prepared import prepared_answers
 from mockgw.scenario.loader import DEFAULT_SCENARIO, ScenarioError, load_scenarios, resolve_source
 from mockgw.scenario.schema import Scenario
 
@@ -79,7 +80,9 @@ class ScenarioWatcher:
     def load(self) -> Scenario | None:
         """The sources' scenario, or None when they have problems (logged with file and line)."""
         try:
-            return load_scenarios(self.sources)
+            scenario = load_scenarios(self.sources)
+            prepared_answers(scenario)  # rendered here, in the watcher's thread: Gateway.load finds them made
+            return scenario
         except ScenarioError as exc:
             count = len(exc.problems)
             log.error(

@@ -27,6 +27,7 @@ from mockgw.core.journal import (
     JournalEntry,
 )
 from mockgw.core.request import DEFAULT_SESSION
+from mockgw.faces.anthropic.prepared import prepared_answers
 from mockgw.faces.anthropic.threads import DEFAULT_MAX_THREAD_BYTES, DEFAULT_MAX_THREADS
 from mockgw.scenario.loader import load_scenario_data, load_scenario_text, load_scenarios
 from mockgw.scenario.schema import Scenario
@@ -422,6 +423,7 @@ class MockGateway(_GatewayAPI):
     def load(self, scenario: ScenarioLike) -> None:
         """Serve another scenario from now on: its rules, fresh rule state; the journal is kept."""
         loaded = coerce_scenario(scenario)
+        prepared_answers(loaded)  # in this thread: the server's loop only swaps it in
         self._on_loop(lambda: self.gateway.load(loaded))
 
     def reset(self, session: str | None = None) -> None:

@@ -49,6 +49,32 @@ def _thinking(params: Request) -> ThinkingDisplay:
     return "omitted" if _field(thinking, "display") == "omitted" else "shown"
 
 
+def request_of(params: MessageCreateParams | RequestView) -> Request:
+    """What the steps below read of a request: a view's JSON when it reads as the model would (context edits
+    measure it), else the model."""
+    if not isinstance(params, RequestView):
+        return params
+    return params.data if params.exact_dump else params.params
+
+
+def thinking_display(params: Request) -> ThinkingDisplay:
+    """Whether the request's answer shows thinking, omits its text, or has none (``Asks.thinking``)."""
+    return _thinking(params)
+
+
+def tool_choice_kind(params: Request) -> ToolChoice:
+    """The request's ``tool_choice`` type (``auto`` when it has none, or one newer than we know)."""
+    choice = _field(params, "tool_choice")
+    kind = _field(choice, "type") if choice is not None else None
+    return _CHOICES.get(kind, "auto") if isinstance(kind, str) else "auto"
+
+
+def parallel_tool_use(params: Request) -> bool:
+    """Whether the request allows parallel tool calls (no ``disable_parallel_tool_use: true``)."""
+    choice = _field(params, "tool_choice")
+    return not (choice is not None and _field(choice, "disable_parallel_tool_use") is True)
+
+
 def asks_of(params: Request) -> Asks:
     """The neutral description of what this request asks of its answer."""
     choice = _field(params, "tool_choice")
@@ -59,9 +85,9 @@ def asks_of(params: Request) -> Asks:
         if isinstance(name := _field(t, "name"), str)
     )
     return Asks(
-        tool_choice=_CHOICES.get(kind, "auto") if isinstance(kind, str) else "auto",
+        tool_choice=tool_choice_kind(params),
         tool_name=_field(choice, "name") if kind == "tool" else None,
-        parallel_tool_use=not (choice is not None and _field(choice, "disable_parallel_tool_use") is True),
+        parallel_tool_use=parallel_tool_use(params),
         thinking=_thinking(params),
         tools=tools,
     )
@@ -94,10 +120,7 @@ def honour_request(
     With ``ctx`` and ``rng`` (the request's ``Draws.content``, or a generator), ``json`` blocks and ``input: auto``
     are made and checked against the request's schemas too (``mockgw.core.structured``; raises ``ReplyMismatch``).
     """
-    # A view's JSON when it reads as the model would (context edits measure it), else the model.
-    request: Request = (
-        params if not isinstance(params, RequestView) else params.data if params.exact_dump else params.params
-    )
+    request = request_of(params)
     asks = asks_of(request)
     done = honour(reply.blocks, reply.stop_reason, asks)
     blocks, notes = done.blocks, done.notes

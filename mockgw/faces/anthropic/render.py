@@ -15,7 +15,7 @@ import itertools
 import json
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -428,10 +428,19 @@ def stream_frames(message: Message, timing: Timing, rng: Jitter, fault: Fault | 
     only this stream draws from, so the delays are those of ``stream_schedule`` however requests interleave.
     """
     chunk_chars = timing.chunk_chars or 16
+    return paced(lambda pacer: _frames(message, pacer, chunk_chars), timing, rng, fault)
+
+
+def paced(
+    frames: Callable[[Pacer], Iterator[Frame]], timing: Timing, rng: Jitter, fault: Fault | None = None
+) -> Schedule:
+    """A Messages stream's schedule: ``frames(pacer)`` (each content delta delayed by the pacer), ``fault`` in
+    place and keepalive pings. Shared by ``stream_frames`` and the answers prepared at load
+    (faces/anthropic/prepared.py), so both pace, fault and ping alike."""
     pacer = Pacer(timing, rng)
-    frames = apply_fault(_frames(message, pacer, chunk_chars), fault, _error_frame, "message_stop")
+    scheduled = apply_fault(frames(pacer), fault, _error_frame, "message_stop")
     ping_ms = DEFAULT_PING_MS if timing.ping_ms is None else timing.ping_ms
-    return with_pings(frames, ping_ms / 1000, _PING)
+    return with_pings(scheduled, ping_ms / 1000, _PING)
 
 
 def stream_schedule(
