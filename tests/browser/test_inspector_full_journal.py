@@ -89,11 +89,14 @@ def test_a_list_scrolled_down_keeps_its_rows_when_new_requests_come_in(gateway, 
     open_inspector(page, gw.url)
     page.wait_for("document.getElementById('count').textContent === '(300)'", timeout=30)
     page.evaluate("document.querySelector('.table-wrap').scrollTop = 3000")
+    # The first row under the header, inside the list's view (null until the rows for it are drawn).
     top_row = """(() => {
-      const wrap = document.querySelector('.table-wrap');
-      const head = document.querySelector('#requests thead').getBoundingClientRect().bottom;
-      const row = [...document.querySelectorAll('#requests tbody tr')]
-        .find((tr) => tr.getBoundingClientRect().top >= head - 1);
+      const view = document.querySelector('.table-wrap').getBoundingClientRect();
+      const head = view.top + document.querySelector('#requests thead').getBoundingClientRect().height;
+      const row = [...document.querySelectorAll('#requests tbody tr')].find((tr) => {
+        const top = tr.getBoundingClientRect().top;
+        return top >= head - 1 && top < view.bottom;
+      });
       return row ? row.dataset.seq : null;
     })()"""
     seen = page.wait_for(top_row)
