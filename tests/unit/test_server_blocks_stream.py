@@ -112,7 +112,7 @@ def test_the_container_is_sent_in_message_delta_not_message_start() -> None:
     body, events = streamed(
         [{"server_tool_use": {"name": "code_execution", "input": {"code": "1"}}}, {"code_execution_tool_result": "1"}]
     )
-    assert body["container"]["expires_at"] == "2027-02-14T08:00:00.000000Z"  # 30 days after NOW
+    assert body["container"]["expires_at"] == "2027-01-15T08:05:00.000000Z"  # 5 minutes after NOW (rolling)
     start = dict(events)["message_start"]["message"]
     assert "container" not in start
     assert dict(events)["message_delta"]["delta"]["container"] == body["container"]

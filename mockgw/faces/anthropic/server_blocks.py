@@ -64,9 +64,12 @@ from mockgw.scenario.server_blocks import (
 )
 from mockgw.scenario.templates import TemplateContext, render_json
 
-# How long a new container lives when the scenario does not say (the API's documented 30 days; see the
-# report in docs/scenarios.md, "container").
-DEFAULT_CONTAINER_SECONDS = 30 * 24 * 3600
+# The message's container.expires_at when the scenario does not say. The API documents that a container lives
+# 30 days after creation but that expires_at does not report that limit: it is "a shorter rolling value", and
+# an idle container is checkpointed after about 5 minutes. The exact length is not documented; mockgw sends
+# 5 minutes from each request that uses the container (so it rolls on as the API's does). See
+# docs/scenarios.md, "Message fields".
+DEFAULT_CONTAINER_SECONDS = 5 * 60
 # The server tools that run code in the container: a reply calling one has the message's container.
 CODE_EXECUTION_TOOLS = frozenset({"code_execution", "bash_code_execution", "text_editor_code_execution"})
 _CONTAINER_BLOCKS = (
