@@ -274,3 +274,110 @@ def test_a_short_last_user_test_is_not_fooled_by_a_system_reminder(gateway: Gate
     )
     message = client(gw).messages.create(model=MODEL, max_tokens=64, messages=[{"role": "user", "content": content}])
     assert message.content[0].text == "hello"  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------- each key's other forms through the SDK
+
+ATTACHED = scenario("""
+    rules:
+      - {match: {attachments: file}, reply: "an uploaded file"}
+      - {match: {attachments: {type: document, media_type: application/pdf}}, reply: "a PDF"}
+      - {match: {attachments: search_result}, reply: "a search result"}
+      - {match: {attachments: true}, reply: "something else attached"}
+      - reply: "nothing attached"
+""")
+PDF_SOURCE = {"type": "base64", "media_type": "application/pdf", "data": "JVBERi0xLjQK"}
+SEARCH_RESULT = {
+    "type": "search_result",
+    "source": "https://example.test/a",
+    "title": "A",
+    "content": [{"type": "text", "text": "found"}],
+}
+TEXT_DOC = {"type": "text", "media_type": "text/plain", "data": "plain notes"}
+
+
+@pytest.mark.parametrize(
+    ("block", "answer"),
+    [
+        ({"type": "document", "source": PDF_SOURCE}, "a PDF"),
+        ({"type": "document", "source": TEXT_DOC}, "something else attached"),
+        (SEARCH_RESULT, "a search result"),
+        (None, "nothing attached"),
+    ],
+    ids=["pdf", "text-document", "search-result", "none"],
+)
+def test_attachments_tells_documents_and_search_results_apart_through_the_sdk(
+    gateway: GatewayFactory, block: dict[str, Any] | None, answer: str
+) -> None:
+    content: list[Any] = [*([block] if block else []), {"type": "text", "text": "see"}]
+    message = client(gateway(ATTACHED)).messages.create(
+        model=MODEL, max_tokens=64, messages=[{"role": "user", "content": content}]
+    )
+    assert message.content[0].text == answer  # type: ignore[union-attr]
+
+
+def test_attachments_file_holds_for_an_uploaded_file_the_request_names(gateway: GatewayFactory) -> None:
+    sdk = client(gateway(ATTACHED))
+    uploaded = sdk.beta.files.upload(file=("notes.txt", b"the notes", "text/plain"))
+    content: list[Any] = [
+        {"type": "document", "source": {"type": "file", "file_id": uploaded.id}},
+        {"type": "text", "text": "see"},
+    ]
+    message = sdk.beta.messages.create(
+        model=MODEL, max_tokens=64, messages=[{"role": "user", "content": content}], betas=["files-api-2025-04-14"]
+    )
+    assert message.content[0].text == "an uploaded file"  # type: ignore[union-attr]
+
+
+BODY_TESTS = scenario("""
+    rules:
+      - {match: {body: {path: "tools[0].name", regex: "^get_"}}, reply: "a getter first"}
+      - {match: {body: {path: stop_sequences, contains: "###"}}, reply: "a stop sequence given"}
+      - {match: {body: {path: service_tier, exists: true}}, reply: "a service tier"}
+      - reply: "anything else"
+""")
+GETTER = {"name": "get_time", "description": "Time", "input_schema": {"type": "object", "properties": {}}}
+
+
+@pytest.mark.parametrize(
+    ("extra", "answer"),
+    [
+        ({"tools": [GETTER]}, "a getter first"),
+        ({"tools": [LOOKUP]}, "anything else"),
+        ({"stop_sequences": ["END", "###"]}, "a stop sequence given"),  # the answer itself would stop at ###
+        ({"service_tier": "standard_only"}, "a service tier"),
+        ({}, "anything else"),
+    ],
+    ids=["regex", "regex-miss", "contains", "exists", "none"],
+)
+def test_each_body_test_reads_what_the_sdk_sent(gateway: GatewayFactory, extra: dict[str, Any], answer: str) -> None:
+    assert ask(gateway(BODY_TESTS), **extra) == answer
+
+
+def test_tool_result_reads_text_nested_in_the_results_blocks_through_the_sdk(gateway: GatewayFactory) -> None:
+    gw = gateway(
+        scenario("""
+        rules:
+          - {match: {tool_result: {name: lookup, contains: "42 rows"}}, reply: "the nested text was read"}
+          - reply: "not seen"
+    """)
+    )
+    nested = [{"type": "text", "text": "query ran"}, {"type": "text", "text": "42 rows"}]
+    turns: list[Any] = [
+        {"role": "user", "content": "look it up"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "name": "lookup", "input": {}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": nested}]},
+    ]
+    message = client(gw).messages.create(model=MODEL, max_tokens=64, messages=turns, tools=[LOOKUP])  # type: ignore[list-item]
+    assert message.content[0].text == "the nested text was read"  # type: ignore[union-attr]
+
+
+def test_an_included_files_rules_answer_through_the_sdk(gateway: GatewayFactory, tmp_path: Any) -> None:
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "errors.yaml").write_text(
+        "rules:\n  - {match: {last_user: {contains: boom}}, error: {status: 529}}\n  - reply: from the library\n"
+    )
+    main = tmp_path / "main.yaml"
+    main.write_text("include: lib/errors.yaml\nrules:\n  - {match: {last_user: {contains: weather}}, reply: Sunny.}\n")
+    gw = gateway(main)
+    assert [ask(gw, "weather?"), ask(gw, "boom"), ask(gw, "other")] == ["Sunny.", "error 529", "from the library"]
