@@ -232,7 +232,7 @@ async def answer_stream(
     await response.prepare(request)
     entry.status = response.status
     result = PlayResult(events=entry.events, timeline=entry.timeline)
-    await play(request, response, schedule, gateway.clock, result, gateway.config.timeouts.write)
+    await play(request, response, schedule, gateway.pacer, result, gateway.config.timeouts.write)
     entry.ttft_ms = None if result.ttft is None else result.ttft * 1000
     if result.outcome != "complete":
         entry.error = result.outcome

@@ -226,7 +226,7 @@ class RecordingProxy:
         """Relay the body chunk by chunk as it arrives; fold a decoded copy. Returns how it ended."""
         decode = _Decoder(upstream.headers.get("content-encoding"))
         parser, accumulator, copy = SSEParser(), StreamAccumulator(), bytearray()
-        outcome = "complete"
+        outcome, relayed = "complete", False
         try:
             async for chunk in upstream.content.iter_any():
                 await response.write(chunk)
@@ -238,6 +238,7 @@ class RecordingProxy:
                         accumulator.add(event)
                 else:
                     copy += plain
+            relayed = True
             await response.write_eof()
         except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
             # The upstream broke off: break off the client's answer too, as the upstream did.
@@ -245,7 +246,10 @@ class RecordingProxy:
             if request.transport is not None:
                 request.transport.abort()
         except (ConnectionError, RuntimeError):
-            outcome = "client_gone"  # the client hung up; what it would have got is unknown
+            # The client hung up: what it would have got is unknown, unless every byte had reached it and only
+            # the chunked end had not (an SDK that raises on a stream's error event hangs up at once).
+            if not relayed:
+                outcome = "client_gone"
         except zlib.error:
             outcome = "undecodable"
         if decode.over:

@@ -458,7 +458,7 @@ async def _play_decision(
     entry.status = response.status  # on the wire now, even if the client goes away before the end
     # Filled as frames go out: a stream cut short shows how far it got.
     result = PlayResult(events=entry.events, timeline=entry.timeline)
-    await play(request, response, schedule, clock, result, gateway.config.timeouts.write)
+    await play(request, response, schedule, gateway.pacer, result, gateway.config.timeouts.write)
     entry.ttft_ms = None if result.ttft is None else result.ttft * 1000
     if result.outcome != "complete":
         entry.error = result.outcome

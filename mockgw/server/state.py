@@ -22,6 +22,7 @@ from mockgw.gateway.ratelimits import RateLimiter
 from mockgw.scenario.schema import Scenario
 from mockgw.server.auth import AuthPolicy, make_policy
 from mockgw.server.datadir import DataDir
+from mockgw.server.sse import StreamPacer
 
 MAX_BODY_BYTES = 32 * 1024 * 1024  # the API's limit; larger bodies get 413 request_too_large
 __all__ = ["MAX_BODY_BYTES", "Gateway", "GatewayConfig", "Timeouts"]
@@ -58,6 +59,7 @@ class Gateway:
     def __init__(self, config: GatewayConfig) -> None:
         self.config = config
         self.clock = config.clock
+        self.pacer = StreamPacer(self.clock)  # every stream of this gateway, on its clock
         self.journal = Journal(config.journal_size, config.journal_bytes, config.journal_body_bytes)
         self.threads = ThreadStore(config.max_threads, config.max_thread_bytes)
         # Batches and files are dated on the gateway's clock: wall time at start plus the clock's progress,

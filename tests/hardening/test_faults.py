@@ -71,6 +71,7 @@ def leave(sock: socket.socket, how: str) -> None:
 def assert_left_cleanly(gw: MockGateway, logs: Records, rule: str | None) -> None:
     """No task left on the loop, the journal says the client went away, the log has its one line."""
     assert wait_until(lambda: not loop_tasks(gw), timeout=5), f"tasks left on the loop: {loop_tasks(gw)}"
+    assert gw.gateway.pacer.open_streams == 0  # and no stream left in the pacer's heap
     entry = gw.journal.last
     assert (entry.rule, entry.error) == (rule, "client_gone")
     assert "message_stop" not in entry.events
@@ -140,6 +141,12 @@ BACKPRESSURE = {
     "name": "big",
     "rules": [
         {"name": "small", "match": {"last_user": {"contains": "small"}}, "reply": "small"},
+        {
+            "name": "paced",
+            "match": {"last_user": {"contains": "paced"}},
+            "reply": "paced",
+            "timing": {"chunk_ms": 5, "chunk_chars": 2},
+        },
         {"name": "big", "reply": BIG_TEXT, "timing": {"chunk_chars": 1000, "chunk_ms": 0}},
     ],
 }
@@ -192,6 +199,9 @@ def test_a_slow_reader_is_waited_for_not_buffered_and_others_are_served_meanwhil
     other = http_call(f"{gw.url}/v1/messages", json_body=body("small"))
     assert other.status == 200 and other.json()["content"][0]["text"] == "small"
     assert time.monotonic() - started < 3  # generous: served at once, whatever the slow reader does
+    paced = http_call(f"{gw.url}/v1/messages", json_body=body("paced", stream=True))  # the pacer plays on too
+    assert paced.status == 200 and paced.body.endswith(b'data: {"type":"message_stop"}\n\n')
+    assert gw.journal.last.events.count("content_block_delta") == 3  # "pa", "ce", "d", 5 ms apart
     assert len(entry.events) == sent  # and the slow stream is still waiting
 
     while chunk := sock.recv(65536):  # now read it all
