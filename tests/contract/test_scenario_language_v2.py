@@ -381,3 +381,26 @@ def test_an_included_files_rules_answer_through_the_sdk(gateway: GatewayFactory,
     main.write_text("include: lib/errors.yaml\nrules:\n  - {match: {last_user: {contains: weather}}, reply: Sunny.}\n")
     gw = gateway(main)
     assert [ask(gw, "weather?"), ask(gw, "boom"), ask(gw, "other")] == ["Sunny.", "error 529", "from the library"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "answer"),
+    [
+        ({"reasoning": {"effort": "high"}}, "thinking"),
+        (
+            {"text": {"format": {"type": "json_schema", "name": "w", "schema": WEATHER["schema"]}}},
+            '{"city": "Paris"}',
+        ),
+        ({"safety_identifier": "u-9"}, "a known user"),
+        ({}, "plain"),
+    ],
+    ids=["thinking", "output_format", "metadata", "nothing-asked"],
+)
+def test_the_request_predicates_work_on_the_openai_responses_face(
+    gateway: GatewayFactory, extra: dict[str, Any], answer: str
+) -> None:
+    import openai
+
+    api = openai.OpenAI(base_url=gateway(ASKS).url + "/v1", api_key="k", max_retries=0)
+    done = api.responses.create(model="gpt-5", input="hi", **extra)
+    assert done.output_text == answer
