@@ -30,6 +30,7 @@ from mockgw.scenario.loader import (
 from mockgw.scenario.schema import Scenario
 from mockgw.server import export
 from mockgw.server.auth import credential
+from mockgw.server.listing import ListingCache, page_body
 from mockgw.server.responses import JSON_TYPE, error_body, error_response, json_body, json_response
 from mockgw.server.routes import GATEWAY, read_body, request_id
 from mockgw.server.state import Gateway
@@ -50,6 +51,8 @@ DEFAULT_PAGE = 100
 MAX_PAGE = 1000
 # Bodies larger than this are left out of listings (GET /_mockgw/requests/SEQ has them whole).
 LISTED_BODY_BYTES = 16 * 1024
+# Each entry's listed row, serialised once while the entry stays the same (see listing.py).
+LISTING: web.AppKey[ListingCache] = web.AppKey("mockgw.listing", ListingCache)
 UI_PATH = f"{PREFIX}/ui"  # the inspector page: static, it asks for the token itself (mockgw/server/ui)
 
 
@@ -225,14 +228,11 @@ async def list_requests(request: web.Request) -> web.StreamResponse:
         page, has_more = filter_entries(entries, request.query)
     except InvalidRequest as exc:
         return _invalid(request, exc.message)
-    body = {
-        "data": [listed(e) for e in page],
-        "count": len(page),
-        "total": len(entries),
-        "has_more": has_more,
-        "last_seq": page[-1].seq if page else None,
-    }
-    return json_response(body, request_id=request_id(request))
+    cache = request.app[LISTING]
+    cache.forget_except(entries)
+    rest = {"count": len(page), "total": len(entries), "has_more": has_more, "last_seq": page[-1].seq if page else None}
+    body = page_body([cache.row(e, listed) for e in page], rest)
+    return web.Response(body=body, headers={"request-id": request_id(request), "content-type": JSON_TYPE})
 
 
 async def put_state(request: web.Request) -> web.StreamResponse:
@@ -375,6 +375,7 @@ async def get_state(request: web.Request) -> web.StreamResponse:
 
 def add_routes(app: web.Application) -> None:
     """Register the admin API (``GET /_mockgw/health`` is registered with the model routes)."""
+    app[LISTING] = ListingCache()
     app.router.add_get(f"{PREFIX}/requests", list_requests)
     app.router.add_get(f"{PREFIX}/requests/{{seq}}", get_request)
     app.router.add_post(f"{PREFIX}/reset", reset)
