@@ -75,11 +75,18 @@ def _extend(children: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[di
         st.builds(obj, st.dictionaries(names, children, max_size=5), st.lists(st.booleans(), max_size=5)),
         st.builds(arr, children, st.integers(0, 3), st.integers(0, 3)),
         st.builds(lambda bs: {"anyOf": bs}, st.lists(children, min_size=1, max_size=3)),
+        st.builds(lambda b: {"allOf": [b]}, children),
         st.builds(lambda t: {"type": [t["type"], "null"]} if isinstance(t.get("type"), str) else t, children),
     )
 
 
+def _referenced(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema moved under the root's ``$defs`` and reached by ``$ref``, as pydantic and zod write them."""
+    return {"$defs": {"it": schema}, "$ref": "#/$defs/it"}
+
+
 SCHEMAS = st.recursive(_LEAVES, _extend, max_leaves=12)
+SCHEMAS = SCHEMAS | SCHEMAS.map(_referenced)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
