@@ -139,8 +139,8 @@ def count_misses(name: str, test: CountMatch, count: int, what: str) -> list[Mis
 
 
 def _thinking_misses(test: ThinkingMatch, request: RequestView) -> list[Miss]:
-    thinking = request.params.thinking
-    kind = None if thinking is None else thinking.type
+    thinking = request.data.get("thinking")  # the JSON: reading it builds no model
+    kind = thinking.get("type") if isinstance(thinking, Mapping) else None
     out: list[Miss] = []
     if test.requested is not None and (kind in THINKING_ON) != test.requested:
         asked = "no thinking" if kind is None else f"thinking of type {kind!r}"
@@ -151,7 +151,7 @@ def _thinking_misses(test: ThinkingMatch, request: RequestView) -> list[Miss]:
         wanted = " or ".join(repr(t) for t in test.type)
         out.append(Miss("thinking.type", f"the thinking type is {kind!r}, not {wanted}"))
     if test.budget is not None:
-        budget = getattr(thinking, "budget_tokens", None)
+        budget = thinking.get("budget_tokens") if isinstance(thinking, Mapping) else None
         if not isinstance(budget, int):
             out.append(Miss("thinking.budget", "the request gives no thinking budget_tokens"))
         else:
@@ -160,15 +160,15 @@ def _thinking_misses(test: ThinkingMatch, request: RequestView) -> list[Miss]:
 
 
 def _tool_choice_misses(test: ToolChoiceMatch, request: RequestView) -> list[Miss]:
-    choice = request.params.tool_choice
-    kind = "auto" if choice is None else choice.type  # the API's default
+    choice = request.data.get("tool_choice")
+    kind = choice.get("type") if isinstance(choice, Mapping) else "auto"  # the API's default
     out: list[Miss] = []
     if test.type is not None and kind not in test.type:
         given = "" if choice is not None else " (none given: the API's default)"
         wanted = " or ".join(repr(t) for t in test.type)
         out.append(Miss("tool_choice.type", f"tool_choice is {kind!r}{given}, not {wanted}"))
     if test.name is not None:
-        name = getattr(choice, "name", None)
+        name = choice.get("name") if isinstance(choice, Mapping) else None
         if name != test.name:
             forced = "forces no tool" if name is None else f"forces {name!r}"
             out.append(Miss("tool_choice.name", f"tool_choice {forced}, not {test.name!r}"))
@@ -176,8 +176,8 @@ def _tool_choice_misses(test: ToolChoiceMatch, request: RequestView) -> list[Mis
 
 
 def _output_format_misses(test: OutputFormatMatch, request: RequestView) -> list[Miss]:
-    config = request.params.output_config
-    fmt = None if config is None else config.format
+    config = request.data.get("output_config")
+    fmt = config.get("format") if isinstance(config, Mapping) else None
     out: list[Miss] = []
     if test.requested is not None and (fmt is not None) != test.requested:
         asked = "asks" if fmt is not None else "does not ask"
@@ -186,7 +186,7 @@ def _output_format_misses(test: OutputFormatMatch, request: RequestView) -> list
         if test.title is not None or test.properties:
             out.append(Miss("output_format", "the request does not ask for structured output (a JSON schema)"))
         return out
-    schema = fmt.schema_
+    schema = fmt["schema"]
     if test.title is not None:
         title = schema.get("title")
         if not isinstance(title, str):
@@ -287,7 +287,7 @@ def misses(match: Match | None, request: RequestView, session: SessionFacts | No
     if match.nth is not None:
         out += count_misses("nth", match.nth, facts.nth, f"the request number in session {request.session!r}")
     if match.messages is not None:
-        out += count_misses("messages", match.messages, len(request.params.messages), "the message count")
+        out += count_misses("messages", match.messages, len(request.messages), "the message count")
     if match.last_user is not None:
         text = request.last_user_with_reminders if match.last_user.system_reminders else request.last_user
         out += text_misses("last_user", match.last_user, text)

@@ -92,6 +92,24 @@ def test_claude_codes_turns_build_no_model(gateway, built, name):
     assert built[MessageCreateParams].built == 0
 
 
+def test_rules_on_thinking_tool_choice_output_format_and_message_count_build_no_model(gateway, built):
+    scenario = {
+        "rules": [
+            {"match": {"thinking": {"requested": False}}, "reply": "no thinking"},
+            {"match": {"tool_choice": {"type": ["any"]}}, "reply": "forced"},
+            {"match": {"output_format": {"requested": True}}, "reply": "structured"},
+            {"match": {"messages": {"gte": 100}}, "reply": "long"},
+            {"reply": "none of those"},
+        ]
+    }
+    gw = gateway(scenario)
+    response = replay(gw.url, fixture("agent-tool-result-turn.json"))
+    assert response.status == 200
+    assert built[MessageCreateParams].built == 0
+    failed = [t["misses"][0]["predicate"] for t in gw.journal.last.why["tried"]]
+    assert failed == ["thinking", "tool_choice.type", "output_format", "messages.gte"]
+
+
 def test_claude_codes_count_tokens_builds_no_model(gateway, built):
     gw = gateway(AGENT)
     response = replay(gw.url, fixture("agent-count-tokens.json"))
