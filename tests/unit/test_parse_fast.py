@@ -222,7 +222,7 @@ def mutated(draw: st.DrawFn) -> dict[str, Any]:
     return body
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated())
 def test_whatever_the_fast_path_accepts_the_models_accept_and_read_alike(body):
     if certainly_valid(body, max_output=max_output):

@@ -39,6 +39,7 @@ _DISPLAYS = frozenset({"summarized", "omitted", "updates"})
 _EFFORTS = frozenset({"low", "medium", "high", "xhigh", "max"})
 _SERVICE_TIERS = frozenset({"auto", "standard_only"})
 _CHOICES = frozenset({"auto", "any", "tool", "none"})
+_ROLES = frozenset({"user", "assistant", "system"})
 _TTLS = frozenset({"5m", "1h"})
 _SERVER_RESULTS = frozenset(
     {
@@ -134,35 +135,49 @@ class _Walk:
 
     def block(self, node: object, allowed: frozenset[str] | tuple[str, ...]) -> dict[str, Any]:
         """One block of a union whose known members are ``allowed`` (any other type: the open fallback)."""
-        block = _object(node)
-        kind = _str(block.get("type"))
+        # The common blocks checked inline: a conversation of megabytes has thousands of them.
+        if type(node) is not dict or None in node.values():
+            raise _Unsure
+        block: dict[str, Any] = node
+        kind = block.get("type")
+        if type(kind) is not str:
+            raise _Unsure
         if kind not in allowed:
             if kind in BLOCK_TYPES:
                 raise _Unsure  # a known type this union does not take, or one this walk leaves to the models
             self.cache_control(block)  # the open fallback: its own fields pass through
             return block
         if kind == "text":
-            self.text(block)
-            return block
+            if type(block.get("text")) is not str or ("citations" in block and type(block["citations"]) is not list):
+                raise _Unsure
+        elif kind == "tool_result":
+            if type(block.get("tool_use_id")) is not str:
+                raise _Unsure
+            content = block.get("content")
+            if type(content) is list:
+                for item in content:
+                    self.block(item, _RESULT_CONTENT)
+            elif "content" in block and type(content) is not str:
+                raise _Unsure
+            if "is_error" in block and type(block["is_error"]) is not bool:
+                raise _Unsure
+        elif kind == "tool_use" or kind == "server_tool_use":
+            if type(block.get("id")) is not str or type(block.get("name")) is not str:
+                raise _Unsure
+        else:
+            self.rare_block(block, kind)
+        if "cache_control" in block:
+            self.cache_control(block)
+        return block
+
+    def rare_block(self, block: dict[str, Any], kind: str) -> None:
+        """The fields of a block type other than text, tool_use and tool_result."""
         if kind == "image":
             self.source(block.get("source"), document=False)
         elif kind == "document":
             self.source(block.get("source"), document=True)
             _opt_str(block, "title")
             _opt_str(block, "context")
-        elif kind in ("tool_use", "server_tool_use"):
-            _str(block.get("id"))
-            _str(block.get("name"))
-        elif kind == "tool_result":
-            _str(block.get("tool_use_id"))
-            content = block.get("content")
-            if type(content) is list:
-                for item in content:
-                    self.block(item, _RESULT_CONTENT)
-            elif "content" in block:
-                _str(content)
-            if "is_error" in block and type(block["is_error"]) is not bool:
-                raise _Unsure
         elif kind == "thinking":
             _str(block.get("thinking"))
             _str(block.get("signature"))  # absent: the model's default "" would change the dump
@@ -187,8 +202,6 @@ class _Walk:
                 raise _Unsure
         else:
             raise _Unsure
-        self.cache_control(block)
-        return block
 
 
 _RESULT_CONTENT = frozenset({"text", "image", "search_result", "document", "tool_reference", "browser_state"})
@@ -249,73 +262,6 @@ def _thinking(body: dict[str, Any], count_tokens: bool, betas: frozenset[str]) -
         raise _Unsure
     if ("temperature" in body and body["temperature"] != 1) or "top_k" in body:
         raise _Unsure
-
-
-def _content(messages: list[dict[str, Any]], held: int) -> None:
-    """``check_content``: no empty turn, no blank text, no final assistant text ending in whitespace."""
-    last = len(messages) - 1
-    for index in range(held, last + 1):
-        message = messages[index]
-        content = message["content"]
-        if message["role"] == "assistant" and index == last:
-            tail = content if type(content) is str else None
-            if content and type(content) is list and content[-1]["type"] == "text":
-                tail = content[-1]["text"]
-            if tail and tail != tail.rstrip():
-                raise _Unsure
-            continue  # a final assistant turn (a prefill) may be empty
-        if not content:
-            raise _Unsure
-        if type(content) is str:
-            if not content.strip():
-                raise _Unsure
-            continue
-        for block in content:
-            kind = block["type"]
-            if kind == "text":
-                if not block["text"].strip():
-                    raise _Unsure
-            elif kind == "tool_result" and type(block.get("content")) is list:
-                for inner in block["content"]:
-                    if inner["type"] == "text" and not inner["text"].strip():
-                        raise _Unsure
-
-
-def _blocks(message: dict[str, Any]) -> list[dict[str, Any]]:
-    content = message["content"]
-    return [] if type(content) is str else content
-
-
-def _tool_pairs(messages: list[dict[str, Any]], continues_thread: bool) -> None:
-    """``check_tool_pairs``: unique tool_use ids, each answered in the next turn, each result answering one."""
-    seen: set[str] = set()
-    for message in messages:
-        for block in _blocks(message):
-            if block["type"] == "tool_use":
-                if block["id"] in seen:
-                    raise _Unsure
-                seen.add(block["id"])
-    if not seen and not any(b["type"] == "tool_result" for m in messages for b in _blocks(m)):
-        return  # no calls, no results: nothing to pair
-    turns = [m for m in messages if m["role"] != "system"]
-    for position, message in enumerate(turns):
-        before = turns[position - 1] if position else None
-        asked = (
-            {b["id"] for b in _blocks(before) if b["type"] == "tool_use"}
-            if before is not None and before["role"] == "assistant"
-            else set()
-        )
-        if message["role"] == "assistant":
-            ids = [b["id"] for b in _blocks(message) if b["type"] == "tool_use"]
-            if ids and position < len(turns) - 1:
-                answered = {b["tool_use_id"] for b in _blocks(turns[position + 1]) if b["type"] == "tool_result"}
-                if any(i not in answered for i in ids):
-                    raise _Unsure
-            continue
-        if position == 0 and continues_thread:
-            continue
-        if any(b["type"] == "tool_result" and b["tool_use_id"] not in asked for b in _blocks(message)):
-            raise _Unsure
 
 
 def _check(
@@ -381,21 +327,79 @@ def _check(
             if fmt.get("type") != "json_schema" or type(fmt.get("schema")) is not dict:
                 raise _Unsure
     walk.cache_control(request)
-    for node in messages:
-        message = _object(node)
-        if message.get("role") not in ("user", "assistant", "system"):
-            raise _Unsure
-        content = message.get("content")
-        if type(content) is list:
-            for block in content:
-                walk.block(block, _MESSAGE_BLOCKS)
-        else:
-            _str(content)
+    thread = request.get("thread")
+    _messages(walk, messages, held, type(thread) is dict and bool(thread.get("previous_message_id")))
     if walk.breakpoints > MAX_CACHE_BREAKPOINTS:
         raise _Unsure
-    _content(messages, held)
-    thread = request.get("thread")
-    _tool_pairs(messages, type(thread) is dict and bool(thread.get("previous_message_id")))
+
+
+def _blank_text(block: dict[str, Any]) -> bool:
+    return block["type"] == "text" and not block["text"].strip()
+
+
+def _messages(walk: _Walk, messages: list[Any], held: int, continues_thread: bool) -> None:
+    """Every message and block checked in one pass (a conversation of megabytes does not fit the CPU's
+    caches: each further pass over it cost as much as the first), with ``check_content`` (no empty turn, no
+    blank text, no final assistant text ending in whitespace; the first ``held`` messages, a thread's held
+    conversation, left alone) and ``check_tool_pairs`` (unique tool_use ids, each answered by the next turn,
+    each user turn's tool_result answering a call of the turn before; ``role: system`` entries skipped)."""
+    last = len(messages) - 1
+    seen: set[str] = set()
+    asked: list[str] = []  # the tool_use ids of the turn before, when it was an assistant turn
+    first = True
+    for index, node in enumerate(messages):
+        message = _object(node)
+        role = message.get("role")
+        if role not in _ROLES:
+            raise _Unsure
+        content = message.get("content")
+        final_assistant = index == last and role == "assistant"  # a prefill: may be empty, may not end in blanks
+        strict = index >= held and not final_assistant
+        uses: list[str] = []
+        results: list[str] = []
+        if type(content) is list:
+            if strict and not content:
+                raise _Unsure
+            for block in content:
+                walk.block(block, _MESSAGE_BLOCKS)
+                kind = block["type"]
+                if kind == "text":
+                    if strict and not block["text"].strip():
+                        raise _Unsure
+                elif kind == "tool_use":
+                    uses.append(block["id"])
+                elif kind == "tool_result":
+                    results.append(block["tool_use_id"])
+                    inner = block.get("content")
+                    if (
+                        strict
+                        and type(inner) is list
+                        and any(b["type"] == "text" and not b["text"].strip() for b in inner)
+                    ):
+                        raise _Unsure
+            tail = content[-1]["text"] if content and content[-1]["type"] == "text" else None
+        else:
+            tail = _str(content)
+            if strict and not tail.strip():
+                raise _Unsure
+        if final_assistant and index >= held and tail and tail != tail.rstrip():
+            raise _Unsure
+        for call in uses:
+            if call in seen:
+                raise _Unsure  # tool_use ids must be unique (system entries' too)
+            seen.add(call)
+        if role == "system":
+            continue
+        # Plain loops over short lists: sets and generators per message cost more than the checks themselves.
+        for call in asked:
+            if call not in results:
+                raise _Unsure  # a call of the assistant turn before left unanswered
+        if results and role == "user" and not (first and continues_thread):
+            for answered in results:
+                if answered not in asked:
+                    raise _Unsure  # a result answering no call of the turn before
+        asked = uses if role == "assistant" else []
+        first = False
 
 
 def certainly_valid(
