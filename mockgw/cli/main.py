@@ -75,12 +75,18 @@ def banner(server: RunningServer | str, scenario: Scenario, api_keys: Sequence[s
     )
 
 
-async def _serve(config: GatewayConfig, host: str, port: int, watch: Sequence[str] | None = None) -> int:
-    """Serve until SIGINT/SIGTERM; with ``watch`` (the scenario sources), reload them when they change."""
+async def _serve(
+    config: GatewayConfig, host: str, port: int, watch: Sequence[str] | None = None, ready_fd: int | None = None
+) -> int:
+    """Serve until SIGINT/SIGTERM; with ``watch`` (the scenario sources), reload them when they change.
+
+    ``ready_fd`` (a worker's): the pipe to the parent, told once this process listens.
+    """
     try:
         server = await start_server(config, host, port, reuse_port=config.worker is not None)
     except OSError as exc:
         return _fail(_cannot_listen(host, port, exc))
+    workers.say_ready(ready_fd)
     if config.worker is None:  # a worker's parent printed the banner
         print(banner(server, config.scenario, config.api_keys), flush=True)
     stop = asyncio.Event()
@@ -118,9 +124,13 @@ def _serve_workers(args: argparse.Namespace, scenario: Scenario, host: str, port
     with held:
         bound = int(held.getsockname()[1])
         url = f"http://{f'[{host}]' if ':' in host else host}:{bound}"
-        print(banner(url, scenario, keys, args.workers), flush=True)
         given: list[str] = args.argv
-        code = workers.run_workers(workers.worker_argv(given[given.index("serve") + 1 :]), args.workers, bound)
+        code = workers.run_workers(
+            workers.worker_argv(given[given.index("serve") + 1 :]),
+            args.workers,
+            bound,
+            on_ready=lambda: print(banner(url, scenario, keys, args.workers), flush=True),
+        )
     print("mockgw: stopped.", flush=True)
     return code
 
@@ -211,7 +221,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             return _fail(f"--workers {args.workers}: a data dir is written by one process; serve it with one worker", 2)
         return _serve_workers(args, scenario, settings.host, settings.port, config.api_keys)
     watch = settings.scenarios if settings.watch else None
-    return asyncio.run(_serve(config, settings.host, settings.port, watch))
+    return asyncio.run(_serve(config, settings.host, settings.port, watch, args.ready_fd))
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -349,6 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="answer with N processes on one port, for load tests; stateless scenarios only (default: 1)",
     )
     serve.add_argument("--worker-number", type=int, help=argparse.SUPPRESS)  # set by --workers for each worker
+    serve.add_argument("--ready-fd", type=int, help=argparse.SUPPRESS)  # a worker's pipe to say it listens
     add_limit_flags(serve)
     serve.set_defaults(func=cmd_serve)
 

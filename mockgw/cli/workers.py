@@ -9,13 +9,16 @@ uses them runs one worker (docs/performance.md).
 
 The parent binds the port first (port 0: a free one, read back) and keeps that socket, not listening, for
 the workers' lifetime; each worker is ``mockgw serve`` again with the same arguments, the port and its
-number. A worker's admin answers carry ``x-mockgw-worker: <number>``.
+number. A worker's admin answers carry ``x-mockgw-worker: <number>``. Each worker writes a byte to a pipe once
+it listens; the parent prints the banner only when all N have, so a load test started on the banner spreads
+over every worker from its first connection.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -27,6 +30,7 @@ from mockgw.scenario.schema import Scenario
 
 WORKER_HEADER = "x-mockgw-worker"
 STOP_GRACE_S = 5.0  # a worker still running this long after SIGTERM is killed
+READY_WAIT_S = 0.1  # how often the parent looks at its workers while it waits for them to listen
 
 
 def stateful_parts(scenario: Scenario) -> list[str]:
@@ -72,12 +76,24 @@ def reserve_port(host: str, port: int) -> socket.socket:
     return sock
 
 
-def run_workers(argv: Sequence[str], workers: int, port: int) -> int:
+def run_workers(argv: Sequence[str], workers: int, port: int, on_ready: Callable[[], None] = lambda: None) -> int:
     """Run ``workers`` copies of ``mockgw serve`` (``argv``: its arguments) on ``port`` until SIGINT/SIGTERM or
-    until one of them ends; the exit status is the first non-zero one of the workers."""
-    command = [sys.executable, "-m", "mockgw", "serve", *argv, "--port", str(port)]
-    procs = [subprocess.Popen([*command, "--worker-number", str(n)]) for n in range(1, workers + 1)]
+    until one of them ends; the exit status is the first non-zero one of the workers.
+
+    ``on_ready`` is called once every worker listens (each says so with a byte on a pipe); a worker that fails
+    to start ends the run before it is called, having said why itself.
+    """
+    ready_read, ready_write = os.pipe()
+    command = [sys.executable, "-m", "mockgw", "serve", *argv, "--port", str(port), "--ready-fd", str(ready_write)]
+    try:
+        procs = [
+            subprocess.Popen([*command, "--worker-number", str(n)], pass_fds=(ready_write,))
+            for n in range(1, workers + 1)
+        ]
+    finally:
+        os.close(ready_write)  # the workers hold their copies: EOF once all of them closed theirs
     stopping = False
+    ready = 0
 
     def stop(signum: int, frame: object) -> None:
         nonlocal stopping
@@ -86,8 +102,17 @@ def run_workers(argv: Sequence[str], workers: int, port: int) -> int:
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         while not stopping and all(p.poll() is None for p in procs):
-            time.sleep(0.1)
+            if ready >= workers:
+                time.sleep(READY_WAIT_S)
+                continue
+            readable, _, _ = select.select([ready_read], [], [], READY_WAIT_S)
+            if readable:
+                said = os.read(ready_read, workers)
+                ready = workers if not said else ready + len(said)
+                if ready >= workers:
+                    on_ready()
     finally:
+        os.close(ready_read)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         for p in procs:
@@ -102,6 +127,18 @@ def run_workers(argv: Sequence[str], workers: int, port: int) -> int:
                 p.wait()
     codes = [p.returncode for p in procs]
     return 0 if stopping and all(c in (0, -signal.SIGTERM) for c in codes) else next((c for c in codes if c), 0)
+
+
+def say_ready(fd: int | None) -> None:
+    """In a worker, once it listens: tell the parent (``--ready-fd``), and close our end of the pipe."""
+    if fd is None:
+        return
+    try:
+        os.write(fd, b"1")
+    except OSError:  # the parent is gone; stop_when_orphaned ends this worker
+        pass
+    finally:
+        os.close(fd)
 
 
 async def stop_when_orphaned(stop: Callable[[], None], every_s: float = 1.0) -> None:
