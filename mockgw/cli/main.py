@@ -141,6 +141,7 @@ _LIMITS: tuple[tuple[str, type, str, str], ...] = (
     ("--header-timeout", float, "S", "close a connection whose request head takes longer (default: 10)"),
     ("--body-timeout", float, "S", "answer 408 when a request body sends no byte for this long (default: 30)"),
     ("--write-timeout", float, "S", "drop a client that takes no byte of an answer for this long (default: 30)"),
+    ("--journal-size", int, "N", "journal the latest N requests; the oldest go first (default: 1000)"),
     ("--journal-bytes", int, "N", "journal at most about N bytes; the oldest entries go first (default: 64 MiB)"),
     ("--journal-body-bytes", int, "N", "journal a body over N bytes shortened and marked (default: 1 MiB)"),
     ("--max-sessions", int, "N", "keep rule state of N sessions; the least recently used goes (default: 10000)"),
@@ -206,6 +207,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # The name mockgw listens on is one its clients use (an address is answered anyway).
         allowed_hosts=(*settings.allowed_hosts, settings.host),
         timeouts=settings.timeouts,
+        journal_size=settings.journal_size,
         journal_bytes=settings.journal_bytes,
         journal_body_bytes=settings.journal_body_bytes,
         max_sessions=settings.max_sessions,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from mockgw.core.engine import DEFAULT_MAX_SESSIONS
-from mockgw.core.journal import DEFAULT_JOURNAL_BODY_BYTES, DEFAULT_JOURNAL_BYTES
+from mockgw.core.journal import DEFAULT_JOURNAL_BODY_BYTES, DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8788
@@ -35,6 +35,8 @@ LOCALHOST = "localhost"  # as a --cors-origin value: the LOCALHOST_ORIGINS above
 _ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s?#]+", re.IGNORECASE)
 # An --allow-host value: a name (letters, digits, - _ .), optionally starting with "." or "*."; or "*".
 _HOST_PATTERN = re.compile(r"\*|(\*?\.)?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")
+# --journal-size at most: a bound that is a number, not a typo (the byte bound, --journal-bytes, holds too).
+MAX_JOURNAL_SIZE = 1_000_000
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -74,6 +76,7 @@ class ServeFlags:
     header_timeout: float | None = None
     body_timeout: float | None = None
     write_timeout: float | None = None
+    journal_size: int | None = None
     journal_bytes: int | None = None
     journal_body_bytes: int | None = None
     max_sessions: int | None = None
@@ -97,6 +100,7 @@ class ServeSettings:
     allowed_hosts: tuple[str, ...] = ()
     data_dir: str | None = None  # keep files and batches here across restarts
     timeouts: Timeouts = Timeouts()
+    journal_size: int = DEFAULT_JOURNAL_SIZE  # entries
     journal_bytes: int = DEFAULT_JOURNAL_BYTES
     journal_body_bytes: int = DEFAULT_JOURNAL_BODY_BYTES
     max_sessions: int = DEFAULT_MAX_SESSIONS
@@ -121,6 +125,7 @@ ENV_VARIABLES = (
     "MOCKGW_HEADER_TIMEOUT",
     "MOCKGW_BODY_TIMEOUT",
     "MOCKGW_WRITE_TIMEOUT",
+    "MOCKGW_JOURNAL_SIZE",
     "MOCKGW_JOURNAL_BYTES",
     "MOCKGW_JOURNAL_BODY_BYTES",
     "MOCKGW_MAX_SESSIONS",
@@ -196,8 +201,13 @@ def _limits(flags: ServeFlags, env: Mapping[str, str]) -> dict[str, Any]:
         body=_positive(flags.body_timeout, env, "MOCKGW_BODY_TIMEOUT", default.body, _env_float),
         write=_positive(flags.write_timeout, env, "MOCKGW_WRITE_TIMEOUT", default.write, _env_float),
     )
+    journal_size = _positive(flags.journal_size, env, "MOCKGW_JOURNAL_SIZE", DEFAULT_JOURNAL_SIZE, _env_int)
+    if journal_size > MAX_JOURNAL_SIZE:
+        source = "--journal-size" if flags.journal_size is not None else "MOCKGW_JOURNAL_SIZE"
+        raise SettingsError(f"{source}: at most {MAX_JOURNAL_SIZE} entries, got {journal_size}")
     return {
         "timeouts": timeouts,
+        "journal_size": journal_size,
         "journal_bytes": _positive(flags.journal_bytes, env, "MOCKGW_JOURNAL_BYTES", DEFAULT_JOURNAL_BYTES, _env_int),
         "journal_body_bytes": _positive(
             flags.journal_body_bytes, env, "MOCKGW_JOURNAL_BODY_BYTES", DEFAULT_JOURNAL_BODY_BYTES, _env_int

@@ -344,3 +344,25 @@ def test_serve_prints_the_url_and_env_lines_then_stops_cleanly_on_sigint(served:
     assert served.stdout is not None and served.stderr is not None
     assert served.stdout.read().strip().endswith("mockgw: stopped.")
     assert "Traceback" not in served.stderr.read()
+
+
+@pytest.mark.parametrize(
+    ("argv", "env"),
+    [(["--journal-size", "2"], {}), ([], {"MOCKGW_JOURNAL_SIZE": "2"})],
+    ids=["flag", "variable"],
+)
+def test_serve_journal_size_keeps_the_latest_n_requests(tmp_path: Path, argv: list[str], env: dict[str, str]) -> None:
+    path = write(tmp_path, "good.yaml", GOOD)
+    command = [sys.executable, "-m", "mockgw", "serve", "--port", "0", "--scenario", str(path), *argv]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env() | env
+    )
+    try:
+        url = read_banner(process)[0].rsplit(" at ", 1)[1]
+        for text in ("hi", "one", "two"):
+            assert http_call(url + "/v1/messages", json_body=body(text)).status == 200
+        listing = http_call(url + "/_mockgw/requests", "GET").json()
+        assert [e["seq"] for e in listing["data"]] == [2, 3]
+    finally:
+        process.kill()
+        process.communicate(timeout=10)

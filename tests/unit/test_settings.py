@@ -154,9 +154,19 @@ def test_limits_come_from_flags_over_variables_over_defaults() -> None:
     assert (settings.journal_bytes, settings.journal_body_bytes, settings.max_sessions) == (1048576, 1 << 20, 50)
 
 
+def test_journal_size_comes_from_its_flag_over_its_variable() -> None:
+    assert resolve(flags(), {}).journal_size == 1000
+    assert resolve(flags(), {"MOCKGW_JOURNAL_SIZE": "50"}).journal_size == 50
+    assert resolve(flags("--journal-size", "20"), {"MOCKGW_JOURNAL_SIZE": "50"}).journal_size == 20
+
+
 @pytest.mark.parametrize(
     ("argv", "env", "message"),
     [
+        (("--journal-size", "0"), {}, "--journal-size: expected a number above 0, got 0"),
+        ((), {"MOCKGW_JOURNAL_SIZE": "many"}, "MOCKGW_JOURNAL_SIZE: expected a whole number, got 'many'"),
+        (("--journal-size", "1000001"), {}, "--journal-size: at most 1000000 entries, got 1000001"),
+        ((), {"MOCKGW_JOURNAL_SIZE": "2000000"}, "MOCKGW_JOURNAL_SIZE: at most 1000000 entries, got 2000000"),
         (("--write-timeout", "0"), {}, "--write-timeout: expected a number above 0, got 0.0"),
         ((), {"MOCKGW_HEADER_TIMEOUT": "nan"}, "MOCKGW_HEADER_TIMEOUT: expected a number above 0, got nan"),
         ((), {"MOCKGW_HEADER_TIMEOUT": "soon"}, "MOCKGW_HEADER_TIMEOUT: expected a number of seconds, got 'soon'"),
@@ -164,6 +174,6 @@ def test_limits_come_from_flags_over_variables_over_defaults() -> None:
         ((), {"MOCKGW_JOURNAL_BODY_BYTES": "1MB"}, "MOCKGW_JOURNAL_BODY_BYTES: expected a whole number"),
     ],
 )
-def test_a_limit_that_is_not_above_zero_is_refused(argv: tuple[str, ...], env: dict[str, str], message: str) -> None:
+def test_a_limit_out_of_its_range_is_refused(argv: tuple[str, ...], env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message.replace("(", r"\(")):
         resolve(flags(*argv), env)
