@@ -461,3 +461,56 @@ def test_error_details_that_json_cannot_carry_are_a_located_problem() -> None:
               details: {when: 2024-01-01}
         """
     assert problems_of(text) == ["s.yaml:4: rules[0].error.details.when: input was not a valid JSON value"]
+
+
+# ---------------------------------------------------------------- two YAML readers, one result
+
+
+def _lines(node: object) -> list[tuple[str, int, int]]:
+    """Every node's kind and start line/column, depth first: where reports point."""
+    import yaml
+
+    out: list[tuple[str, int, int]] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        assert isinstance(current, yaml.Node)
+        out.append((type(current).__name__, current.start_mark.line, current.start_mark.column))
+        if isinstance(current, yaml.MappingNode):
+            stack.extend(n for pair in current.value for n in pair)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+    return out
+
+
+@pytest.mark.parametrize("path", sorted(Path("scenarios").glob("*.yaml")), ids=lambda p: p.stem)
+def test_libyaml_reads_every_bundled_scenario_as_the_pure_python_reader_does(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    fast_data, fast_root, fast_problems = loader._read_with(loader._FastLoader, text, str(path))
+    slow_data, slow_root, slow_problems = loader._read_with(loader._SafeLoader, text, str(path))
+    assert fast_data == slow_data
+    assert _lines(fast_root) == _lines(slow_root)
+    assert fast_problems == slow_problems
+
+
+def test_a_well_formed_file_is_read_by_libyaml_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    def pure_reader(text: str) -> None:
+        raise AssertionError("the pure-Python reader was used for a well-formed file")
+
+    monkeypatch.setattr(loader, "_SafeLoader", pure_reader)
+    assert load_scenario_text("rules:\n  - reply: hi\n").rules[0].reply is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["rules:\n  - reply: hi\n  - reply: \ud800\n", "rules:\n  - reply: hi\x07\n", "rules: [\n", "a: 1\na: 2\n"],
+    ids=["lone-surrogate", "control-character", "unclosed-flow", "duplicate-key"],
+)
+def test_a_file_with_a_problem_is_reported_as_the_pure_python_reader_reports_it(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data, _, problems = loader._parse_yaml(text, "s.yaml")
+    monkeypatch.setattr(loader, "_CParser", None)  # as on a PyYAML without libyaml: the pure reader only
+    pure_data, _, pure_problems = loader._parse_yaml(text, "s.yaml")
+    assert problems, "each of these files has a problem to report"
+    assert (data, problems) == (pure_data, pure_problems)
