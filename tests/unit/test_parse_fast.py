@@ -149,10 +149,12 @@ def test_every_refusal_of_the_api_is_left_to_the_models(name, body, headers, mes
     assert refused.value.message == message
 
 
-@pytest.mark.parametrize(("name", "payload", "message"), INVALID, ids=[c[0] for c in INVALID])
+# The invalid bodies that are JSON: the others (bytes, text) are refused before validation.
+INVALID_JSON = [case for case in INVALID if not isinstance(case[1], bytes | str)]
+
+
+@pytest.mark.parametrize(("name", "payload", "message"), INVALID_JSON, ids=[c[0] for c in INVALID_JSON])
 def test_every_invalid_field_is_left_to_the_models(name, payload, message):
-    if isinstance(payload, bytes | str):
-        pytest.skip("not JSON: refused before validation")
     assert not certainly_valid(payload, max_output=max_output)
 
 
