@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
 from mockgw.core.journal import JournalEntry
 from mockgw.core.request import DEFAULT_SESSION
@@ -84,28 +83,27 @@ def sendable_cross_site(method: str, content_type: str | None, headers: Mapping[
     return kind in _FORM_TYPES and ADMIN_HEADER not in headers
 
 
-@web.middleware
-async def admin_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Refuse admin calls without the admin token (401), and calls a cross-site page could send (403).
+def refusal(request: web.Request) -> web.Response | None:
+    """The refusal of an admin call without the admin token (401), or one a cross-site page could send (403).
 
     The token is needed only when one is configured; the inspector page itself needs none.
     """
+    if not is_admin_path(request.path):
+        return None
     token = request.app[GATEWAY].config.admin_token
-    if token and is_admin_path(request.path) and request.path != UI_PATH:
+    if token and request.path != UI_PATH:
         headers = {k.lower(): v for k, v in request.headers.items()}
         if not token_matches(headers, token):
             message = f"mockgw: the admin API needs the admin token (Authorization: Bearer <token> or {TOKEN_HEADER})"
             return error_response(401, message, request_id=request_id(request))
-    if is_admin_path(request.path) and sendable_cross_site(
-        request.method, request.headers.get("content-type"), request.headers
-    ):
+    if sendable_cross_site(request.method, request.headers.get("content-type"), request.headers):
         message = (
             f"mockgw: a {request.method} to the admin API needs Content-Type: application/json or the header "
             f"{ADMIN_HEADER}: 1 (a web page on another site can send neither without asking first); "
             "see docs/admin.md, Security model"
         )
         return error_response(403, message, request_id=request_id(request), error_type="permission_error")
-    return await handler(request)
+    return None
 
 
 # ---------------------------------------------------------------- helpers

@@ -4,86 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from aiohttp import HttpVersion11, web
-from aiohttp.typedefs import Handler
-from multidict import CIMultiDict
 
-from mockgw.server import admin, batches_files, faces, ratelimit, routes, ui
+from mockgw.server import admin, batches_files, faces, routes, ui
 from mockgw.server.connections import Runner, quiet_accept_errors
-from mockgw.server.cors import install_cors, preflight_middleware
-from mockgw.server.hosts import host_guard
-from mockgw.server.logs import log_requests
-from mockgw.server.profile import profile_guard
+from mockgw.server.middleware import gateway_middleware, prepare_headers, well_formed
 from mockgw.server.responses import error_response
 from mockgw.server.state import Gateway, GatewayConfig
 
 log = logging.getLogger("mockgw")
-
-
-@web.middleware
-async def anthropic_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Give every answer a ``request-id``, and every failure the Anthropic error shape (OpenAI's under the
-    OpenAI faces' paths).
-
-    aiohttp's own errors (404, 405, 413) become error bodies; an unexpected exception becomes a 500
-    (``api_error``) with the traceback in our log, never in the answer.
-    """
-    # The id is made on first read (routes.request_id): a request the engine counts takes it from its
-    # session's draws, so it repeats with the session's other bytes.
-    try:
-        response = await handler(request)
-    except routes.DisconnectFault:
-        if request.transport is not None:
-            request.transport.abort()
-        return web.Response(status=200)  # never reaches the client: the connection is gone
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        message = {
-            404: f"Not found: {request.method} {request.path}",
-            405: f"Method {request.method} is not allowed on {request.path}",
-            413: routes.TOO_LARGE,
-        }.get(exc.status, exc.reason)
-        kind = "request_too_large" if exc.status == 413 else None
-        rid = routes.request_id(request)
-        if (shape := faces.error_shape(request.path)) is not None:
-            return shape(exc.status, message, rid)
-        return error_response(exc.status, message, request_id=rid, error_type=kind)
-    except Exception:
-        log.exception("mockgw: unexpected error answering %s %s", request.method, request.path)
-        rid = routes.request_id(request)
-        if (shape := faces.error_shape(request.path)) is not None:
-            return shape(500, "Internal server error", rid)
-        return error_response(500, "Internal server error", request_id=rid)
-    rid = routes.request_id(request)  # made now if nothing read it (the log line reads it after us)
-    if "request-id" not in response.headers and not response.prepared:
-        response.headers["request-id"] = rid
-    return response
-
-
-def well_formed(text: str) -> str:
-    """``text`` with the undecodable bytes aiohttp keeps as lone surrogates (surrogateescape) made U+FFFD."""
-    if text.isascii():
-        return text
-    try:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    except UnicodeEncodeError:  # a surrogate that stands for no byte
-        return text.encode("utf-8", "replace").decode("utf-8")
-
-
-@web.middleware
-async def well_formed_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Header values that are not UTF-8 become text here, once, before anything reads them.
-
-    Otherwise they would reach the journal, the log and templated replies as lone surrogates, which no
-    UTF-8 answer can carry (a 500 where the caller deserved an answer).
-    """
-    if any(well_formed(value) != value for value in request.headers.values()):
-        fixed = CIMultiDict((name, well_formed(value)) for name, value in request.headers.items())
-        request = request.clone(headers=fixed)
-    return await handler(request)
 
 
 async def expect_header(request: web.Request) -> web.StreamResponse | None:
@@ -113,41 +44,22 @@ async def expect_header(request: web.Request) -> web.StreamResponse | None:
     return error_response(417, f"Unknown Expect: {expect!r}", request_id=rid)
 
 
-def _worker_header(number: str) -> Callable[[web.Request, web.StreamResponse], Awaitable[None]]:
-    """``serve --workers``: admin answers say which worker process answered (x-mockgw-worker)."""
-
-    async def add(request: web.Request, response: web.StreamResponse) -> None:
-        if request.path.startswith("/_mockgw/"):
-            response.headers["x-mockgw-worker"] = number
-
-    return add
-
-
 def create_app(config: GatewayConfig) -> web.Application:
     """A ready aiohttp application serving ``config``'s scenario."""
-    # Outermost first: headers are made text; the log line times everything; errors get their shape and
-    # request-id; a Host not on the allow-list is refused before anything is read or changed; preflights
-    # are answered before the admin token is asked for (browsers never send credentials on a preflight).
-    middlewares = [
-        well_formed_headers,
-        log_requests,
-        anthropic_errors,
-        host_guard(config.allowed_hosts),
-        preflight_middleware(config.cors_origins),
-        admin.admin_guard,
-        profile_guard,  # the scenario's profile: routes the chosen gateway does not serve are refused here
-    ]
-    app = web.Application(middlewares=middlewares, client_max_size=config.max_body_bytes + 1)
+    # One middleware for every request (server/middleware.py): text headers, request id, Host allow-list,
+    # CORS preflight, admin guard, profile, the API's error shape and the log line.
+    app = web.Application(
+        middlewares=[gateway_middleware(config.allowed_hosts, config.cors_origins)],
+        client_max_size=config.max_body_bytes + 1,
+    )
     app[routes.GATEWAY] = Gateway(config)
     routes.add_routes(app)
     faces.add_routes(app)
     batches_files.add_routes(app)
     admin.add_routes(app)
-    app.on_response_prepare.append(ratelimit.add_rate_limit_headers)
-    if config.worker is not None:
-        app.on_response_prepare.append(_worker_header(str(config.worker)))
     ui.add_routes(app)
-    install_cors(app, config.cors_origins)
+    # One hook for the headers every answer needs at prepare(), streams included: rate limits, worker, CORS.
+    app.on_response_prepare.append(prepare_headers(config.cors_origins, config.worker))
     for route in app.router.routes():
         # Routes take an expect handler only when added; set ours on all of them here, in one place.
         # (Unknown paths keep aiohttp's: they have no route to set it on.)

@@ -1,8 +1,9 @@
 """CORS, so a browser app (the TypeScript SDK with ``dangerouslyAllowBrowser``, the AI SDK) can call mockgw.
 
-Preflights (``OPTIONS`` with ``Origin`` and ``Access-Control-Request-Method``) are answered on every path by a
-middleware; every other answer gets its ``access-control-*`` headers from an ``on_response_prepare`` hook,
-because a stream's headers leave at ``prepare()``, before any middleware could add them afterwards.
+Preflights (``OPTIONS`` with ``Origin`` and ``Access-Control-Request-Method``) are answered on every path by
+the one middleware (server/middleware.py); every other answer gets its ``access-control-*`` headers at
+``prepare()`` (``middleware.prepare_headers``), because a stream's headers leave then, before a middleware
+could add them afterwards.
 
 The admin API (``/_mockgw/``) is granted to pages of this machine only (the localhost origins), whatever
 ``--cors-origin`` allows: an origin allowed for a browser app (even ``*``) never gets to read the journal or
@@ -14,12 +15,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
 
 from mockgw.cli.settings import LOCALHOST_ORIGINS
 from mockgw.server.admin import is_admin_path
 from mockgw.server.responses import error_response
-from mockgw.server.routes import request_id
+from mockgw.server.routes import REQUEST_ID
 
 ALLOW_METHODS = "GET, HEAD, POST, PUT, DELETE, OPTIONS"
 # Sent when a preflight names no headers; otherwise the requested ones are echoed (the SDKs add
@@ -117,64 +117,53 @@ def _vary(response: web.StreamResponse, *names: str) -> None:
     response.headers["vary"] = ", ".join(present)
 
 
-def preflight_middleware(origins: Sequence[str]) -> Middleware:
-    """A middleware answering CORS preflights for ``origins`` (none: it lets every request through)."""
-    allowed = tuple(origins)
-
-    @web.middleware
-    async def preflight(request: web.Request, handler: Handler) -> web.StreamResponse:
-        origin = request.headers.get("origin")
-        is_preflight = (
-            request.method == "OPTIONS" and origin is not None and "access-control-request-method" in request.headers
+def preflight_answer(request: web.Request, origins: Sequence[str]) -> web.Response | None:
+    """The answer to a CORS preflight for ``origins`` (204, or 403 saying why); None: not a preflight, or CORS
+    is off (no origins)."""
+    if not origins or request.method != "OPTIONS":
+        return None
+    origin = request.headers.get("origin")
+    if origin is None or "access-control-request-method" not in request.headers:
+        return None
+    if not origin_allowed(origin, origins):
+        message = (
+            f"mockgw: origin {origin!r} is not allowed by CORS (allowed: {', '.join(origins)}); "
+            f"start mockgw with --cors-origin {origin} or MOCKGW_CORS_ORIGINS"
         )
-        if not allowed or not is_preflight:
-            return await handler(request)
-        assert origin is not None
-        if not origin_allowed(origin, allowed):
-            message = (
-                f"mockgw: origin {origin!r} is not allowed by CORS (allowed: {', '.join(allowed)}); "
-                f"start mockgw with --cors-origin {origin} or MOCKGW_CORS_ORIGINS"
-            )
-            return error_response(403, message, request_id=request_id(request))
-        if not granted(origin, request.path, allowed):
-            message = (
-                f"mockgw: the admin API is not granted to origin {origin!r}: only pages of this machine "
-                "(localhost origins) may call it from a browser (see docs/admin.md, Security model)"
-            )
-            return error_response(403, message, request_id=request_id(request))
-        requested = request.headers.get("access-control-request-headers", "").strip()
-        headers = {
-            "access-control-allow-origin": origin,
-            "access-control-allow-methods": ALLOW_METHODS,
-            "access-control-allow-headers": requested or ALLOW_HEADERS,
-            "access-control-max-age": MAX_AGE,
-        }
-        # Chromium's Private Network Access: a page on a public address asking for a local one.
-        if request.headers.get("access-control-request-private-network", "").lower() == "true":
-            headers["access-control-allow-private-network"] = "true"
-        response = web.Response(status=204, headers=headers)
-        _vary(response, "Origin", "Access-Control-Request-Method", "Access-Control-Request-Headers")
-        return response
-
-    return preflight
+        return error_response(403, message, request_id=request.get(REQUEST_ID, ""))
+    if not granted(origin, request.path, origins):
+        message = (
+            f"mockgw: the admin API is not granted to origin {origin!r}: only pages of this machine "
+            "(localhost origins) may call it from a browser (see docs/admin.md, Security model)"
+        )
+        return error_response(403, message, request_id=request.get(REQUEST_ID, ""))
+    requested = request.headers.get("access-control-request-headers", "").strip()
+    headers = {
+        "access-control-allow-origin": origin,
+        "access-control-allow-methods": ALLOW_METHODS,
+        "access-control-allow-headers": requested or ALLOW_HEADERS,
+        "access-control-max-age": MAX_AGE,
+    }
+    # Chromium's Private Network Access: a page on a public address asking for a local one.
+    if request.headers.get("access-control-request-private-network", "").lower() == "true":
+        headers["access-control-allow-private-network"] = "true"
+    response = web.Response(status=204, headers=headers)
+    _vary(response, "Origin", "Access-Control-Request-Method", "Access-Control-Request-Headers")
+    return response
 
 
-def install_cors(app: web.Application, origins: Sequence[str]) -> None:
-    """Give every answer to an allowed origin its CORS headers (streams included); no origins: nothing."""
-    allowed = tuple(origins)
-    if not allowed:
-        return
-
-    async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
-        origin = request.headers.get("origin")
+def add_headers(request: web.Request, response: web.StreamResponse, origins: Sequence[str]) -> None:
+    """Give an answer to an allowed origin its CORS headers (at ``prepare()``: streams included)."""
+    if "vary" in response.headers:
         _vary(response, "Origin")
-        if origin is None or not granted(origin, request.path, allowed):
-            return
-        response.headers["access-control-allow-origin"] = origin
-        if "access-control-allow-methods" in response.headers:
-            return  # a preflight answer: expose-headers means nothing there
-        own = [name.lower() for name in response.headers if not name.lower().startswith("access-control-")]
-        expose = dict.fromkeys([*EXPOSE_HEADERS, *(n for n in own if n not in _NOT_EXPOSED)])
-        response.headers["access-control-expose-headers"] = ", ".join(expose)
-
-    app.on_response_prepare.append(add_headers)
+    else:
+        response.headers["vary"] = "Origin"  # most answers: no Vary of their own to merge with
+    origin = request.headers.get("origin")
+    if origin is None or not granted(origin, request.path, origins):
+        return
+    response.headers["access-control-allow-origin"] = origin
+    if "access-control-allow-methods" in response.headers:
+        return  # a preflight answer: expose-headers means nothing there
+    own = [name.lower() for name in response.headers if not name.lower().startswith("access-control-")]
+    expose = dict.fromkeys([*EXPOSE_HEADERS, *(n for n in own if n not in _NOT_EXPOSED)])
+    response.headers["access-control-expose-headers"] = ", ".join(expose)

@@ -18,11 +18,11 @@ addresses allowed, other names by configuration). See docs/admin.md, "Security m
 
 from __future__ import annotations
 
+import functools
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
 
 from mockgw.server import openai
 from mockgw.server.faces import FACE_ROUTES
@@ -85,23 +85,29 @@ def host_allowed(header: str | None, allowed: Sequence[str]) -> bool:
     return False
 
 
-def host_guard(allowed: Sequence[str]) -> Middleware:
-    """A middleware refusing requests whose ``Host`` is not on the allow-list (403, with the reason)."""
+def allow_list(allowed: Sequence[str]) -> Callable[[str | None], bool]:
+    """``host_allowed`` for this allow-list, remembering its answer for the last few ``Host`` values (a
+    client sends the same one on every request: it is parsed once, not per request)."""
     names = tuple(allowed)
 
-    @web.middleware
-    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-        header = request.headers.get("host")
-        if host_allowed(header, names):
-            return await handler(request)
-        shown = host_name(header or "") or header
-        message = (
-            f"mockgw: Host {shown!r} is not allowed (a guard against DNS rebinding: mockgw answers loopback "
-            f"names, IP addresses and the names it is given); to allow it, serve with --allow-host {shown} "
-            "or MOCKGW_ALLOW_HOST (see docs/admin.md, Security model)"
-        )
-        if request.path in _OPENAI_PATHS:
-            return openai.openai_error(request, 403, message, error_type="permission_error", code="host_not_allowed")
-        return error_response(403, message, request_id=request_id(request), error_type="permission_error")
+    @functools.lru_cache(maxsize=64)
+    def allowed_host(header: str | None) -> bool:
+        return host_allowed(header, names)
 
-    return guard
+    return allowed_host
+
+
+def refusal(request: web.Request, allowed: Callable[[str | None], bool]) -> web.Response | None:
+    """The 403 for a request whose ``Host`` is not on the allow-list (``allow_list``), with the reason."""
+    header = request.headers.get("host")
+    if allowed(header):
+        return None
+    shown = host_name(header or "") or header
+    message = (
+        f"mockgw: Host {shown!r} is not allowed (a guard against DNS rebinding: mockgw answers loopback "
+        f"names, IP addresses and the names it is given); to allow it, serve with --allow-host {shown} "
+        "or MOCKGW_ALLOW_HOST (see docs/admin.md, Security model)"
+    )
+    if request.path in _OPENAI_PATHS:
+        return openai.openai_error(request, 403, message, error_type="permission_error", code="host_not_allowed")
+    return error_response(403, message, request_id=request_id(request), error_type="permission_error")

@@ -21,7 +21,6 @@ from typing import IO, Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
-from aiohttp.typedefs import Handler
 
 from mockgw.core.journal import JournalEntry
 from mockgw.server.routes import JOURNAL_ENTRY, REQUEST_ID, session_of
@@ -225,30 +224,21 @@ def configure_logging(log_format: str = "text", stream: IO[str] | None = None) -
     return handler
 
 
-@web.middleware
-async def log_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Log each request once it is answered (streams: once the stream ended)."""
-    if not log.isEnabledFor(logging.INFO):
-        return await handler(request)
-    started = time.perf_counter()
-    status: int | None = None
-    try:
-        response = await handler(request)
-        status = response.status
-        return response
-    finally:
-        entry: JournalEntry | None = request.get(JOURNAL_ENTRY)
-        session = entry.session if entry is not None else session_of({k.lower(): v for k, v in request.headers.items()})
-        if entry is not None and not entry.status:
-            status = None  # a scripted drop of a non-streamed request: no answer went out
-        log_request(
-            RequestLine(
-                method=request.method,
-                path=request.path,
-                status=status,
-                duration_ms=(time.perf_counter() - started) * 1000,
-                session=session,
-                rule=entry.rule if entry is not None else None,
-                request_id=request.get(REQUEST_ID),
-            )
+def log_finished(request: web.Request, status: int | None, started: float) -> None:
+    """Log a request once it is answered (streams: once the stream ended); ``status`` None: no answer went
+    out, ``started``: its ``time.perf_counter()`` when it arrived. Called by the one middleware."""
+    entry: JournalEntry | None = request.get(JOURNAL_ENTRY)
+    session = entry.session if entry is not None else session_of({k.lower(): v for k, v in request.headers.items()})
+    if entry is not None and not entry.status:
+        status = None  # a scripted drop of a non-streamed request: no answer went out
+    log_request(
+        RequestLine(
+            method=request.method,
+            path=request.path,
+            status=status,
+            duration_ms=(time.perf_counter() - started) * 1000,
+            session=session,
+            rule=entry.rule if entry is not None else None,
+            request_id=request.get(REQUEST_ID),
         )
+    )

@@ -10,7 +10,6 @@ routes are the gateway's API. The evidence for each row is in docs/scenarios.md 
 from __future__ import annotations
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
 from mockgw.server import faces, routes
 from mockgw.server.responses import error_response
@@ -41,15 +40,14 @@ def refused_by_profile(profile: str, route_pattern: str) -> bool:
     return profile == "vercel" and route_pattern.startswith(_API_PREFIXES) and route_pattern not in VERCEL_ROUTES
 
 
-@web.middleware
-async def profile_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Refuse, before anything is read or journaled, a route the scenario's profile does not serve."""
+def refusal(request: web.Request) -> web.Response | None:
+    """The 404 of a route the scenario's profile does not serve, before anything is read or journaled."""
     resource = request.match_info.route.resource
     if resource is None:  # no route matched: aiohttp's own 404/405 follow
-        return await handler(request)
+        return None
     profile = request.app[routes.GATEWAY].scenario.profile
     if not refused_by_profile(profile, resource.canonical):
-        return await handler(request)
+        return None
     message = f"{request.method} {request.path} is not served by Vercel AI Gateway (profile: {profile})"
     rid = routes.request_id(request)
     if (shape := faces.error_shape(request.path)) is not None:

@@ -1,8 +1,8 @@
 """``anthropic-ratelimit-*`` headers on every Anthropic API answer (200, errors, streams), not only on 429.
 
-One ``on_response_prepare`` hook, so streams get them before their first byte and every route the same way.
-The counting and wording are ``gateway/ratelimits.py``'s; headers a scenario set itself (``error.headers``)
-are kept.
+Added at ``prepare()`` (server/middleware.py, ``prepare_headers``), so streams get them before their first
+byte and every route the same way. The counting and wording are ``gateway/ratelimits.py``'s; headers a
+scenario set itself (``error.headers``) are kept.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def _exhausted_for(response: web.StreamResponse) -> float:
     return 1.0
 
 
-async def add_rate_limit_headers(request: web.Request, response: web.StreamResponse) -> None:
+def add_rate_limit_headers(request: web.Request, response: web.StreamResponse) -> None:
     """Count the request and add the headers, on an Anthropic API answer (not admin, not a 401)."""
     entry = request.get(routes.JOURNAL_ENTRY)
     if entry is None or (entry.face or "").startswith(_OTHER_FACES) or response.status == 401:
