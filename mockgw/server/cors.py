@@ -19,7 +19,7 @@ from aiohttp import web
 from mockgw.cli.settings import LOCALHOST_ORIGINS
 from mockgw.server.admin import is_admin_path
 from mockgw.server.responses import error_response
-from mockgw.server.routes import REQUEST_ID
+from mockgw.server.routes import request_id
 
 ALLOW_METHODS = "GET, HEAD, POST, PUT, DELETE, OPTIONS"
 # Sent when a preflight names no headers; otherwise the requested ones are echoed (the SDKs add
@@ -130,13 +130,13 @@ def preflight_answer(request: web.Request, origins: Sequence[str]) -> web.Respon
             f"mockgw: origin {origin!r} is not allowed by CORS (allowed: {', '.join(origins)}); "
             f"start mockgw with --cors-origin {origin} or MOCKGW_CORS_ORIGINS"
         )
-        return error_response(403, message, request_id=request.get(REQUEST_ID, ""))
+        return error_response(403, message, request_id=request_id(request))
     if not granted(origin, request.path, origins):
         message = (
             f"mockgw: the admin API is not granted to origin {origin!r}: only pages of this machine "
             "(localhost origins) may call it from a browser (see docs/admin.md, Security model)"
         )
-        return error_response(403, message, request_id=request.get(REQUEST_ID, ""))
+        return error_response(403, message, request_id=request_id(request))
     requested = request.headers.get("access-control-request-headers", "").strip()
     headers = {
         "access-control-allow-origin": origin,

@@ -55,7 +55,7 @@ def _with_text_headers(request: web.Request) -> web.Request:
     return request
 
 
-def _failure(request: web.Request, rid: str, exc: Exception) -> web.StreamResponse:
+def _failure(request: web.Request, exc: Exception) -> web.StreamResponse:
     """The API-shaped answer to a failure no handler worded."""
     if isinstance(exc, routes.DisconnectFault):
         if request.transport is not None:
@@ -68,10 +68,12 @@ def _failure(request: web.Request, rid: str, exc: Exception) -> web.StreamRespon
             413: routes.TOO_LARGE,
         }.get(exc.status, exc.reason)
         kind = "request_too_large" if exc.status == 413 else None
+        rid = routes.request_id(request)
         if (shape := faces.error_shape(request.path)) is not None:
             return shape(exc.status, message, rid)
         return error_response(exc.status, message, request_id=rid, error_type=kind)
     log.exception("mockgw: unexpected error answering %s %s", request.method, request.path)
+    rid = routes.request_id(request)
     if (shape := faces.error_shape(request.path)) is not None:
         return shape(500, "Internal server error", rid)
     return error_response(500, "Internal server error", request_id=rid)
@@ -87,8 +89,8 @@ def gateway_middleware(allowed_hosts: Sequence[str], cors_origins: Sequence[str]
         request = _with_text_headers(request)
         logged = log.isEnabledFor(logging.INFO)
         started = time.perf_counter()
-        rid = request.app[routes.GATEWAY].engine.ids.request()
-        request[routes.REQUEST_ID] = rid
+        # The request id is made on first read (routes.request_id): a request the engine counts takes it from
+        # its session's draws, so it repeats with the session's other bytes.
         response: web.StreamResponse | None = None
         try:
             try:
@@ -105,9 +107,10 @@ def gateway_middleware(allowed_hosts: Sequence[str], cors_origins: Sequence[str]
             except web.HTTPException as exc:
                 if exc.status < 400:
                     raise
-                response = _failure(request, rid, exc)
+                response = _failure(request, exc)
             except Exception as exc:  # worded in the API's shape; the traceback goes to our log
-                response = _failure(request, rid, exc)
+                response = _failure(request, exc)
+            rid = routes.request_id(request)  # made now if nothing read it (the log line reads it after us)
             if not response.prepared and "request-id" not in response.headers:
                 response.headers["request-id"] = rid
             return response
