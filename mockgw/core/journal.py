@@ -27,8 +27,10 @@ class JournalEntry:
     seq: int
     time: float  # wall-clock seconds since the epoch, when the request arrived
     method: str
-    path: str
-    headers: Mapping[str, str]
+    # As received, kept by reference (no copy per request); read them as ``path`` and ``headers``, where their
+    # credentials are redacted. Left out of repr: a failing test's output must not show a key.
+    raw_path: str = field(repr=False)
+    raw_headers: Mapping[str, str] = field(repr=False)  # lower-cased names
     body: Any  # the parsed JSON body, or None
     session: str
     face: str | None = None  # the API it came through (anthropic-messages, openai-chat…); None: not an API call
@@ -59,6 +61,20 @@ class JournalEntry:
     body_truncated: bool = False  # the body was over the journal's body limit: ``body`` is a shortened copy
     cost: int = field(default=0, repr=False, compare=False)  # bytes the journal counts for this entry
     held: bool = field(default=False, repr=False, compare=False)  # still in the journal (not dropped or cleared)
+    _redacted: dict[str, str] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def path(self) -> str:
+        """The path and query string, credentials in the query redacted (``redact_query``)."""
+        return redact_query(self.raw_path)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The headers (lower-cased names), credentials redacted (``redact_headers``): made on first read, not
+        when the request arrives (most entries are never read)."""
+        if self._redacted is None:
+            self._redacted = redact_headers(self.raw_headers)
+        return self._redacted
 
     @property
     def model(self) -> str | None:
@@ -292,10 +308,12 @@ class Journal(Sequence[JournalEntry]):
         """The bytes the journal counts for what it holds now (bodies and headers, roughly)."""
         return self._bytes
 
-    def new_entry(self, **fields: Any) -> JournalEntry:
+    def new_entry(self, *, path: str, headers: Mapping[str, str], **fields: Any) -> JournalEntry:
+        """Record a request as it arrives: ``path`` (with its query string) and ``headers`` (lower-cased
+        names) as received, by reference; they are redacted when the entry is read."""
         with self._lock:
-            entry = JournalEntry(seq=next(self._seq), **fields)
-            entry.cost = _ENTRY_OVERHEAD + sum(len(k) + len(v) for k, v in entry.headers.items()) + len(entry.path)
+            entry = JournalEntry(seq=next(self._seq), raw_path=path, raw_headers=headers, **fields)
+            entry.cost = _ENTRY_OVERHEAD + sum(len(k) + len(v) for k, v in headers.items()) + len(path)
             entry.held = True
             self._entries.append(entry)
             self._bytes += entry.cost

@@ -17,7 +17,7 @@ from aiohttp.typedefs import Handler
 from mockgw._version import __version__
 from mockgw.core.answer import filler_reply, tokens
 from mockgw.core.engine import Decision, NoMatch
-from mockgw.core.journal import JournalEntry, redact_headers, redact_query
+from mockgw.core.journal import JournalEntry
 from mockgw.core.request import DEFAULT_SESSION, RequestView, data_input_chars, file_ids, input_chars
 from mockgw.core.seeds import Draws
 from mockgw.core.structured import ReplyMismatch
@@ -240,8 +240,8 @@ def api_route(
         entry = gateway.journal.new_entry(
             time=time.time(),
             method=request.method,
-            path=redact_query(request.path_qs),
-            headers=redact_headers(headers),
+            path=request.path_qs,  # redacted when the entry is read, like the headers
+            headers=headers,
             body=None,
             session=session_of(headers),
             face=face,
