@@ -48,7 +48,9 @@ def test_new_requests_and_a_reset_show_in_the_next_listing(gateway) -> None:
 
 
 def entry(seq: int = 1, **fields: Any) -> JournalEntry:
-    base: dict[str, Any] = {"time": 1.0, "method": "POST", "path": "/v1/messages", "headers": {}, "session": "s"}
+    # The path and headers as received (JournalEntry redacts them when read).
+    base: dict[str, Any] = {"time": 1.0, "method": "POST", "raw_path": "/v1/messages", "raw_headers": {}}
+    base["session"] = "s"
     return JournalEntry(seq=seq, body={"model": "m"}, **{**base, **fields})
 
 
@@ -70,8 +72,8 @@ def test_a_row_follows_its_entry_while_a_request_is_in_flight_and_settles() -> N
 
 def test_another_entry_under_the_same_seq_gets_its_own_row() -> None:
     cache = ListingCache()
-    cache.row(entry(path="/v1/messages"), listed)
-    other = entry(path="/v1/messages/count_tokens")  # a new gateway's journal numbers from 1 again
+    cache.row(entry(raw_path="/v1/messages"), listed)
+    other = entry(raw_path="/v1/messages/count_tokens")  # a new gateway's journal numbers from 1 again
     assert cache.row(other, listed) == json_body(listed(other))
 
 
