@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from mockgw.core.engine import DEFAULT_MAX_SESSIONS
 from mockgw.core.journal import DEFAULT_JOURNAL_BODY_BYTES, DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE
+from mockgw.server.defaults import LOCALHOST_ORIGINS, Timeouts
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8788
@@ -21,16 +22,7 @@ T = TypeVar("T")
 LogFormat = Literal["text", "json"]
 LOG_FORMATS: tuple[LogFormat, ...] = ("text", "json")
 
-# Browser origins allowed by default: any page served from this machine, on any port.
-LOCALHOST_ORIGINS = (
-    "http://localhost:*",
-    "http://127.0.0.1:*",
-    "http://[::1]:*",
-    "https://localhost:*",
-    "https://127.0.0.1:*",
-    "https://[::1]:*",
-)
-LOCALHOST = "localhost"  # as a --cors-origin value: the LOCALHOST_ORIGINS above, so they can be kept
+LOCALHOST = "localhost"  # as a --cors-origin value: LOCALHOST_ORIGINS (server/defaults.py), so they can be kept
 
 _ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s?#]+", re.IGNORECASE)
 # An --allow-host value: a name (letters, digits, - _ .), optionally starting with "." or "*."; or "*".
@@ -39,16 +31,6 @@ _HOST_PATTERN = re.compile(r"\*|(\*?\.)?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")
 MAX_JOURNAL_SIZE = 1_000_000
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
-
-
-@dataclass(frozen=True)
-class Timeouts:
-    """How long the server waits on a client, in seconds (``mockgw serve --*-timeout``; README "Limits")."""
-
-    idle: float = 60.0  # a kept-alive connection with no request in flight is closed after this
-    header: float = 10.0  # from a request's first byte to the end of its head (request line and headers)
-    body: float = 30.0  # between two pieces of a request body (a body that stops arriving gets 408)
-    write: float = 30.0  # for a client to take the next piece of an answer (one that stops reading is dropped)
 
 
 class SettingsError(ValueError):
@@ -99,7 +81,7 @@ class ServeSettings:
     # Host names answered besides loopback names, IP addresses and --host (--allow-host, MOCKGW_ALLOW_HOST).
     allowed_hosts: tuple[str, ...] = ()
     data_dir: str | None = None  # keep files and batches here across restarts
-    timeouts: Timeouts = Timeouts()
+    timeouts: Timeouts = field(default_factory=Timeouts)
     journal_size: int = DEFAULT_JOURNAL_SIZE  # entries
     journal_bytes: int = DEFAULT_JOURNAL_BYTES
     journal_body_bytes: int = DEFAULT_JOURNAL_BODY_BYTES

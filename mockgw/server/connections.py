@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from mockgw.server.state import Timeouts
+from mockgw.server.defaults import Timeouts
 
 log = logging.getLogger("mockgw")
 # asyncio's message when accept() fails for want of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM).

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from mockgw.cli.settings import LOCALHOST_ORIGINS
 from mockgw.server.admin import is_admin_path
+from mockgw.server.defaults import LOCALHOST_ORIGINS
 from mockgw.server.responses import error_response
 from mockgw.server.routes import request_id
 

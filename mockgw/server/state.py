@@ -6,7 +6,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from mockgw.cli.settings import LOCALHOST_ORIGINS, Timeouts
 from mockgw.core.clock import Clock, RealClock
 from mockgw.core.engine import DEFAULT_MAX_SESSIONS, Engine
 from mockgw.core.journal import DEFAULT_JOURNAL_BODY_BYTES, DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE, Journal
@@ -22,6 +21,7 @@ from mockgw.gateway.ratelimits import RateLimiter
 from mockgw.scenario.schema import Scenario
 from mockgw.server.auth import AuthPolicy, make_policy
 from mockgw.server.datadir import DataDir
+from mockgw.server.defaults import LOCALHOST_ORIGINS, Timeouts
 from mockgw.server.sse import StreamPacer
 
 MAX_BODY_BYTES = 32 * 1024 * 1024  # the API's limit; larger bodies get 413 request_too_large

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from mockgw.cli.settings import LOCALHOST_ORIGINS
 from mockgw.scenario.loader import load_scenario_data
 from mockgw.server.app import create_app
 from mockgw.server.cors import ALLOW_HEADERS, EXPOSE_HEADERS, origin_allowed
+from mockgw.server.defaults import LOCALHOST_ORIGINS
 from mockgw.server.state import GatewayConfig
 from tests.conftest import body, http_call
 

@@ -7,7 +7,8 @@ import os
 import pytest
 
 from mockgw.cli.main import build_parser, serve_flags
-from mockgw.cli.settings import LOCALHOST_ORIGINS, ServeFlags, ServeSettings, SettingsError, Timeouts, resolve
+from mockgw.cli.settings import ServeFlags, ServeSettings, SettingsError, resolve
+from mockgw.server.defaults import LOCALHOST_ORIGINS, Timeouts
 
 
 def flags(*argv: str) -> ServeFlags:
