@@ -15,7 +15,7 @@ from typing import Any
 
 from mockgw._version import __version__
 from mockgw.cli import workers
-from mockgw.cli.settings import DEFAULT_PORT, LOG_FORMATS, ServeFlags, SettingsError, resolve
+from mockgw.cli.settings import DEFAULT_PORT, LOG_FORMATS, ServeFlags, SettingsError, host_names, resolve
 from mockgw.scenario.loader import ScenarioError, list_bundled, load_scenarios
 from mockgw.scenario.schema import Scenario
 from mockgw.server.app import RunningServer, start_server
@@ -275,13 +275,17 @@ def cmd_record(args: argparse.Namespace) -> int:
     problem = check_upstream(args.upstream)
     if problem is not None:
         return _fail(f"--upstream: {problem}", 2)
+    try:
+        allowed = host_names(args.allow_host or (), "--allow-host")
+    except SettingsError as exc:
+        return _fail(str(exc), 2)
     out = Path(args.out)
     # Checked now, not at Ctrl-C: a recording session must not end in "cannot write".
     if not out.parent.is_dir():
         return _fail(f"--out: no such folder: {out.parent}", 2)
     if out.is_dir():
         return _fail(f"--out: {out} is a folder; give a file name like session.yaml", 2)
-    return asyncio.run(record_until_signalled(args.upstream, out, args.host, args.port))
+    return asyncio.run(record_until_signalled(args.upstream, out, args.host, args.port, allowed))
 
 
 def _positive(text: str) -> int:
@@ -408,6 +412,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     record.add_argument("--out", required=True, metavar="FILE.yaml", help="the scenario file to write on exit")
     record.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback only)")
+    record.add_argument(
+        "--allow-host",
+        action="append",
+        metavar="NAME",
+        help="relay requests addressed to this host name too (loopback names and IP addresses always are;"
+        " .domain: it and its subdomains; *: any); repeatable. Guards against DNS rebinding",
+    )
     record.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT}; 0: any free)")
     record.set_defaults(func=cmd_record)
     return parser

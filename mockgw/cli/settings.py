@@ -205,6 +205,18 @@ def _pick(flag: T | None, env: T | None, default: T) -> T:
     return env if env is not None else default
 
 
+def host_names(names: Sequence[str], source: str) -> tuple[str, ...]:
+    """``--allow-host`` values checked, lower-cased, duplicates dropped; SettingsError naming ``source`` for
+    one that is not a host name (``serve`` and ``record`` take the same)."""
+    for name in names:
+        if not _HOST_PATTERN.fullmatch(name.strip()):
+            raise SettingsError(
+                f"{source}: {name!r} is not a host name; write a name (mockgw, app.test), .domain for a domain "
+                "and its subdomains, or * for any (no scheme, port or path)"
+            )
+    return tuple(dict.fromkeys(h.strip().lower() for h in names))
+
+
 def resolve(flags: ServeFlags, env: Mapping[str, str]) -> ServeSettings:
     """Merge flags over environment over defaults, setting by setting. Raises SettingsError.
 
@@ -242,14 +254,7 @@ def resolve(flags: ServeFlags, env: Mapping[str, str]) -> ServeSettings:
     host = _pick(flags.host, _env(env, "MOCKGW_HOST"), DEFAULT_HOST)
     env_hosts = _env(env, "MOCKGW_ALLOW_HOST")
     allow_hosts = _pick(flags.allow_hosts, split_list(env_hosts) if env_hosts else None, ())
-    for name in allow_hosts:
-        if not _HOST_PATTERN.fullmatch(name.strip()):
-            source = "--allow-host" if flags.allow_hosts is not None else "MOCKGW_ALLOW_HOST"
-            raise SettingsError(
-                f"{source}: {name!r} is not a host name; write a name (mockgw, app.test), .domain for a domain "
-                "and its subdomains, or * for any (no scheme, port or path)"
-            )
-    allowed_hosts = tuple(dict.fromkeys(h.strip().lower() for h in allow_hosts))
+    allowed_hosts = host_names(allow_hosts, "--allow-host" if flags.allow_hosts is not None else "MOCKGW_ALLOW_HOST")
 
     return ServeSettings(
         scenarios=tuple(scenarios),

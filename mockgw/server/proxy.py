@@ -5,6 +5,10 @@ as they are, status, headers (``request-id`` included) and bytes, SSE chunks rel
 arrive. Alongside, each ``POST /v1/messages`` exchange is folded into a :class:`~mockgw.cli.record.Recording`;
 ``count_tokens``, ``/v1/models`` and anything else pass through unrecorded (mockgw answers those itself).
 
+Like ``mockgw serve``, the recorder answers only requests whose ``Host`` is a loopback name, an IP address,
+its ``--host`` or a name given with ``--allow-host`` (server/hosts.py: a web page that rebinds its own domain
+to 127.0.0.1 could otherwise send requests through it with the page's own code). Others get 403.
+
 One liberty is taken with the request: ``Accept-Encoding`` is narrowed to gzip and deflate, the codings
 the recorder can read without extra packages. The upstream's bytes still reach the client untouched.
 """
@@ -19,12 +23,13 @@ import signal
 import sys
 import time
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 from multidict import CIMultiDict
 from yarl import URL
 
@@ -39,6 +44,7 @@ from mockgw.cli.record import (
 )
 from mockgw.core.journal import redact_query
 from mockgw.scenario.loader import ScenarioError
+from mockgw.server.hosts import host_allowed, host_name
 from mockgw.server.responses import error_response
 
 log = logging.getLogger("mockgw.cli.record")
@@ -124,9 +130,11 @@ class RecordingProxy:
     proxy.recording.write("session.yaml")      # or .scenario() / .to_yaml(): no signal needed
     """
 
-    def __init__(self, upstream: str, recording: Recording | None = None) -> None:
+    def __init__(self, upstream: str, recording: Recording | None = None, *, allowed_hosts: Sequence[str] = ()) -> None:
         self.upstream = upstream.rstrip("/")
         self.recording = recording or Recording(upstream)
+        # Host names answered besides loopback names, IP addresses and the address listened on (``--allow-host``).
+        self.allowed_hosts = tuple(allowed_hosts)
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self.host = "127.0.0.1"
@@ -146,7 +154,8 @@ class RecordingProxy:
             skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=30),
         )
-        app = web.Application(client_max_size=MAX_BODY_BYTES)
+        # The name listened on is one its clients use (an address is answered anyway), as for `mockgw serve`.
+        app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[host_check((*self.allowed_hosts, host))])
         app.router.add_route("*", "/{tail:.*}", self._relay)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await runner.setup()
@@ -279,6 +288,29 @@ class RecordingProxy:
 # ---------------------------------------------------------------- the command
 
 
+def host_check(allowed: Sequence[str]) -> Middleware:
+    """A middleware answering 403 ``permission_error`` to a request whose ``Host`` is not on the allow-list
+    (``hosts.host_allowed``), before anything is relayed or recorded."""
+    names = tuple(allowed)
+
+    @web.middleware
+    async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
+        header = request.headers.get("host")
+        if host_allowed(header, names):
+            return await handler(request)
+        shown = host_name(header or "") or header
+        message = (
+            f"mockgw record: Host {shown!r} is not allowed (a guard against DNS rebinding: the recorder answers "
+            f"loopback names, IP addresses and the names it is given); to allow it, record with --allow-host {shown}"
+        )
+        log.warning("mockgw record: %s %s refused: Host %r is not allowed", request.method, request.path, shown)
+        return error_response(
+            403, message, request_id=f"req_mockgw_{secrets.token_hex(10)}", error_type="permission_error"
+        )
+
+    return check
+
+
 def check_upstream(url: str) -> str | None:
     """Why ``url`` cannot be an upstream (None: it can)."""
     try:
@@ -302,14 +334,16 @@ def _banner(proxy: RecordingProxy, out: Path) -> str:
     )
 
 
-async def record_until_signalled(upstream: str, out: Path, host: str, port: int) -> int:
+async def record_until_signalled(
+    upstream: str, out: Path, host: str, port: int, allowed_hosts: Sequence[str] = ()
+) -> int:
     """``mockgw record``: proxy until SIGINT/SIGTERM, then write the scenario file. Returns the exit code."""
     if not log.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(message)s"))
         log.addHandler(handler)
         log.setLevel(logging.INFO)
-    proxy = RecordingProxy(upstream)
+    proxy = RecordingProxy(upstream, allowed_hosts=allowed_hosts)
     try:
         await proxy.start(host, port)
     except OSError as exc:
