@@ -23,30 +23,20 @@ from mockgw.scenario.templates import TemplateContext
 _CHOICES: dict[str, ToolChoice] = {"auto": "auto", "any": "any", "tool": "tool", "none": "none"}
 
 
-def _field(obj: Any, name: str) -> Any:
-    """A field of a request part, declared or not (parts keep unknown fields: ``thinking.display`` …)."""
-    if isinstance(obj, dict):
-        return obj.get(name)
-    value = getattr(obj, name, None)
-    if value is None and getattr(obj, "model_extra", None):
-        value = obj.model_extra.get(name)
-    return value
-
-
 # A request as its wire model, or as the JSON of one (a RequestView's ``data``: no model built).
 Request = MessageCreateParams | Mapping[str, Any]
 
 
 def _thinking(params: Request) -> ThinkingDisplay:
-    thinking = _field(params, "thinking")
+    thinking = field(params, "thinking")
     if thinking is None:
         # Models whose thinking is always on think even when the request says nothing of it.
-        return "shown" if always_thinks(_field(params, "model")) else "off"
-    kind = _field(thinking, "type")
+        return "shown" if always_thinks(field(params, "model")) else "off"
+    kind = field(thinking, "type")
     if kind == "disabled":
         return "off"
     # enabled, adaptive, between_tools (its progress notes come back as thinking blocks), and newer types.
-    return "omitted" if _field(thinking, "display") == "omitted" else "shown"
+    return "omitted" if field(thinking, "display") == "omitted" else "shown"
 
 
 def request_of(params: MessageCreateParams | RequestView) -> Request:
@@ -64,29 +54,29 @@ def thinking_display(params: Request) -> ThinkingDisplay:
 
 def tool_choice_kind(params: Request) -> ToolChoice:
     """The request's ``tool_choice`` type (``auto`` when it has none, or one newer than we know)."""
-    choice = _field(params, "tool_choice")
-    kind = _field(choice, "type") if choice is not None else None
+    choice = field(params, "tool_choice")
+    kind = field(choice, "type") if choice is not None else None
     return _CHOICES.get(kind, "auto") if isinstance(kind, str) else "auto"
 
 
 def parallel_tool_use(params: Request) -> bool:
     """Whether the request allows parallel tool calls (no ``disable_parallel_tool_use: true``)."""
-    choice = _field(params, "tool_choice")
-    return not (choice is not None and _field(choice, "disable_parallel_tool_use") is True)
+    choice = field(params, "tool_choice")
+    return not (choice is not None and field(choice, "disable_parallel_tool_use") is True)
 
 
 def asks_of(params: Request) -> Asks:
     """The neutral description of what this request asks of its answer."""
-    choice = _field(params, "tool_choice")
-    kind = _field(choice, "type") if choice is not None else None
+    choice = field(params, "tool_choice")
+    kind = field(choice, "type") if choice is not None else None
     tools = tuple(
-        OfferedTool(name, schema if isinstance(schema := _field(t, "input_schema"), dict) else None)
-        for t in _field(params, "tools") or ()
-        if isinstance(name := _field(t, "name"), str)
+        OfferedTool(name, schema if isinstance(schema := field(t, "input_schema"), dict) else None)
+        for t in field(params, "tools") or ()
+        if isinstance(name := field(t, "name"), str)
     )
     return Asks(
         tool_choice=tool_choice_kind(params),
-        tool_name=_field(choice, "name") if kind == "tool" else None,
+        tool_name=field(choice, "name") if kind == "tool" else None,
         parallel_tool_use=parallel_tool_use(params),
         thinking=_thinking(params),
         tools=tools,
@@ -95,8 +85,8 @@ def asks_of(params: Request) -> Asks:
 
 def schemas_of(params: Request, asks: Asks) -> Schemas:
     """The request's output schema (``output_config.format``) and its tools' input schemas."""
-    config = _field(params, "output_config")
-    fmt = _field(config, "format") if config is not None else None
+    config = field(params, "output_config")
+    fmt = field(config, "format") if config is not None else None
     output: Any = None
     if isinstance(fmt, JSONOutputFormatParam):
         output = fmt.schema_  # not getattr(fmt, "schema"): that is pydantic's deprecated classmethod

@@ -21,7 +21,7 @@ from typing import Any
 
 from mockgw.faces.anthropic.checks import INTERLEAVED_THINKING, MAX_CACHE_BREAKPOINTS
 from mockgw.faces.anthropic.validation import validate_count_tokens_request, validate_message_request
-from mockgw.faces.anthropic.wire.blocks import BLOCK_TYPES
+from mockgw.faces.anthropic.wire.blocks import BLOCK_TYPES, RESULT_TYPES
 from mockgw.faces.anthropic.wire.requests import THINKING_ON, CountTokensParams, MessageCreateParams
 from mockgw.faces.anthropic.wire.tools import SERVER_TOOLS, TOOL_NAME_PATTERN
 
@@ -41,17 +41,8 @@ _SERVICE_TIERS = frozenset({"auto", "standard_only"})
 _CHOICES = frozenset({"auto", "any", "tool", "none"})
 _ROLES = frozenset({"user", "assistant", "system"})
 _TTLS = frozenset({"5m", "1h"})
-_SERVER_RESULTS = frozenset(
-    {
-        "web_search_tool_result",
-        "web_fetch_tool_result",
-        "advisor_tool_result",
-        "code_execution_tool_result",
-        "bash_code_execution_tool_result",
-        "text_editor_code_execution_tool_result",
-        "tool_search_tool_result",
-    }
-)
+# Every server tool's result (a client tool_result and an MCP result are walked on their own).
+_SERVER_RESULTS = RESULT_TYPES - {"tool_result", "mcp_tool_result"}
 
 
 def _object(value: object) -> dict[str, Any]:
