@@ -1,0 +1,35 @@
+"""The rate-limit headers' reset instants: whole seconds, rounded up, as datetime arithmetic gives them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mockgw.gateway.ratelimits import RateLimiter, rfc3339
+from mockgw.scenario.schema import RateLimits
+
+
+def rounded_up(at: datetime) -> str:
+    """The definition: drop the fraction of a second, and add a second if there was one."""
+    if at.microsecond:
+        at = at.replace(microsecond=0) + timedelta(seconds=1)
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+instants = st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(UTC))
+waits = st.one_of(st.floats(0, 7 * 86_400), st.sampled_from([0.0, 1e-7, 4e-7, 5e-7, 6e-7, 1.5e-6, 59.9999995]))
+
+
+@given(instants)
+def test_an_instant_is_written_in_whole_seconds_rounded_up(at: datetime) -> None:
+    assert rfc3339(at) == rounded_up(at)
+
+
+@given(instants, waits)
+def test_each_reset_is_the_wall_time_plus_the_wait_rounded_up(wall: datetime, wait: float) -> None:
+    limiter = RateLimiter(RateLimits())
+    headers = limiter.headers(0.0, wall, exhausted_for=wait)
+    expected = rounded_up(wall + timedelta(seconds=wait))
+    assert {headers[f"anthropic-ratelimit-{kind}-reset"] for kind in ("requests", "tokens")} == {expected}
