@@ -80,15 +80,16 @@ class Pacer:
 def apply_fault(
     schedule: Iterable[ScheduleItem],
     fault: Fault | None,
-    error_frame: Callable[[StreamErrorSpec], bytes],
-    end_event: str,
+    error_frame: Callable[[StreamErrorSpec, int], Frame],
+    end_event: str | None = None,
 ) -> Schedule:
     """``schedule`` with ``fault`` in place, lazily: a stall first; then N items out and the strike.
 
-    ``error_frame(fault.error)`` makes the face's mid-stream error event. The strike never comes at or
-    after the stream's last frame when that frame is ``end_event`` (the face's terminator, message_stop):
-    a fault waiting for more events than the reply has strikes just before the end, so "no terminator"
-    holds for a reply of any length.
+    ``error_frame(fault.error, n)`` makes the face's mid-stream error frame, in place of the n-th item
+    (0-based). The strike never comes at or after the stream's last frame when that frame is its end: the
+    frame named ``end_event`` (message_stop), or any last frame when ``end_event`` is None (``[DONE]``,
+    ``response.completed``). A fault waiting for more events than the reply has strikes just before the
+    end, so "no terminator" holds for a reply of any length. Every face's streams fault here.
     """
     if fault is None:
         yield from schedule
@@ -103,7 +104,7 @@ def apply_fault(
     sent = 0
     while pending is not None and sent < fault.after_events:
         following = next(items, None)  # one ahead, to know whether ``pending`` is the last
-        if following is None and isinstance(pending, Frame) and pending.event == end_event:
+        if following is None and isinstance(pending, Frame) and end_event in (None, pending.event):
             break
         yield pending
         sent += 1
@@ -111,7 +112,7 @@ def apply_fault(
     if fault.disconnect:
         yield Disconnect()
     elif fault.error is not None:
-        yield Frame(0.0, "error", error_frame(fault.error))
+        yield error_frame(fault.error, sent)
 
 
 # The interval of keepalive pings in a silent stream, when the scenario names none. The API documents that

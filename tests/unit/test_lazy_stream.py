@@ -87,6 +87,9 @@ def endless() -> Iterator[ScheduleItem]:
     [({"after_events": 3, "disconnect": True}, "Disconnect"), ({"after_events": 2, "error": {}}, "error")],
 )
 def test_a_fault_cuts_even_an_endless_schedule(fault: dict[str, Any], last: str) -> None:
-    items = list(apply_fault(endless(), Fault(**fault), lambda error: b"error", "message_stop"))
+    def strike(error: Any, sent: int) -> Frame:
+        return Frame(0.0, "error", b"error")
+
+    items = list(apply_fault(endless(), Fault(**fault), strike, "message_stop"))
     assert len(items) == fault["after_events"] + 1
     assert (items[-1].event if isinstance(items[-1], Frame) else type(items[-1]).__name__) == last

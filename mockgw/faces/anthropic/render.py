@@ -453,8 +453,8 @@ def stream_schedule(
     return list(stream_frames(message, timing, rng, fault))
 
 
-def _error_frame(error: StreamErrorSpec) -> bytes:
-    return error_event_frame(error.type, error.message, error.details)
+def _error_frame(error: StreamErrorSpec, _sent: int) -> Frame:
+    return Frame(0.0, "error", error_event_frame(error.type, error.message, error.details))
 
 
 def error_event_frame(error_type: str, message: str | None, details: Any = None) -> bytes:

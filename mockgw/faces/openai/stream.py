@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from mockgw.core.schedule import Disconnect, Frame, Jitter, Pacer, Schedule, Stall
+from mockgw.core.schedule import Frame, Jitter, Pacer, Schedule, apply_fault
 from mockgw.scenario.schema import Fault, Timing
 
 # The bytes are compact JSON as the APIs write them; one encoder, built once.
@@ -69,29 +69,8 @@ def pace(
     """
     pacer = Pacer(timing, rng)
     paced = (Frame(pacer.next_delay() if e.content else 0.0, e.name, e.data, content=e.content) for e in events)
-    return _faulted(paced, fault, error_frame)
+    return apply_fault(paced, fault, lambda _error, sent: _frame(error_frame(sent)))
 
 
-def _faulted(frames: Iterator[Frame], fault: Fault | None, error_frame: Callable[[int], Event]) -> Schedule:
-    if fault is None:
-        yield from frames
-        return
-    if fault.stall_ms is not None:
-        yield Stall(fault.stall_ms / 1000)
-    if fault.after_events is None:
-        yield from frames
-        return
-    pending = next(frames, None)
-    sent = 0
-    while pending is not None and sent < fault.after_events:
-        following = next(frames, None)  # one ahead: the last frame is the stream's end, never sent before a fault
-        if following is None:
-            break
-        yield pending
-        sent += 1
-        pending = following
-    if fault.disconnect:
-        yield Disconnect()
-    elif fault.error is not None:
-        error = error_frame(sent)
-        yield Frame(0.0, error.name, error.data)
+def _frame(event: Event) -> Frame:
+    return Frame(0.0, event.name, event.data)
