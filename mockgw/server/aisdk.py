@@ -26,22 +26,19 @@ from mockgw.faces.aisdk.language_model import (
     parse_language_model,
     stream_schedule,
 )
-from mockgw.faces.anthropic.validation import InvalidRequest
-from mockgw.faces.openai.errors import OpenAIError
 from mockgw.gateway.generations import Generation
 from mockgw.gateway.pricing import price_of, usd
 from mockgw.gateway.routing import Attempt, candidates, provider_for, retryable, routing
 from mockgw.server.openai import (
-    _refused,
     answer_json,
     answer_stream,
     compose_answer,
     decide,
     openai_error,
-    read_request,
+    read_parsed,
 )
 from mockgw.server.responses import json_response
-from mockgw.server.routes import HEADERS, JOURNAL_ENTRY, Overrides, gateway_of, request_id
+from mockgw.server.routes import JOURNAL_ENTRY, Overrides, gateway_of, request_id
 from mockgw.server.state import Gateway
 
 
@@ -84,12 +81,10 @@ async def language_model(request: web.Request) -> web.StreamResponse:
     gateway = gateway_of(request)
     entry = request[JOURNAL_ENTRY]
     started = gateway.clock.now()
-    try:
-        overrides, body = await read_request(request, gateway)
-        headers: dict[str, str] = request[HEADERS]
-        call = parse_language_model(body, headers, entry.session)
-    except (InvalidRequest, OpenAIError) as exc:
-        return _refused(request, exc)
+    read = await read_parsed(request, gateway, parse_language_model)
+    if isinstance(read, web.Response):
+        return read
+    overrides, call = read
     entry.stream = call.stream
     routed = await _route(request, gateway, call, overrides)
     if isinstance(routed, web.Response):
@@ -137,13 +132,10 @@ async def language_model(request: web.Request) -> web.StreamResponse:
 async def embedding_model(request: web.Request) -> web.StreamResponse:
     """``POST /v4/ai/embedding-model``: ``doEmbed``; the seed and the text make the vectors."""
     gateway = gateway_of(request)
-    entry = request[JOURNAL_ENTRY]
-    try:
-        overrides, body = await read_request(request, gateway)
-        headers: dict[str, str] = request[HEADERS]
-        parsed = parse_embedding(body, headers, entry.session)
-    except (InvalidRequest, OpenAIError) as exc:
-        return _refused(request, exc)
+    read = await read_parsed(request, gateway, parse_embedding)
+    if isinstance(read, web.Response):
+        return read
+    overrides, parsed = read
     decision = await decide(request, gateway, parsed.view, overrides)
     if isinstance(decision, web.Response):
         return decision

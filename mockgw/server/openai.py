@@ -121,6 +121,19 @@ async def read_request(request: web.Request, gateway: Gateway) -> tuple[Override
     return overrides, await read_json(request, gateway)  # read_json journals the body
 
 
+async def read_parsed(
+    request: web.Request, gateway: Gateway, parse: Callable[..., _T], *extra: Any
+) -> tuple[Overrides, _T] | web.Response:
+    """The override headers and ``parse(body, headers, session, *extra)`` (off the loop for a large body), or
+    the API's refusal of the request: every OpenAI-compatible and AI SDK route starts here."""
+    try:
+        overrides, body = await read_request(request, gateway)
+        session = request[JOURNAL_ENTRY].session
+        return overrides, await off_loop_if_large(request, parse, body, request[HEADERS], session, *extra)
+    except (InvalidRequest, OpenAIError) as exc:
+        return _refused(request, exc)
+
+
 async def decide(
     request: web.Request, gateway: Gateway, view: RequestView, overrides: Overrides
 ) -> Decision | web.Response:
@@ -243,12 +256,10 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     """``POST /v1/chat/completions``."""
     gateway = gateway_of(request)
     entry = request[JOURNAL_ENTRY]
-    try:
-        overrides, body = await read_request(request, gateway)
-        headers: dict[str, str] = request[HEADERS]
-        chat = await off_loop_if_large(request, parse_chat, body, headers, entry.session)
-    except (InvalidRequest, OpenAIError) as exc:
-        return _refused(request, exc)
+    read = await read_parsed(request, gateway, parse_chat)
+    if isinstance(read, web.Response):
+        return read
+    overrides, chat = read
     decision = await decide(request, gateway, chat.view, overrides)
     if isinstance(decision, web.Response):
         return decision
@@ -277,12 +288,10 @@ async def responses(request: web.Request) -> web.StreamResponse:
     """``POST /v1/responses``."""
     gateway = gateway_of(request)
     entry = request[JOURNAL_ENTRY]
-    try:
-        overrides, body = await read_request(request, gateway)
-        headers: dict[str, str] = request[HEADERS]
-        parsed = await off_loop_if_large(request, parse_responses, body, headers, entry.session, gateway.responses)
-    except (InvalidRequest, OpenAIError) as exc:
-        return _refused(request, exc)
+    read = await read_parsed(request, gateway, parse_responses, gateway.responses)
+    if isinstance(read, web.Response):
+        return read
+    overrides, parsed = read
     decision = await decide(request, gateway, parsed.view, overrides)
     if isinstance(decision, web.Response):
         return decision
@@ -320,13 +329,10 @@ async def responses(request: web.Request) -> web.StreamResponse:
 async def embeddings(request: web.Request) -> web.StreamResponse:
     """``POST /v1/embeddings``: rules decide (a scripted error, a fault), the seed and the text make the vectors."""
     gateway = gateway_of(request)
-    entry = request[JOURNAL_ENTRY]
-    try:
-        overrides, body = await read_request(request, gateway)
-        headers: dict[str, str] = request[HEADERS]
-        parsed = await off_loop_if_large(request, parse_embeddings, body, headers, entry.session)
-    except (InvalidRequest, OpenAIError) as exc:
-        return _refused(request, exc)
+    read = await read_parsed(request, gateway, parse_embeddings)
+    if isinstance(read, web.Response):
+        return read
+    overrides, parsed = read
     decision = await decide(request, gateway, parsed.view, overrides)
     if isinstance(decision, web.Response):
         return decision
