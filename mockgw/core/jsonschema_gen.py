@@ -27,6 +27,7 @@ import string
 from typing import Any, Protocol
 
 from mockgw.core.schema_hints import with_hints
+from mockgw.core.schema_sample import resolve_ref
 from mockgw.scenario.regex import Regex, RegexError
 
 MAX_DEPTH = 12
@@ -49,20 +50,6 @@ class Fake(Protocol):
 
 class PatternError(ValueError):
     """A ``pattern`` the generator cannot write a string for (a backreference, a lookaround)."""
-
-
-def _resolve(ref: str, root: Any) -> Any:
-    if ref == "#":
-        return root
-    if not ref.startswith("#/"):
-        return None
-    node: Any = root
-    for part in ref[2:].split("/"):
-        part = part.replace("~1", "/").replace("~0", "~")
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
 
 
 def _num(value: Any) -> float | None:
@@ -93,7 +80,7 @@ class Generator:
             return None
         ref = schema.get("$ref")
         if isinstance(ref, str):
-            target = _resolve(ref, root)
+            target = resolve_ref(ref, root)
             rest = {k: v for k, v in schema.items() if k != "$ref"}
             merged = {**target, **rest} if isinstance(target, dict) else rest
             return self._value(merged, root, depth + 1, name) if depth < MAX_DEPTH * 2 else None
@@ -112,7 +99,7 @@ class Generator:
                 # Deep down, prefer null where allowed: a recursive schema has to end somewhere.
                 pool = branches if depth < MAX_DEPTH or len(useful) == len(branches) else [{"type": "null"}]
                 branch = self.rng.choice(useful if depth < MAX_DEPTH and useful else pool)
-                branch = _resolve(branch["$ref"], root) if isinstance(branch, dict) and "$ref" in branch else branch
+                branch = resolve_ref(branch["$ref"], root) if isinstance(branch, dict) and "$ref" in branch else branch
                 return self._value({**base, **branch} if isinstance(branch, dict) else base, root, depth + 1, name)
         all_of = schema.get("allOf")
         if isinstance(all_of, list) and all_of:
@@ -136,7 +123,7 @@ class Generator:
         merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
         for part in parts:
             if isinstance(part, dict) and "$ref" in part:
-                part = _resolve(part["$ref"], root)
+                part = resolve_ref(part["$ref"], root)
             if not isinstance(part, dict):
                 continue
             merged["properties"] = {**merged.get("properties", {}), **part.get("properties", {})}

@@ -40,7 +40,9 @@ def _safe(value: Any) -> Any:
     return value
 
 
-def _resolve(ref: str, root: dict[str, Any]) -> dict[str, Any] | None:
+def resolve_ref(ref: str, root: Any) -> Any:
+    """What a local ``$ref`` (``#``, ``#/$defs/…``, JSON Pointer escapes) points at in ``root``; None when it
+    points outside the document or at nothing. Both schema generators (this one and ``jsonschema_gen``) use it."""
     if ref == "#":
         return root
     if not ref.startswith("#/"):
@@ -51,7 +53,7 @@ def _resolve(ref: str, root: dict[str, Any]) -> dict[str, Any] | None:
         if not isinstance(node, dict) or part not in node:
             return None
         node = node[part]
-    return node if isinstance(node, dict) else None
+    return node
 
 
 def _number(schema: dict[str, Any], integer: bool) -> int | float:
@@ -73,7 +75,7 @@ def _sample(schema: Any, root: dict[str, Any], depth: int) -> Any:
         return None
     ref = schema.get("$ref")
     if isinstance(ref, str):
-        target = _resolve(ref, root)
+        target = resolve_ref(ref, root)
         return _sample(target, root, depth + 1) if target is not None else None
     for key in ("const", "default"):
         if key in schema:
@@ -92,7 +94,7 @@ def _sample(schema: Any, root: dict[str, Any], depth: int) -> Any:
     if isinstance(all_of, list) and all_of:
         merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
         for part in all_of:
-            part = _resolve(part["$ref"], root) if isinstance(part, dict) and "$ref" in part else part
+            part = resolve_ref(part["$ref"], root) if isinstance(part, dict) and "$ref" in part else part
             if isinstance(part, dict):
                 merged.setdefault("properties", {}).update(part.get("properties", {}))
                 merged["required"] = [*merged.get("required", []), *part.get("required", [])]
