@@ -9,7 +9,7 @@ from __future__ import annotations
 import anthropic
 from cdp import Page
 from test_inspector import MODEL, ask, client, open_inspector, wait_rows
-from test_inspector_why import LIST, shot, show
+from test_inspector_why import LIST, download_session, shot, show
 
 from mockgw.cli.main import main
 from mockgw.scenario.loader import load_scenario_text
@@ -95,19 +95,10 @@ def test_a_downloaded_session_replays_its_answers_and_its_states(gateway, page: 
     gw = gateway(PAYMENT)
     script = ["hello", "pay", "pay", "more"]
     ask_all = [answer_text(gw.url, text, "alice") for text in script]
-    downloads = tmp_path / "downloads"
-    downloads.mkdir()
-    page.send("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
     open_inspector(page, gw.url)
     wait_rows(page, len(script))
     show(page, 2)
-    page.click("#download-session")
-    page.wait_for("document.getElementById('scenario-result').textContent.includes('downloaded')")
-    target = downloads / "session-alice.yaml"
-    for _ in range(100):  # the file lands after the click returns: wait for it, bounded
-        if target.exists() and target.stat().st_size:
-            break
-        page.evaluate("new Promise(r => setTimeout(r, 50))")
+    target = download_session(page, tmp_path, "alice")
     assert main(["validate", str(target)]) == 0
     replay = gateway(load_scenario_text(target.read_text(), str(target)))
     assert [answer_text(replay.url, text, "alice") for text in script] == ask_all

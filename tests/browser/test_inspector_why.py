@@ -47,6 +47,21 @@ def show(page: Page, seq: int) -> None:
     page.wait_for(f"document.getElementById('detail-title').textContent === 'Request {seq}'")
 
 
+def download_session(page: Page, tmp_path: Path, session: str) -> Path:
+    """Click the page's session download and wait, bounded, for the file it writes."""
+    downloads = tmp_path / "downloads"
+    downloads.mkdir(exist_ok=True)
+    page.send("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    page.click("#download-session")
+    page.wait_for("document.getElementById('scenario-result').textContent.includes('downloaded')")
+    target = downloads / f"session-{session}.yaml"
+    for _ in range(100):  # the file lands after the click returns: wait for it, bounded
+        if target.exists() and target.stat().st_size:
+            break
+        page.evaluate("new Promise(r => setTimeout(r, 50))")
+    return target
+
+
 def answer_text(url: str, text: str) -> str:
     message = client(url).messages.create(model=MODEL, max_tokens=64, messages=[{"role": "user", "content": text}])
     return "".join(b.text for b in message.content if b.type == "text")
@@ -103,19 +118,10 @@ def test_a_downloaded_session_validates_and_replays_it(gateway, page: Page, tmp_
     gw = gateway(SCENARIO)
     script = ["hello", "step", "weather?", "step", "step"]
     answers = [answer_text(gw.url, text) for text in script]
-    downloads = tmp_path / "downloads"
-    downloads.mkdir()
-    page.send("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
     open_inspector(page, gw.url)
     wait_rows(page, len(script))
     show(page, 1)
-    page.click("#download-session")
-    page.wait_for("document.getElementById('scenario-result').textContent.includes('downloaded')")
-    target = downloads / "session-default.yaml"
-    for _ in range(100):  # the file lands after the click returns: wait for it, bounded
-        if target.exists() and target.stat().st_size:
-            break
-        page.evaluate("new Promise(r => setTimeout(r, 50))")
+    target = download_session(page, tmp_path, "default")
     assert main(["validate", str(target)]) == 0
     replay = gateway(load_scenario_text(target.read_text(), str(target)))
     assert [answer_text(replay.url, text) for text in script] == answers
