@@ -5,6 +5,10 @@ after its last answer, whatever trickles in meanwhile. mockgw adds a shorter dea
 from its first byte, the request line and headers must be complete within ``Timeouts.header`` seconds, or
 the connection is closed (a client that sends a byte a second no longer holds a connection for a minute).
 
+A body in a content coding aiohttp cannot decode here (``br``, ``zstd``: their libraries are not installed)
+is refused by aiohttp's parser before any route runs, as a plain-text 400; the connection answers it instead
+in the API's error shape, 415 with the codings it takes (RFC 9110 §15.5.16).
+
 When the process runs out of file descriptors, asyncio's accept loop reports the error once per retry, each
 time with a traceback; :func:`quiet_accept_errors` makes that one log line a minute instead.
 """
@@ -13,18 +17,44 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import re
 import time
 from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import ContentEncodingError
+from aiohttp.web_request import BaseRequest
 
+from mockgw.core.answer import Ids
 from mockgw.server.defaults import Timeouts
+from mockgw.server.responses import error_response
 
 log = logging.getLogger("mockgw")
 # asyncio's message when accept() fails for want of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM).
 _ACCEPT_OUT_OF_RESOURCES = "socket.accept() out of system resource"
 ACCEPT_ERROR_LOG_INTERVAL_S = 60.0
+# The request codings read_body undoes (aiohttp's parser, without Brotli or zstandard installed).
+ACCEPTED_CODINGS = "gzip, deflate"
+_CODING_NAMED = re.compile(r"\(([^)]+)\)")  # aiohttp's text: "… brotli (br). Please install …"
+
+
+def unsupported_coding(exc: ContentEncodingError) -> web.Response:
+    """The API's answer to a body in a content coding mockgw cannot read: 415, naming the ones it can.
+
+    The request line is not known here (aiohttp refuses before it makes the request), so the answer takes
+    the Anthropic shape, whose ``error.message`` the OpenAI SDKs read too.
+    """
+    named = _CODING_NAMED.search(str(exc.message))
+    coding = named.group(1) if named else "of this body"
+    message = f"Content-Encoding {coding} is not supported: send the body as it is, or in {ACCEPTED_CODINGS}"
+    rid = Ids(os.urandom(16)).request()
+    response = error_response(
+        415, message, request_id=rid, error_type="invalid_request_error", headers={"accept-encoding": ACCEPTED_CODINGS}
+    )
+    response.force_close()  # the body that follows the head is in a coding nobody here reads
+    return response
 
 
 class _RequestHandler(web.RequestHandler):
@@ -49,6 +79,14 @@ class _RequestHandler(web.RequestHandler):
             # No request was parsed since the head began: drop the connection without an answer (there is
             # no request to answer; a 408 would start a response the client may still be sending over).
             self.force_close()
+
+    def handle_error(
+        self, request: BaseRequest, status: int = 500, exc: BaseException | None = None, message: str | None = None
+    ) -> web.StreamResponse:
+        if isinstance(exc, ContentEncodingError) and request.writer.output_size == 0:
+            log.info("mockgw: refused a request body: %s", exc.message)
+            return unsupported_coding(exc)
+        return super().handle_error(request, status, exc, message)
 
     def connection_lost(self, exc: BaseException | None) -> None:
         if self._head_deadline is not None:

@@ -2,7 +2,8 @@
 
 Integers of more than 4,300 digits (Python's int() refuses them), digits that are not ASCII (``str.isdigit``
 takes ``⁴²⁹``, ``int()`` does not), a body that its ``Content-Encoding`` does not describe; and an
-``Expect: 100-continue`` announcing more than the size limit is refused before the client uploads.
+``Expect: 100-continue`` announcing more than the size limit is refused before the client uploads. A body in
+a coding mockgw cannot read (``br``, ``zstd``) once got aiohttp's plain-text 400.
 """
 
 from __future__ import annotations
@@ -102,6 +103,18 @@ def test_a_long_integer_is_located_in_the_body(gw: MockGateway) -> None:
 def test_a_broken_gzip_body_is_named_in_the_answer(gw: MockGateway) -> None:
     answer = send(gw.port, "POST", "/v1/messages", message(), {**KEY, "content-encoding": "gzip"})
     assert answer.json()["error"]["message"] == "The request body could not be decoded as Content-Encoding 'gzip' says"
+
+
+@pytest.mark.parametrize("coding", ["br", "zstd"])
+def test_a_coding_mockgw_cannot_read_is_415_in_the_api_shape(gw: MockGateway, coding: str) -> None:
+    # aiohttp refuses these before any route runs (their libraries are not installed): once a plain-text 400.
+    answer = send(gw.port, "POST", "/v1/messages", b"\x8b\x02\x80{}\x03", {**KEY, "content-encoding": coding})
+    assert answer.status == 415, answer
+    assert assert_anthropic_error(answer)["error"] == {
+        "type": "invalid_request_error",
+        "message": f"Content-Encoding {coding} is not supported: send the body as it is, or in gzip, deflate",
+    }
+    assert answer.headers["accept-encoding"] == "gzip, deflate"
 
 
 @pytest.mark.parametrize("coding", ["gzip", "deflate"])

@@ -1,4 +1,4 @@
-"""Nothing one client sends stalls the others: while an attack is in flight, /health answers within 200 ms.
+"""Nothing one client sends stalls the others: while an attack is in flight, /health answers within 500 ms.
 
 Each test runs one bounded attack in a thread and meanwhile asks ``GET /health`` as another client would,
 every few milliseconds, until the attack is over. Every answer given while the attack ran must come within
@@ -22,7 +22,10 @@ from mockgw.testing import MockGateway
 from tests.conftest import body, sse_frames
 from tests.hardening.conftest import CLIENT_TIMEOUT_S, Answer, raw_request, request_bytes, send
 
-HEALTH_BOUND_S = 0.2
+# Half a second: the stalls these tests guard against lasted 3 to 11 s. What may legitimately hold every
+# client back is the longest single GIL hold, parsing an 8 MB body in C (~60 ms on a quiet machine): at a
+# load average of 6 on 2 shared cores it took over 200 ms, this bound's old value, and failed a correct server.
+HEALTH_BOUND_S = 0.5
 PROBE_GAP_S = 0.01
 MAX_PROBES = 2000  # bounded whatever happens
 TOOL_LOOP_SCENARIO = {
