@@ -8,7 +8,7 @@ tool results answer, face). From these and the served scenario this module makes
   reply, error or fault, from the served scenario); for an unmatched request, a rule with a reply to write;
 - ``session_scenario``: a session's requests folded into a scenario that replays the session: requests that
   match alike become one rule, answered differently on repeat a ``sequence`` in the order seen, as the
-  recorder folds (cli/record.py). The served scenario's other keys (defaults, seed, models…) are kept.
+  recorder folds (scenario/record.py). The served scenario's other keys (defaults, seed, models…) are kept.
 
 Named states are replayed too: when the scenario uses states (or the session left its initial state), each
 exported rule matches the state the request was answered in (``match: {state: …}``) and moves the session

@@ -2,7 +2,7 @@
 
 Requests go upstream with their headers (hop-by-hop ones and ``Host`` dropped) and body; answers come back
 as they are, status, headers (``request-id`` included) and bytes, SSE chunks relayed the moment they
-arrive. Alongside, each ``POST /v1/messages`` exchange is folded into a :class:`~mockgw.cli.record.Recording`;
+arrive. Alongside, each ``POST /v1/messages`` exchange is folded into a :class:`~mockgw.scenario.record.Recording`;
 ``count_tokens``, ``/v1/models`` and anything else pass through unrecorded (mockgw answers those itself).
 
 Like ``mockgw serve``, the recorder answers only requests whose ``Host`` is a loopback name, an IP address,
@@ -33,7 +33,9 @@ from aiohttp.typedefs import Handler, Middleware
 from multidict import CIMultiDict
 from yarl import URL
 
-from mockgw.cli.record import (
+from mockgw.core.journal import redact_query
+from mockgw.scenario.loader import ScenarioError
+from mockgw.scenario.record import (
     RecordError,
     Recording,
     SSEParser,
@@ -42,12 +44,10 @@ from mockgw.cli.record import (
     exchange_from_stream,
     public_url,
 )
-from mockgw.core.journal import redact_query
-from mockgw.scenario.loader import ScenarioError
 from mockgw.server.hosts import host_allowed, host_name
 from mockgw.server.responses import error_response
 
-log = logging.getLogger("mockgw.cli.record")
+log = logging.getLogger("mockgw.record")
 
 # Headers that describe one connection, not the message (RFC 9110 §7.6.1), plus those aiohttp sets itself.
 HOP_BY_HOP = frozenset(

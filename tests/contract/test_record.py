@@ -22,8 +22,8 @@ import anthropic
 import pytest
 from aiohttp import web
 
-from mockgw.cli.record import Exchange, Recording, dump_yaml
 from mockgw.scenario.loader import load_scenario_data, load_scenario_file, load_scenario_text
+from mockgw.scenario.record import Exchange, Recording, dump_yaml
 from mockgw.server.proxy import RecordingProxy
 from mockgw.testing import MockGateway
 from tests.conftest import body, http_call, user
