@@ -16,7 +16,7 @@ from aiohttp import web
 
 from mockgw.scenario.export import ExportError, rule_for_entry, session_scenario
 from mockgw.scenario.loader import ScenarioError, load_scenario_text
-from mockgw.scenario.record import dump_yaml
+from mockgw.scenario.yaml_writer import dump_yaml
 from mockgw.server.responses import error_response, json_response
 from mockgw.server.routes import GATEWAY, request_id
 

@@ -23,7 +23,8 @@ import pytest
 from aiohttp import web
 
 from mockgw.scenario.loader import load_scenario_data, load_scenario_file, load_scenario_text
-from mockgw.scenario.record import Exchange, Recording, dump_yaml
+from mockgw.scenario.record import Exchange, Recording
+from mockgw.scenario.yaml_writer import dump_yaml
 from mockgw.server.proxy import RecordingProxy
 from mockgw.testing import MockGateway
 from tests.conftest import body, http_call, user
