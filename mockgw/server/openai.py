@@ -197,9 +197,7 @@ def compose_answer(
     # vocabulary, so the one honour step treats every face alike; its notes go to the journal.
     ctx = gateway.engine.context(view, draws)
     try:
-        reply, notes = honour_request(
-            decision.reply or filler_reply(), view.params, ctx=ctx, rng=draws.content, fake=draws
-        )
+        reply, notes = honour_request(decision.reply or filler_reply(), view, ctx=ctx, rng=draws.content, fake=draws)
     except ReplyMismatch as exc:  # the scenario's JSON does not fit the request's schema: a scripting mistake
         request[JOURNAL_ENTRY].error = str(exc)
         message = f"mockgw: rule {decision.rule!r}: {exc}"

@@ -15,7 +15,7 @@ from typing import Any
 from mockgw.core.answer import tokens
 from mockgw.core.faces import AISDK_EMBEDDING_MODEL
 from mockgw.core.request import RequestView
-from mockgw.faces.anthropic.wire.requests import MessageCreateParams
+from mockgw.faces.aisdk.prompt import neutral_view
 from mockgw.faces.openai.embeddings import DEFAULT_DIMENSIONS, MAX_INPUTS, embed
 from mockgw.faces.openai.errors import OpenAIError
 
@@ -49,10 +49,8 @@ def parse_embedding(body: Any, headers: Mapping[str, str], session: str) -> Embe
     elif isinstance(dimensions, bool) or not isinstance(dimensions, int) or not 1 <= dimensions <= MAX_DIMENSIONS:
         message = f"'dimensions' must be an integer from 1 to {MAX_DIMENSIONS}."
         raise OpenAIError(message, param="dimensions", code="invalid_value")
-    neutral = MessageCreateParams.model_validate(
-        {"model": model, "max_tokens": 1, "messages": [{"role": "user", "content": "\n".join(values) or " "}]}
-    )
-    view = RequestView(neutral, headers, session, AISDK_EMBEDDING_MODEL, body=body)
+    neutral = {"model": model, "max_tokens": 1, "messages": [{"role": "user", "content": "\n".join(values) or " "}]}
+    view = neutral_view(neutral, headers, session, AISDK_EMBEDDING_MODEL, body)
     return EmbeddingRequest(model, tuple(values), dimensions, view)
 
 

@@ -14,14 +14,14 @@ Pure: the server hands in the parsed body, the composed ``Answer``, ids and the 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mockgw.core.answer import Answer, ReasoningPart, TextPart, ToolCallPart
 from mockgw.core.faces import AISDK_LANGUAGE_MODEL
 from mockgw.core.request import RequestView
 from mockgw.core.schedule import Jitter, Schedule
-from mockgw.faces.aisdk.prompt import neutral_params
+from mockgw.faces.aisdk.prompt import neutral_data, neutral_view
 from mockgw.faces.anthropic.wire.messages import StopReason
 from mockgw.faces.openai.errors import OpenAIError, error_body
 from mockgw.faces.openai.stream import Event, dumps, pace, split, split_json
@@ -57,6 +57,8 @@ class LanguageModelRequest:
     stream: bool
     max_tokens: int | None
     stop: tuple[str, ...]
+    # The view for each model asked of it (the one named, then fallbacks): every step reads the same one.
+    _views: dict[str, RequestView] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def gateway_options(self) -> Mapping[str, Any]:
@@ -67,8 +69,13 @@ class LanguageModelRequest:
 
     def view(self, model: str | None = None) -> RequestView:
         """The neutral view for ``model`` (the one asked for, or a fallback the gateway tries)."""
-        params = neutral_params(self.body, model or self.model, self.stream)
-        return RequestView(params, self.headers, self.session, AISDK_LANGUAGE_MODEL, body=self.body)
+        model = model or self.model
+        view = self._views.get(model)
+        if view is None:
+            neutral = neutral_data(self.body, model, self.stream)
+            view = neutral_view(neutral, self.headers, self.session, AISDK_LANGUAGE_MODEL, self.body)
+            self._views[model] = view
+        return view
 
 
 def _number(body: Mapping[str, Any], key: str) -> int | None:

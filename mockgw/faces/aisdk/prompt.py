@@ -14,6 +14,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from mockgw.core.request import RequestView
+from mockgw.faces.anthropic.parse import certainly_valid
 from mockgw.faces.anthropic.wire.requests import MessageCreateParams
 from mockgw.faces.openai.errors import OpenAIError
 
@@ -180,18 +182,19 @@ def thinking(reasoning: Any, provider_options: Any) -> dict[str, Any] | None:
     return None
 
 
-def neutral_params(body: Mapping[str, Any], model: str, stream: bool) -> MessageCreateParams:
-    """The call as a Messages request: what rules, templates and the honour step read."""
+def neutral_data(body: Mapping[str, Any], model: str, stream: bool) -> dict[str, Any]:
+    """The call as a Messages request's JSON: what rules, templates and the honour step read.
+
+    Nothing is validated here but the prompt's shape (``OpenAIError``); ``neutral_params`` or
+    ``faces/anthropic/parse.certainly_valid`` decide whether the Messages models take it. A tool's absent
+    ``description`` is left out rather than written ``null``, as the models' dump leaves it out.
+    """
     system, turns = conversation(body.get("prompt"))
     neutral: dict[str, Any] = {"model": model, "max_tokens": _UNLIMITED, "messages": turns, "stream": stream}
     if system:
         neutral["system"] = "\n".join(system)
     tools = [
-        {
-            "name": t["name"],
-            "description": t.get("description"),
-            "input_schema": t.get("inputSchema") or {"type": "object", "properties": {}},
-        }
+        _tool(t)
         for t in body.get("tools") or ()
         if isinstance(t, Mapping) and t.get("type", "function") == "function" and isinstance(t.get("name"), str)
     ]
@@ -209,4 +212,36 @@ def neutral_params(body: Mapping[str, Any], model: str, stream: bool) -> Message
         neutral["output_config"] = {
             "format": {"type": "json_schema", "schema": schema if isinstance(schema, Mapping) else {}}
         }
-    return MessageCreateParams.model_validate(neutral)
+    return neutral
+
+
+def _tool(tool: Mapping[str, Any]) -> dict[str, Any]:
+    neutral: dict[str, Any] = {"name": tool["name"]}
+    description = tool.get("description")
+    if description is not None:
+        neutral["description"] = description
+    neutral["input_schema"] = tool.get("inputSchema") or {"type": "object", "properties": {}}
+    return neutral
+
+
+def neutral_params(body: Mapping[str, Any], model: str, stream: bool) -> MessageCreateParams:
+    """The call as the Messages wire model (pydantic's ValidationError for what the models refuse)."""
+    return MessageCreateParams.model_validate(neutral_data(body, model, stream))
+
+
+_PLAIN_CHOICES = ({"type": "auto"}, {"type": "none"})
+
+
+def neutral_view(
+    neutral: dict[str, Any], headers: Mapping[str, str], session: str, face: str, body: Mapping[str, Any]
+) -> RequestView:
+    """The view rules read of a neutral request: its JSON itself when the Messages models certainly take it
+    and dump it unchanged (no model built: the happy path), else the models (their ValidationError as before)."""
+    probe = neutral
+    if "tools" not in neutral and neutral.get("tool_choice") in _PLAIN_CHOICES:
+        # The AI SDK sends toolChoice auto with no tools. The API's checks refuse tool_choice without tools,
+        # certainly_valid with them; this face validates with the models alone, which take it as it is.
+        probe = {name: value for name, value in neutral.items() if name != "tool_choice"}
+    if certainly_valid(probe):
+        return RequestView(None, headers, session, face, body=body, data=neutral)
+    return RequestView(MessageCreateParams.model_validate(neutral), headers, session, face, body=body)
