@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mockgw.core.answer import Ids, Reply
-from mockgw.core.matching import Miss, SessionFacts, misses
+from mockgw.core.matching import Holds, Miss, SessionFacts, compile_match, misses
 from mockgw.core.request import RequestView
 from mockgw.core.seeds import Draws, RequestKeys, gateway_key, root_of
-from mockgw.scenario.schema import ErrorSpec, Fault, Rule, Scenario, Timing
+from mockgw.scenario.schema import ErrorSpec, Fault, Match, Rule, Scenario, Timing
 
 if TYPE_CHECKING:
     from faker import Faker
@@ -59,13 +59,52 @@ class Decision:
         return why_record(self.tried, self.rule, request, forced=self.forced, step=self.step)
 
 
-@dataclass(frozen=True)
 class NearMiss:
-    """A rule that did not answer a request, and every predicate of it that failed."""
+    """A rule that did not answer a request, and every predicate of it that failed.
 
-    rule: str
-    misses: tuple[Miss, ...]
-    index: int = -1  # the rule's position in the scenario's rules
+    The engine decides with compiled matches, which build no text; the reasons (``misses``) are worked out
+    from what the decision kept (the rule's match, the request, its session's facts) the first time they are
+    read (the journal's *why*, the near-miss report), and kept. Most requests' reasons are never read.
+    """
+
+    __slots__ = ("_later", "_misses", "index", "rule")
+
+    def __init__(
+        self,
+        rule: str,
+        misses: tuple[Miss, ...] | None = None,
+        index: int = -1,
+        *,
+        later: tuple[Match | None, RequestView, SessionFacts] | None = None,
+    ) -> None:
+        """``misses`` given, or ``later``: the match, request and session facts to work them out from."""
+        if misses is None and later is None:
+            raise TypeError("NearMiss needs its misses or what to work them out from")
+        self.rule = rule  # label: the rule's name, else rules[i]
+        self.index = index  # the rule's position in the scenario's rules
+        self._misses = misses
+        self._later = later
+
+    @property
+    def misses(self) -> tuple[Miss, ...]:
+        """Every predicate of the rule that failed, in the order ``matching.misses`` lists them."""
+        if self._misses is None:
+            assert self._later is not None
+            match, request, facts = self._later
+            self._misses = tuple(misses(match, request, facts))
+            self._later = None  # the request is no longer needed for this rule
+        return self._misses
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, NearMiss):
+            return NotImplemented
+        return (self.rule, self.index, self.misses) == (other.rule, other.index, other.misses)
+
+    def __hash__(self) -> int:
+        return hash((self.rule, self.index))
+
+    def __repr__(self) -> str:
+        return f"NearMiss(rule={self.rule!r}, misses={self.misses!r}, index={self.index})"
 
     def __str__(self) -> str:
         return f"{self.rule}: " + "; ".join(str(m) for m in self.misses)
@@ -228,6 +267,8 @@ class Engine:
         self._total_uses: dict[int, int] = {}
         self._lock = threading.Lock()  # decide() runs on the loop; reset() may come from a test thread
         self._faker: Faker | None = None  # made on first use (importing faker and making one costs ~0.2 s)
+        # Each rule's match compiled once: deciding builds no near-miss text (see NearMiss).
+        self._holds: tuple[Holds, ...] = tuple(compile_match(rule.match) for rule in scenario.rules)
         self._reseed()
 
     def _reseed(self) -> None:
@@ -321,12 +362,14 @@ class Engine:
             facts = SessionFacts(state.state, state.requests)
             near: list[NearMiss] = []
             for index, rule in enumerate(self.scenario.rules):
-                failed = misses(rule.match, request, facts)
-                if not failed and rule.times is not None and state.uses.get(index, 0) >= rule.times:
+                if not self._holds[index](request, facts):
+                    # Why it failed is worked out when someone reads it (NearMiss.misses), not here.
+                    label = self.scenario.rule_label(index)
+                    near.append(NearMiss(label, index=index, later=(rule.match, request, facts)))
+                    continue
+                if rule.times is not None and state.uses.get(index, 0) >= rule.times:
                     used = Miss("times", f"already answered {rule.times} time(s) in session {request.session!r}")
-                    failed = [used]
-                if failed:
-                    near.append(NearMiss(self.scenario.rule_label(index), tuple(failed), index))
+                    near.append(NearMiss(self.scenario.rule_label(index), (used,), index))
                     continue
                 return self._answer(index, rule, state, request.session, tuple(near))
             tried = tuple(near)

@@ -1,13 +1,16 @@
 """Predicates over a request, each able to say why it failed.
 
-``misses(match, request)`` returns every predicate that does not hold, with a reason a person can act on;
-an empty list means the rule matches. The near-miss report for "no rule matched" is built from these.
+``compile_match(match)`` makes the test the engine decides with: a function of the request and its session
+that answers yes or no, building no text. ``misses(match, request)`` returns every predicate that does not
+hold, with a reason a person can act on; an empty list means the rule matches. The near-miss report for "no
+rule matched", and the journal's *why*, are built from those, only when they are read. The two must agree:
+``compile_match(m)(r, f)`` is ``not misses(m, r, f)`` for every match, request and session.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -345,3 +348,179 @@ def misses(match: Match | None, request: RequestView, session: SessionFacts | No
     for body_test in match.body or ():
         out += _body_misses(body_test, request)
     return out
+
+
+# ---------------------------------------------------------------- compiled: decide without reasons
+
+Holds = Callable[[RequestView, SessionFacts], bool]
+"""A compiled match: whether it holds for a request in its session (``compile_match``)."""
+
+
+def _always(request: RequestView, facts: SessionFacts) -> bool:
+    return True
+
+
+def compile_text(test: TextMatch) -> Callable[[str], bool]:
+    """``test`` as a yes/no function of the text: ``not text_misses(name, test, text)``.
+
+    The folded strings and the regex are read once here, from the model's private attributes, into the
+    closures' own cells: each call then costs a comparison, not pydantic's private-attribute lookup.
+    """
+    fold = test.ignore_case
+    parts: list[Callable[[str], bool]] = []
+    if test.equals is not None:
+        equals = test._equals
+        parts.append((lambda text: text.casefold() == equals) if fold else (lambda text: text == equals))
+    if test.contains is not None:
+        contains = test._contains
+        assert contains is not None
+        parts.append((lambda text: contains in text.casefold()) if fold else (lambda text: contains in text))
+    if test.regex is not None:
+        pattern = test._pattern
+        parts.append((lambda text: False) if pattern is None else pattern.search)
+    if len(parts) == 1:
+        return parts[0]
+    return lambda text: all(part(text) for part in parts)
+
+
+def _count_holds(test: CountMatch) -> Callable[[int], bool]:
+    """``test`` as a yes/no function of the count: ``not count_misses(...)``."""
+    equals, gte, lte, every = test.equals, test.gte, test.lte, test.every
+    return lambda n: (
+        (equals is None or n == equals)
+        and (gte is None or n >= gte)
+        and (lte is None or n <= lte)
+        and (every is None or not n % every)
+    )
+
+
+def _tool_result_holds(test: ToolResultMatch) -> Holds:
+    name, contains, is_error = test.name, test.contains, test.is_error
+
+    def holds(request: RequestView, facts: SessionFacts) -> bool:
+        candidates = request.tool_results
+        if not candidates:
+            return False
+        if name is not None:
+            candidates = tuple(r for r in candidates if r.name == name)
+            if not candidates:
+                return False
+        if contains is not None:
+            candidates = tuple(r for r in candidates if contains in r.text)
+            if not candidates:
+                return False
+        return is_error is None or any(r.is_error == is_error for r in candidates)
+
+    return holds
+
+
+def _text_of(read: Callable[[RequestView], str], test: TextMatch) -> Holds:
+    check = compile_text(test)
+    return lambda request, facts: check(read(request))
+
+
+def _header_holds(name: str, check: Callable[[str], bool]) -> Holds:
+    def holds(request: RequestView, facts: SessionFacts) -> bool:
+        value = request.headers.get(name)
+        return value is not None and check(value)
+
+    return holds
+
+
+def _by_misses(test: Any, reasons: Callable[[Any, RequestView], list[Miss]]) -> Holds:
+    """A predicate decided by its reasons: the rarely used ones, whose reasons are cheap or seldom built."""
+    return lambda request, facts: not reasons(test, request)
+
+
+def _checks(match: Match) -> list[Holds]:
+    """One yes/no test per predicate ``match`` gives, cheap ones (no walk of the conversation) first."""
+    cheap: list[Holds] = []
+    walks: list[Holds] = []
+    if match.state is not None:
+        states = frozenset(match.state)
+        cheap.append(lambda request, facts: facts.state in states)
+    if match.nth is not None:
+        nth = _count_holds(match.nth)
+        cheap.append(lambda request, facts: nth(facts.nth))
+    if match.face is not None:
+        faces = frozenset(match.face)
+        cheap.append(lambda request, facts: request.face in faces)
+    if match.stream is not None:
+        stream = match.stream
+        cheap.append(lambda request, facts: request.stream == stream)
+    if match.model is not None:
+        cheap.append(_text_of(lambda request: request.model, match.model))
+    if match.messages is not None:
+        count = _count_holds(match.messages)
+        cheap.append(lambda request, facts: count(len(request.messages)))
+    if match.header is not None:
+        cheap += [_header_holds(header, compile_text(test)) for header, test in match.header.items()]
+    if match.custom_id is not None:
+        custom = compile_text(match.custom_id)
+        cheap.append(lambda request, facts: request.custom_id is not None and custom(request.custom_id))
+    if match.beta is not None:
+        betas = tuple(match.beta)
+        cheap.append(lambda request, facts: all(b in request.betas for b in betas))
+    if match.tools is not None:
+        includes, excludes = tuple(match.tools.includes), tuple(match.tools.excludes)
+
+        def tools(request: RequestView, facts: SessionFacts) -> bool:
+            offered = request.tool_names
+            return all(t in offered for t in includes) and not any(t in offered for t in excludes)
+
+        cheap.append(tools)
+    if match.metadata is not None:
+        user = compile_text(match.metadata.user_id)
+        cheap.append(lambda request, facts: (value := request.metadata_user_id) is not None and user(value))
+    if match.thinking is not None:
+        cheap.append(_by_misses(match.thinking, _thinking_misses))
+    if match.tool_choice is not None:
+        cheap.append(_by_misses(match.tool_choice, _tool_choice_misses))
+    if match.output_format is not None:
+        cheap.append(_by_misses(match.output_format, _output_format_misses))
+    if match.last_user is not None:
+        if match.last_user.system_reminders:
+            walks.append(_text_of(lambda request: request.last_user_with_reminders, match.last_user))
+        else:
+            walks.append(_text_of(lambda request: request.last_user, match.last_user))
+    if match.system is not None:
+        walks.append(_text_of(lambda request: request.system, match.system))
+    if match.turn is not None:
+        turn = match.turn
+        if isinstance(turn, int):
+            walks.append(lambda request, facts: request.turn == turn)
+        else:
+            gte, lte = turn.gte, turn.lte
+            walks.append(
+                lambda request, facts: (gte is None or request.turn >= gte) and (lte is None or request.turn <= lte)
+            )
+    if match.tool_result is not None:
+        walks.append(_tool_result_holds(match.tool_result))
+    if match.file is not None:
+        walks.append(_by_misses(match.file, _file_misses))
+    if match.attachments is not None:
+        walks.append(_by_misses(match.attachments, _attachments_misses))
+    for body_test in match.body or ():
+        walks.append(_by_misses(body_test, _body_misses))
+    return cheap + walks
+
+
+def compile_match(match: Match | None) -> Holds:
+    """``match`` as a yes/no test of a request in its session, made once when the scenario loads: the same
+    answer as ``not misses(match, request, facts)``, with no reason built. Predicates that read only a field
+    or the session go first, so a rule on ``model`` or ``stream`` that fails never walks the conversation."""
+    if match is None:
+        return _always
+    checks = tuple(_checks(match))
+    if not checks:
+        return _always
+    if len(checks) == 1:
+        return checks[0]
+
+    def holds(request: RequestView, facts: SessionFacts) -> bool:
+        for check in checks:  # noqa: SIM110 (a loop: all() over a generator costs more, per rule per request)
+            if not check(request, facts):
+                return False
+        return True
+
+    return holds

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from mockgw.core.engine import Decision, Engine, NoMatch
+from mockgw.core.matching import Miss, misses
 from mockgw.core.request import RequestView
 from mockgw.faces.anthropic.validation import validate_message_request
 from mockgw.scenario.loader import load_scenario_data
@@ -88,6 +89,43 @@ def test_no_match_names_the_nearest_rules_and_their_failed_predicates() -> None:
         "model.equals: 'claude-sonnet-4-5' is not 'claude-opus-4-1' | "
         "three-off: last_user.contains: 'hello' does not contain 'x'; "
         "model.equals: 'claude-sonnet-4-5' is not 'y'; stream: request has stream=false"
+    )
+
+
+def test_why_a_rule_missed_is_worked_out_only_when_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    worked_out: list[str] = []
+
+    def counting(match: Any, request: RequestView, facts: Any = None) -> list[Miss]:
+        found = misses(match, request, facts)
+        worked_out.append(str(found))
+        return found
+
+    monkeypatch.setattr("mockgw.core.engine.misses", counting)
+    eng = engine(
+        {"name": "weather", "match": {"last_user": "weather"}, "reply": "a"},
+        {"name": "opus", "match": {"model": "claude-opus-4-1"}, "reply": "b"},
+        {"name": "fallback", "reply": "c"},
+    )
+    request = view("hello")
+    decision = decide(eng, "hello")
+    assert decision.rule == "fallback"
+    assert worked_out == []  # deciding built no reason
+    why = decision.why(request)
+    assert [t["misses"] for t in why["tried"]] == [
+        [{"predicate": "last_user.contains", "reason": "'hello' does not contain 'weather'"}],
+        [{"predicate": "model.equals", "reason": "'claude-sonnet-4-5' is not 'claude-opus-4-1'"}],
+    ]
+    assert decision.why(request) == why
+    assert len(worked_out) == 2  # once per rule tried, then kept
+
+
+def test_a_used_up_rule_says_so_when_read() -> None:
+    eng = engine({"name": "once", "match": {"last_user": "hi"}, "reply": "a", "times": 1}, {"reply": "b"})
+    decide(eng)
+    (tried,) = decide(eng).tried
+    assert (tried.rule, [str(m) for m in tried.misses]) == (
+        "once",
+        ["times: already answered 1 time(s) in session 'default'"],
     )
 
 

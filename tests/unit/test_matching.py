@@ -1,4 +1,8 @@
-"""Predicates over a request (``match:``), each saying why it failed."""
+"""Predicates over a request (``match:``), each saying why it failed.
+
+Every case is also decided by the compiled match the engine uses (``compile_match``): ``reasons`` checks
+that it holds exactly when no reason is given, so the fast decision and the report never disagree.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from mockgw.core.matching import SessionFacts, misses
+from mockgw.core.matching import Miss, SessionFacts, compile_match, misses
 from mockgw.core.request import RequestView
 from mockgw.faces.anthropic.validation import validate_message_request
 from mockgw.scenario.schema import Match
@@ -27,9 +31,17 @@ def view(
     return RequestView(validate_message_request(body), {k.lower(): v for k, v in (headers or {}).items()})
 
 
+def reasons(match: dict[str, Any] | None, request: RequestView, facts: SessionFacts | None = None) -> list[Miss]:
+    """``misses`` of ``match``, after checking that the compiled match decides the same."""
+    compiled = None if match is None else Match.model_validate(match)
+    found = misses(compiled, request, facts)
+    assert compile_match(compiled)(request, facts or SessionFacts()) is (not found), found
+    return found
+
+
 def failed(match: dict[str, Any], request: RequestView) -> list[str]:
     """The failed predicates, as the near-miss report prints them."""
-    return [str(m) for m in misses(Match.model_validate(match), request)]
+    return [str(m) for m in reasons(match, request)]
 
 
 def holds(match: dict[str, Any], request: RequestView) -> bool:
@@ -59,7 +71,7 @@ TOOL_LOOP = [
 
 
 def test_no_match_always_holds() -> None:
-    assert misses(None, view()) == []
+    assert reasons(None, view()) == []
     assert holds({}, view())
 
 
@@ -370,7 +382,7 @@ def test_every_failed_predicate_is_listed_in_order() -> None:
     ],
 )
 def test_session_predicates_say_why_they_failed(match: dict[str, Any], facts: SessionFacts, reason: str) -> None:
-    assert [str(m) for m in misses(Match.model_validate(match), view(), facts)] == [reason]
+    assert [str(m) for m in reasons(match, view(), facts)] == [reason]
 
 
 @pytest.mark.parametrize(
@@ -382,7 +394,7 @@ def test_session_predicates_say_why_they_failed(match: dict[str, Any], facts: Se
     ],
 )
 def test_session_predicates_hold(match: dict[str, Any], facts: SessionFacts) -> None:
-    assert misses(Match.model_validate(match), view(), facts) == []
+    assert reasons(match, view(), facts) == []
 
 
 @pytest.mark.parametrize("bad", [{"nth": True}, {"nth": {}}, {"nth": {"every": 0}}, {"state": []}])
