@@ -218,6 +218,8 @@ def test_a_stream_is_shown_on_a_timeline_with_its_first_token_and_where_a_fault_
     summary = page.text("#timeline-summary")
     assert summary.startswith("6 events over ") and "first token at" in summary
     assert summary.endswith("cut: dropped by a fault.")
+    # The table fits the detail pane: the pane never scrolls sideways to show its last column.
+    assert page.evaluate("(d => d.scrollWidth - d.clientWidth)(document.getElementById('detail'))") <= 0
     shot(page, tmp_path, "inspector-timeline.png", "#timeline-wrap")
 
 
