@@ -264,7 +264,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     answer = compose_answer(request, gateway, chat.view, decision, chat.max_tokens, chat.stop)
     if isinstance(answer, web.Response):
         return answer
-    completion_id, created, model = decision.draws.ids.chat_completion(), int(time.time()), chat.params.model
+    completion_id, created, model = decision.draws.ids.chat_completion(), int(time.time()), chat.model
     if not chat.view.stream:
         return await answer_json(
             request, gateway, decision, completion(answer, completion_id=completion_id, model=model, created=created)

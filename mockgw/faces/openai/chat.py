@@ -17,8 +17,9 @@ from mockgw.core.faces import OPENAI_CHAT
 from mockgw.core.request import RequestView
 from mockgw.core.schedule import Jitter, Schedule
 from mockgw.faces.anthropic.wire.messages import StopReason
-from mockgw.faces.openai.convert import chat_conversation, thinking_of
+from mockgw.faces.openai.convert import chat_conversation, neutral_tool, thinking_of
 from mockgw.faces.openai.errors import error_body
+from mockgw.faces.openai.parse import certainly_valid_chat, neutral_view
 from mockgw.faces.openai.stream import Event, dumps, pace, split, split_json
 from mockgw.faces.openai.wire import ChatCompletionCreateParams, validate
 from mockgw.scenario.schema import Fault, Timing
@@ -41,17 +42,13 @@ def finish_reason(stop_reason: StopReason) -> str:
 
 @dataclass(frozen=True)
 class ChatRequest:
-    """A checked chat request: the body, the view rules read, and what limits the answer."""
+    """A checked chat request: the view rules read, and what the answer echoes or is limited by."""
 
-    params: ChatCompletionCreateParams
+    model: str
     view: RequestView
     max_tokens: int | None
     stop: tuple[str, ...]
-
-    @property
-    def include_usage(self) -> bool:
-        options = self.params.stream_options
-        return bool(options and options.include_usage)
+    include_usage: bool  # ``stream_options.include_usage``: the stream's last chunk carries the usage
 
 
 def _tool_choice(choice: str | dict[str, Any] | None, parallel: bool | None) -> dict[str, Any] | None:
@@ -78,34 +75,36 @@ def output_format(response_format: Mapping[str, Any] | None) -> dict[str, Any] |
 
 
 def parse_chat(body: Any, headers: Mapping[str, str], session: str) -> ChatRequest:
-    """The request, checked (OpenAIError for the API's 400s), with its neutral view."""
-    params = validate(ChatCompletionCreateParams, body)
-    conv = chat_conversation(params.messages)
+    """The request, checked (OpenAIError for the API's 400s), with its neutral view.
+
+    Read from the JSON itself: the model is built only when ``certainly_valid_chat`` is unsure, to word the
+    400 of a bad request (a valid one it is unsure of reads the same as JSON: the models keep every value)."""
+    if not certainly_valid_chat(body):
+        validate(ChatCompletionCreateParams, body)
+    conv = chat_conversation(body["messages"])
     tools = [
-        {
-            "name": t.function.name,
-            "description": t.function.description,
-            "input_schema": t.function.parameters or {"type": "object", "properties": {}},
-        }
-        for t in params.tools or ()
+        neutral_tool(function["name"], function.get("description"), function.get("parameters"))
+        for function in (t["function"] for t in body.get("tools") or ())
     ]
     extra: dict[str, Any] = {}
-    choice = _tool_choice(params.tool_choice, params.parallel_tool_calls)
+    choice = _tool_choice(body.get("tool_choice"), body.get("parallel_tool_calls"))
     if choice is not None:
         extra["tool_choice"] = choice
-    thinking = thinking_of(params.reasoning_effort, params.reasoning)
+    thinking = thinking_of(body.get("reasoning_effort"), body.get("reasoning"))
     if thinking is not None:
         extra["thinking"] = thinking
-    fmt = output_format(params.response_format)
+    fmt = output_format(body.get("response_format"))
     if fmt is not None:
         extra["output_config"] = fmt
-    neutral = conv.params(params.model, bool(params.stream), tools, extra)
-    stop = params.stop
+    neutral = conv.body(body["model"], bool(body.get("stream")), tools, extra)
+    stop = body.get("stop")
+    options = body.get("stream_options")
     return ChatRequest(
-        params=params,
-        view=RequestView(neutral, headers, session, OPENAI_CHAT, body=body),
-        max_tokens=params.max_completion_tokens or params.max_tokens,
+        model=body["model"],
+        view=neutral_view(neutral, headers, session, OPENAI_CHAT, body),
+        max_tokens=body.get("max_completion_tokens") or body.get("max_tokens"),
         stop=(stop,) if isinstance(stop, str) else tuple(stop or ()),
+        include_usage=bool(options and options.get("include_usage")),
     )
 
 

@@ -12,13 +12,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import ValidationError
-
 from mockgw.core.answer import Answer, ReasoningPart, TextPart, ToolCallPart
-from mockgw.faces.anthropic.validation import describe
-from mockgw.faces.anthropic.wire.requests import MessageCreateParams
 from mockgw.faces.openai.errors import OpenAIError
-from mockgw.faces.openai.wire import ChatMessageParam, ContentPartParam
 
 Block = dict[str, Any]
 Turn = dict[str, Any]
@@ -43,29 +38,25 @@ def _input_json(arguments: str) -> Any:
         return {"arguments": arguments}
 
 
-def _text_of(content: str | Sequence[ContentPartParam] | Sequence[Block] | None) -> str:
+def _text_of(content: str | Sequence[Block] | None) -> str:
     if content is None:
         return ""
     if isinstance(content, str):
         return content
-    texts: list[str] = []
-    for part in content:
-        raw = part.model_dump() if isinstance(part, ContentPartParam) else part
-        if isinstance(raw, dict) and isinstance(raw.get("text"), str):
-            texts.append(raw["text"])
-    return "\n".join(texts)
+    return "\n".join(p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
 
 
-def _chat_part(part: ContentPartParam) -> Block | None:
-    if part.type == "text" and part.text is not None:
-        return {"type": "text", "text": part.text}
-    if part.type == "image_url" and part.image_url is not None:
-        return {"type": "image", "source": _data_url_source(str(part.image_url.get("url", "")), "image/png")}
-    if part.type == "file" and part.file is not None:
-        if isinstance(part.file.get("file_data"), str):
-            return {"type": "document", "source": _data_url_source(part.file["file_data"], "application/pdf")}
-        if isinstance(part.file.get("file_id"), str):
-            return {"type": "document", "source": {"type": "file", "file_id": part.file["file_id"]}}
+def _chat_part(part: Block) -> Block | None:
+    kind, image_url, file = part["type"], part.get("image_url"), part.get("file")
+    if kind == "text" and part.get("text") is not None:
+        return {"type": "text", "text": part["text"]}
+    if kind == "image_url" and image_url is not None:
+        return {"type": "image", "source": _data_url_source(str(image_url.get("url", "")), "image/png")}
+    if kind == "file" and file is not None:
+        if isinstance(file.get("file_data"), str):
+            return {"type": "document", "source": _data_url_source(file["file_data"], "application/pdf")}
+        if isinstance(file.get("file_id"), str):
+            return {"type": "document", "source": {"type": "file", "file_id": file["file_id"]}}
     return None  # audio and parts without a Messages counterpart are left out of the view
 
 
@@ -99,7 +90,8 @@ class _Conversation:
         else:
             self.turns.append({"role": "user", "content": [block]})
 
-    def params(self, model: str, stream: bool, tools: list[Block], extra: dict[str, Any]) -> MessageCreateParams:
+    def body(self, model: str, stream: bool, tools: list[Block], extra: dict[str, Any]) -> dict[str, Any]:
+        """The conversation as a Messages request's JSON (``neutral_view`` checks it and makes the view)."""
         body: dict[str, Any] = {
             "model": model,
             "max_tokens": _UNLIMITED,
@@ -111,56 +103,62 @@ class _Conversation:
             body["system"] = "\n".join(self.system)
         if tools:
             body["tools"] = tools
-        try:
-            return MessageCreateParams.model_validate(body)
-        except ValidationError as exc:
-            # What the translation carries into the Messages shape and that shape refuses (an image type or a
-            # tool name outside its rules): a 400 naming it, never an unhandled 500.
-            raise OpenAIError(f"Invalid request: {describe(exc)}", code="invalid_value") from None
+        return body
 
 
-def chat_conversation(messages: Sequence[ChatMessageParam]) -> _Conversation:
-    """A chat request's messages as neutral turns (``system``/``developer`` messages become the system text)."""
+def neutral_tool(name: str, description: object, parameters: object) -> Block:
+    """An offered function as a Messages tool (no ``description`` key for none: the model's dump has none)."""
+    tool: Block = {"name": name, "input_schema": parameters or {"type": "object", "properties": {}}}
+    if description is not None:
+        tool["description"] = description
+    return tool
+
+
+def chat_conversation(messages: Sequence[Block]) -> _Conversation:
+    """A chat request's messages (JSON that passed ``ChatMessageParam``) as neutral turns (``system`` and
+    ``developer`` messages become the system text)."""
     conv = _Conversation()
     for i, m in enumerate(messages):
-        if m.role in ("system", "developer"):
-            conv.system.append(_text_of(m.content))
-        elif m.role == "user":
-            if m.content is None:
+        role, content = m["role"], m.get("content")
+        if role in ("system", "developer"):
+            conv.system.append(_text_of(content))
+        elif role == "user":
+            if content is None:
                 raise OpenAIError(
                     f"Missing required parameter: 'messages[{i}].content'.",
                     param=f"messages[{i}].content",
                     code="missing_required_parameter",
                 )
-            if isinstance(m.content, str):
-                conv.user([{"type": "text", "text": m.content}])
+            if isinstance(content, str):
+                conv.user([{"type": "text", "text": content}])
             else:
-                conv.user([b for b in map(_chat_part, m.content) if b is not None])
-        elif m.role == "assistant":
+                conv.user([b for b in map(_chat_part, content) if b is not None])
+        elif role == "assistant":
             blocks: list[Block] = []
-            text = _text_of(m.content)
+            text = _text_of(content)
             if text:
                 blocks.append({"type": "text", "text": text})
-            for call in m.tool_calls or ():
+            for call in m.get("tool_calls") or ():
+                function = call["function"]
                 blocks.append(
                     {
                         "type": "tool_use",
-                        "id": call.id,
-                        "name": call.function.name,
-                        "input": _input_json(call.function.arguments),
+                        "id": call["id"],
+                        "name": function["name"],
+                        "input": _input_json(function.get("arguments", "")),
                     }
                 )
             conv.add("assistant", blocks)
         else:  # tool, or the deprecated function role
-            call_id = m.tool_call_id if m.role == "tool" else m.name
+            call_id = m.get("tool_call_id" if role == "tool" else "name")
             if call_id is None:
-                field = "tool_call_id" if m.role == "tool" else "name"
+                field = "tool_call_id" if role == "tool" else "name"
                 raise OpenAIError(
                     f"Missing required parameter: 'messages[{i}].{field}'.",
                     param=f"messages[{i}].{field}",
                     code="missing_required_parameter",
                 )
-            conv.tool_result(call_id, _text_of(m.content))
+            conv.tool_result(call_id, _text_of(content))
     return conv
 
 

@@ -28,8 +28,9 @@ from mockgw.core.faces import OPENAI_RESPONSES
 from mockgw.core.request import RequestView
 from mockgw.core.schedule import Jitter, Schedule
 from mockgw.faces.openai.chat import stream_error
-from mockgw.faces.openai.convert import Turn, _Conversation, answer_turn, response_items, thinking_of
+from mockgw.faces.openai.convert import Turn, _Conversation, answer_turn, neutral_tool, response_items, thinking_of
 from mockgw.faces.openai.errors import OpenAIError
+from mockgw.faces.openai.parse import neutral_view
 from mockgw.faces.openai.stream import Event, dumps, pace, split, split_json
 from mockgw.faces.openai.wire import ResponseCreateParams, validate
 from mockgw.scenario.schema import Fault, Timing
@@ -140,14 +141,7 @@ def parse_responses(body: Any, headers: Mapping[str, str], session: str, store: 
     response_items(conv, params.input)
     if not conv.turns:
         raise OpenAIError("Invalid 'input': empty array.", param="input", code="empty_array")
-    tools = [
-        {
-            "name": t.name or t.type,
-            "description": t.description,
-            "input_schema": t.parameters or {"type": "object", "properties": {}},
-        }
-        for t in params.tools or ()
-    ]
+    tools = [neutral_tool(t.name or t.type, t.description, t.parameters) for t in params.tools or ()]
     extra: dict[str, Any] = {}
     choice = _tool_choice(params.tool_choice, params.parallel_tool_calls)
     if choice is not None:
@@ -161,8 +155,8 @@ def parse_responses(body: Any, headers: Mapping[str, str], session: str, store: 
         extra["output_config"] = {
             "format": {"type": "json_schema", "schema": schema if isinstance(schema, dict) else {}}
         }
-    neutral = conv.params(params.model, bool(params.stream), tools, extra)
-    view = RequestView(neutral, headers, session, OPENAI_RESPONSES, body=body)
+    neutral = conv.body(params.model, bool(params.stream), tools, extra)
+    view = neutral_view(neutral, headers, session, OPENAI_RESPONSES, body)
     return ResponsesRequest(params, view, [dict(t) for t in conv.turns], held_turns, held_bytes)
 
 
