@@ -34,9 +34,9 @@ from mockgw.server.openai import (
     answer_stream,
     compose_answer,
     decide,
-    openai_error,
     read_parsed,
 )
+from mockgw.server.openai_errors import openai_error
 from mockgw.server.responses import json_response
 from mockgw.server.routes import JOURNAL_ENTRY, Overrides, gateway_of, request_id
 from mockgw.server.state import Gateway

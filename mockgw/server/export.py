@@ -14,7 +14,6 @@ from typing import Any
 
 from aiohttp import web
 
-from mockgw.scenario.export import ExportError, rule_for_entry, session_scenario
 from mockgw.scenario.loader import ScenarioError, load_scenario_text
 from mockgw.scenario.yaml_writer import dump_yaml
 from mockgw.server.responses import error_response, json_response
@@ -23,6 +22,9 @@ from mockgw.server.routes import GATEWAY, request_id
 YAML_TYPE = "application/yaml; charset=utf-8"
 UNLOADABLE = "mockgw: the export does not load, please report this: "
 _FILE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
+
+# The exporters (scenario/export.py) are imported by the first export, not with the admin API: a server that
+# is never asked for one does not load them at start-up.
 
 
 def _checked_yaml(data: dict[str, Any], header: list[str]) -> str:
@@ -51,6 +53,8 @@ def _answer(request: web.Request, data: dict[str, Any], text: str, filename: str
 
 async def get_rule(request: web.Request) -> web.StreamResponse:
     """``GET /_mockgw/requests/{seq}/rule``: a rule that matches that request and gives its answer."""
+    from mockgw.scenario.export import ExportError, rule_for_entry
+
     gateway = request.app[GATEWAY]
     raw = request.match_info["seq"]
     rid = request_id(request)
@@ -74,6 +78,8 @@ async def get_rule(request: web.Request) -> web.StreamResponse:
 
 async def get_session_scenario(request: web.Request) -> web.StreamResponse:
     """``GET /_mockgw/sessions/{session}/scenario``: the session's journal as a scenario that replays it."""
+    from mockgw.scenario.export import session_scenario
+
     gateway = request.app[GATEWAY]
     session = request.match_info["session"]
     rid = request_id(request)

@@ -24,14 +24,14 @@ from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
-from mockgw.server import openai
 from mockgw.server.faces import FACE_ROUTES
+from mockgw.server.openai_errors import openai_error, unauthorized
 from mockgw.server.responses import error_response
 from mockgw.server.routes import request_id
 
 ANY_HOST = "*"
 # Paths whose answers take the OpenAI error shape (every other path answers in Anthropic's).
-_OPENAI_PATHS = frozenset(row.path for row in FACE_ROUTES if row.unauthorized is openai.unauthorized)
+_OPENAI_PATHS = frozenset(row.path for row in FACE_ROUTES if row.unauthorized is unauthorized)
 
 
 def host_name(header: str) -> str | None:
@@ -109,5 +109,5 @@ def refusal(request: web.Request, allowed: Callable[[str | None], bool]) -> web.
         "or MOCKGW_ALLOW_HOST (see docs/admin.md, Security model)"
     )
     if request.path in _OPENAI_PATHS:
-        return openai.openai_error(request, 403, message, error_type="permission_error", code="host_not_allowed")
+        return openai_error(request, 403, message, error_type="permission_error", code="host_not_allowed")
     return error_response(403, message, request_id=request_id(request), error_type="permission_error")

@@ -8,7 +8,6 @@ route's (overrides, strict models, near-miss report, error, fault, timing), in O
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -26,8 +25,9 @@ from mockgw.faces.anthropic.asks import honour_request
 from mockgw.faces.anthropic.validation import InvalidRequest
 from mockgw.faces.openai.chat import chat_schedule, completion, parse_chat
 from mockgw.faces.openai.embeddings import embeddings_object, parse_embeddings
-from mockgw.faces.openai.errors import OpenAIError, error_body, status_for_error_type
+from mockgw.faces.openai.errors import OpenAIError, status_for_error_type
 from mockgw.faces.openai.responses import hold, parse_responses, response_object, responses_schedule
+from mockgw.server.openai_errors import openai_error
 from mockgw.server.responses import json_response
 from mockgw.server.routes import (
     BODY_BYTES,
@@ -50,53 +50,6 @@ from mockgw.server.sse import SSE_HEADERS, PlayResult, play
 from mockgw.server.state import Gateway
 
 _T = TypeVar("_T")
-
-
-def error_headers(status: int, retry_after: float | None, should_retry: bool | None) -> dict[str, str]:
-    """``retry-after`` (+ ``-ms``, which the openai SDKs read first) and ``x-should-retry``, as the API sends."""
-    headers: dict[str, str] = {}
-    if status == 429 and retry_after is None:
-        retry_after = 1
-    if retry_after is not None:
-        headers["retry-after"] = str(max(0, math.ceil(retry_after)))
-        headers["retry-after-ms"] = str(round(retry_after * 1000))
-    if status == 429:
-        headers["x-ratelimit-remaining-requests"] = "0"
-    if should_retry is not None:
-        headers["x-should-retry"] = "true" if should_retry else "false"
-    return headers
-
-
-def openai_error(
-    request: web.Request,
-    status: int,
-    message: str | None = None,
-    *,
-    error_type: str | None = None,
-    param: Any = None,
-    code: str | None = None,
-    retry_after: float | None = None,
-    should_retry: bool | None = None,
-    headers: dict[str, str] | None = None,
-) -> web.Response:
-    """An OpenAI-shaped error answer with its headers (``x-request-id`` as OpenAI names it)."""
-    rid = request_id(request)
-    all_headers = {"x-request-id": rid, **error_headers(status, retry_after, should_retry), **(headers or {})}
-    body = error_body(status, message, error_type=error_type, param=param, code=code)
-    entry = request.get(JOURNAL_ENTRY)
-    if entry is not None:
-        entry.error = entry.error or body["error"]["message"]
-    return json_response(body, status=status, request_id=rid, headers=all_headers)
-
-
-def plain_error(status: int, message: str, rid: str) -> web.Response:
-    """An OpenAI-shaped error for failures outside a handler (aiohttp's 404/405/413, an unexpected error)."""
-    return json_response(error_body(status, message), status=status, request_id=rid, headers={"x-request-id": rid})
-
-
-def unauthorized(request: web.Request) -> web.Response:
-    """The gateway's 401 on its OpenAI-compatible routes."""
-    return openai_error(request, 401, "Invalid API key", code="invalid_api_key")
 
 
 def _refused(request: web.Request, exc: InvalidRequest | OpenAIError) -> web.Response:

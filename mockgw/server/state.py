@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from mockgw.core.clock import Clock, RealClock
 from mockgw.core.engine import DEFAULT_MAX_SESSIONS, Engine
@@ -14,7 +16,6 @@ from mockgw.faces.anthropic.files import FileStore, StoredFile, clean_filename, 
 from mockgw.faces.anthropic.prepared import prepared_answers
 from mockgw.faces.anthropic.threads import DEFAULT_MAX_THREAD_BYTES, DEFAULT_MAX_THREADS, ThreadStore
 from mockgw.faces.anthropic.wire.models import ModelInfo
-from mockgw.faces.openai.responses import ResponseStore
 from mockgw.gateway.catalogue import builtin_models, max_output_tokens, model_info
 from mockgw.gateway.generations import GenerationStore
 from mockgw.gateway.ratelimits import RateLimiter
@@ -23,6 +24,9 @@ from mockgw.server.auth import AuthPolicy, make_policy
 from mockgw.server.datadir import DataDir
 from mockgw.server.defaults import LOCALHOST_ORIGINS, Timeouts
 from mockgw.server.sse import StreamPacer
+
+if TYPE_CHECKING:
+    from mockgw.faces.openai.responses import ResponseStore
 
 MAX_BODY_BYTES = 32 * 1024 * 1024  # the API's limit; larger bodies get 413 request_too_large
 __all__ = ["MAX_BODY_BYTES", "Gateway", "GatewayConfig", "Timeouts"]
@@ -72,9 +76,20 @@ class Gateway:
             for stored in self.data_dir.load_files():
                 self.files.add(stored, save=False)
             self.batches.load(self.data_dir.load_batches())
-        self.responses = ResponseStore()  # conversations /v1/responses holds for previous_response_id
         self.generations = GenerationStore()  # AI SDK calls answered: /v1/generation and /v1/credits
         self.load(config.scenario)
+
+    @functools.cached_property
+    def responses(self) -> ResponseStore:
+        """The conversations ``/v1/responses`` holds for ``previous_response_id``: made (and the OpenAI face
+        imported) by the first request that needs it, not at start-up."""
+        from mockgw.faces.openai.responses import ResponseStore
+
+        return ResponseStore()
+
+    def _clear_responses(self, session: str | None = None) -> None:
+        if "responses" in self.__dict__:  # none made yet: nothing held
+            self.responses.clear(session)
 
     def load(self, scenario: Scenario) -> None:
         """Switch to another scenario: new rules and fresh state; the journal is kept.
@@ -83,7 +98,7 @@ class Gateway:
         rules that answered them are gone (a continue then gets thread_not_found, and the SDKs replay).
         """
         self.threads.clear()
-        self.responses.clear()  # likewise the conversations held for previous_response_id
+        self._clear_responses()  # likewise the conversations held for previous_response_id
         self.scenario = scenario
         # Made in advance, off the loop, by the admin API and hot reload; else here.
         self.prepared = prepared_answers(scenario)
@@ -148,4 +163,4 @@ class Gateway:
             self.batches.clear()
             self.rate_limiter.reset()
             self.generations.clear()
-        self.responses.clear(session)
+        self._clear_responses(session)

@@ -1,4 +1,5 @@
-"""Start-up: ``import mockgw`` stays cheap, and Faker is loaded only by a scenario that calls it.
+"""Start-up: ``import mockgw`` stays cheap, Faker is loaded only by a scenario that calls it, and a gateway
+that answers Messages does not load the other faces (they load with their first request).
 
 Each check runs in a fresh interpreter (a subprocess), since this test process has long imported everything.
 What is imported is checked, not how long it takes: timings live in bench/.
@@ -24,9 +25,25 @@ HEAVY = [
 ]
 
 
-def imported_after(code: str) -> dict[str, bool]:
-    """Which of HEAVY a fresh interpreter has imported after running ``code``."""
-    probe = f"{code}\nimport json, sys\nprint(json.dumps({{m: m in sys.modules for m in {HEAVY!r}}}))"
+# What the first Messages answer does not need: loaded when their own first request (or first use) comes.
+LATER = [
+    "mockgw.server.openai",
+    "mockgw.server.aisdk",
+    "mockgw.faces.openai.chat",
+    "mockgw.faces.openai.responses",
+    "mockgw.faces.openai.embeddings",
+    "mockgw.faces.openai.wire",
+    "mockgw.faces.aisdk.language_model",
+    "mockgw.faces.aisdk.embedding",
+    "mockgw.scenario.export",
+    "mockgw.scenario.record",
+    "mockgw.server.proxy",
+]
+
+
+def imported_after(code: str, modules: list[str] = HEAVY) -> dict[str, bool]:
+    """Which of ``modules`` a fresh interpreter has imported after running ``code``."""
+    probe = f"{code}\nimport json, sys\nprint(json.dumps({{m: m in sys.modules for m in {modules!r}}}))"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
     result: dict[str, bool] = json.loads(done.stdout.splitlines()[-1])
     return result
@@ -78,3 +95,29 @@ with MockGateway({'rules': [{'reply': 'Hello!'}]}) as gw:
 def test_a_canned_answer_loads_neither_faker_nor_jsonschema() -> None:
     loaded = imported_after(FIRST_ANSWERS)
     assert (loaded["faker"], loaded["jsonschema"]) == (False, False)
+
+
+def test_first_messages_answers_load_no_other_face_nor_the_exporters() -> None:
+    assert imported_after(FIRST_ANSWERS, LATER) == dict.fromkeys(LATER, False)
+
+
+# The OpenAI face's first request: before it, the face is not loaded; it answers as always.
+FIRST_CHAT = """
+import json, sys, urllib.request
+from mockgw import MockGateway
+with MockGateway({'rules': [{'reply': 'Hello!'}]}) as gw:
+    assert 'mockgw.server.openai' not in sys.modules
+    body = json.dumps({'model': 'gpt-5', 'messages': [{'role': 'user', 'content': 'Hi'}]}).encode()
+    request = urllib.request.Request(gw.url + '/v1/chat/completions', data=body, method='POST',
+                                     headers={'content-type': 'application/json', 'authorization': 'Bearer k'})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        chat = json.loads(answer.read())
+    assert chat['choices'][0]['message']['content'] == 'Hello!', chat
+"""
+
+
+def test_an_openai_route_loads_its_face_with_its_first_request() -> None:
+    assert imported_after(FIRST_CHAT, ["mockgw.server.openai", "mockgw.faces.openai.chat"]) == {
+        "mockgw.server.openai": True,
+        "mockgw.faces.openai.chat": True,
+    }
