@@ -99,11 +99,17 @@ async def read_body(request: web.Request, limit: int, timeout: float | None = No
     if timeout is None:
         timeout = request.app[GATEWAY].config.timeouts.body
     # content.read(n) returns what has arrived so far (one chunk), not n bytes: read to the end, or past the limit.
+    content = request.content
     raw = bytearray()
     try:
         while len(raw) <= limit:
-            async with asyncio.timeout(timeout):
-                chunk = await request.content.read(limit + 1 - len(raw))
+            if content.is_eof():
+                # All of it has arrived (a small body comes in the packet of its head): taken as it is, with no
+                # timer to start and cancel, which cost a canned answer about 15 µs (docs/performance.md).
+                chunk = content.read_nowait(limit + 1 - len(raw))
+            else:
+                async with asyncio.timeout(timeout):
+                    chunk = await content.read(limit + 1 - len(raw))
             if not chunk:
                 break
             raw += chunk
