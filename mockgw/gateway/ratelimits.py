@@ -21,6 +21,11 @@ from mockgw.scenario.schema import RateLimits
 KINDS = ("requests", "tokens", "input-tokens", "output-tokens")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+# Each kind's three header names, made once rather than per answer.
+_NAMES = tuple(
+    (f"anthropic-ratelimit-{kind}-limit", f"anthropic-ratelimit-{kind}-remaining", f"anthropic-ratelimit-{kind}-reset")
+    for kind in KINDS
+)
 
 
 def rfc3339(at: datetime) -> str:
@@ -50,6 +55,8 @@ class RateLimiter:
         self.limits = limits
         self._window: _Window | None = None
         self._lock = threading.Lock()
+        self._caps_of: RateLimits | None = None  # the limits ``_caps`` words (``limits`` may be replaced)
+        self._caps: tuple[tuple[int, str], ...] = ()
 
     def reset(self) -> None:
         """Start afresh: the next request opens a new window."""
@@ -75,30 +82,36 @@ class RateLimiter:
 
         ``exhausted_for``: a 429 answer, every limit reported as used up until that many seconds from now.
         """
+        return dict(self.header_pairs(now, wall, exhausted_for=exhausted_for))
+
+    def header_pairs(self, now: float, wall: datetime, *, exhausted_for: float | None = None) -> list[tuple[str, str]]:
+        """``headers`` as (name, value) pairs, in the same order: what a response's headers are extended with."""
         limits = self.limits
-        tokens_limit = limits.tokens if limits.tokens is not None else limits.input_tokens + limits.output_tokens
+        caps = self._caps if self._caps_of is limits else self._word_caps(limits)
         with self._lock:
             window = self._current(now)
-            used = {
-                "requests": window.requests,
-                "tokens": window.input_tokens + window.output_tokens,
-                "input-tokens": window.input_tokens,
-                "output-tokens": window.output_tokens,
-            }
+            requests, input_tokens, output_tokens = window.requests, window.input_tokens, window.output_tokens
             ends_in = window.start + limits.window_seconds - now
-        caps = {
-            "requests": limits.requests,
-            "tokens": tokens_limit,
-            "input-tokens": limits.input_tokens,
-            "output-tokens": limits.output_tokens,
-        }
+        used = (requests, input_tokens + output_tokens, input_tokens, output_tokens)
         wall_us = (wall - _EPOCH) // _MICROSECOND
-        out: dict[str, str] = {}
-        for kind in KINDS:
-            remaining = 0 if exhausted_for is not None else max(0, caps[kind] - used[kind])
-            wait = exhausted_for if exhausted_for is not None else (ends_in if used[kind] else 0.0)
-            out[f"anthropic-ratelimit-{kind}-limit"] = str(caps[kind])
-            out[f"anthropic-ratelimit-{kind}-remaining"] = str(remaining)
-            after = wall_us + timedelta(seconds=max(0.0, wait)) // _MICROSECOND  # as datetime + timedelta rounds
-            out[f"anthropic-ratelimit-{kind}-reset"] = _second(-(-after // 1_000_000))
+        resets: dict[float, str] = {}  # by wait: the four resets are mostly one instant, worked out once
+        out: list[tuple[str, str]] = []
+        for (limit_name, remaining_name, reset_name), (cap, cap_text), spent in zip(_NAMES, caps, used, strict=True):
+            if exhausted_for is not None:
+                remaining, wait = 0, exhausted_for
+            else:
+                remaining, wait = max(0, cap - spent), (ends_in if spent else 0.0)
+            reset = resets.get(wait)
+            if reset is None:
+                after = wall_us + timedelta(seconds=max(0.0, wait)) // _MICROSECOND  # as datetime + timedelta rounds
+                reset = resets[wait] = _second(-(-after // 1_000_000))
+            out += ((limit_name, cap_text), (remaining_name, str(remaining)), (reset_name, reset))
         return out
+
+    def _word_caps(self, limits: RateLimits) -> tuple[tuple[int, str], ...]:
+        """Each kind's limit, as a number and as its header's text: the same for every answer of a scenario."""
+        tokens_limit = limits.tokens if limits.tokens is not None else limits.input_tokens + limits.output_tokens
+        numbers = (limits.requests, tokens_limit, limits.input_tokens, limits.output_tokens)
+        self._caps = tuple((cap, str(cap)) for cap in numbers)
+        self._caps_of = limits
+        return self._caps

@@ -33,3 +33,21 @@ def test_each_reset_is_the_wall_time_plus_the_wait_rounded_up(wall: datetime, wa
     headers = limiter.headers(0.0, wall, exhausted_for=wait)
     expected = rounded_up(wall + timedelta(seconds=wait))
     assert {headers[f"anthropic-ratelimit-{kind}-reset"] for kind in ("requests", "tokens")} == {expected}
+
+
+def test_replaced_limits_are_reported_from_the_next_answer() -> None:
+    limiter = RateLimiter(RateLimits(requests=10))
+    assert limiter.headers(0.0, datetime(2026, 1, 1, tzinfo=UTC))["anthropic-ratelimit-requests-limit"] == "10"
+    limiter.limits = RateLimits(requests=20)
+    assert limiter.headers(0.0, datetime(2026, 1, 1, tzinfo=UTC))["anthropic-ratelimit-requests-limit"] == "20"
+
+
+def test_a_limit_is_reported_once_per_kind_in_the_apis_order() -> None:
+    limiter = RateLimiter(RateLimits())
+    limiter.take(0.0, input_tokens=5, output_tokens=7)
+    names = [name for name, _ in limiter.header_pairs(1.0, datetime(2026, 1, 1, tzinfo=UTC))]
+    assert names == [
+        f"anthropic-ratelimit-{kind}-{part}"
+        for kind in ("requests", "tokens", "input-tokens", "output-tokens")
+        for part in ("limit", "remaining", "reset")
+    ]
