@@ -76,11 +76,13 @@ def log_request(line: RequestLine) -> None:
     if handler is not None:
         formatter = handler.formatter
         assert isinstance(formatter, TextFormatter | JsonFormatter)  # _direct_handler checked it
-        text = formatter.request_line(line, level, time.time())
+        text = formatter.request_line(line, level, time.time()) + handler.terminator
+        stream = handler.stream
         with handler.lock or contextlib.nullcontext():
             try:
-                handler.stream.write(text + handler.terminator)
-                handler.flush()
+                # One write, and the flush StreamHandler.flush makes (without taking the lock a second time).
+                stream.write(text)
+                stream.flush()
                 return
             except Exception:  # a closed or failing stream: let logging report it as it would have
                 pass
@@ -137,7 +139,7 @@ class TextFormatter(logging.Formatter):
 
     def request_line(self, line: RequestLine, level: int, created: float) -> str:
         """What :meth:`format` makes of the record of ``line`` logged at ``level`` at time ``created``."""
-        return f"{_local_time(created)} {logging.getLevelName(level)} {_CONTROL.sub(_escape, line.text())}"
+        return f"{_local_time(created)} {logging.getLevelName(level)} {_printable(line.text())}"
 
     def format(self, record: logging.LogRecord) -> str:
         message, traceback = _message(record)
@@ -157,6 +159,11 @@ def _local_time(created: float) -> str:
     """``logging.Formatter.formatTime``'s default text (``2026-01-31 12:00:00,123``), computed the same way."""
     msecs = int((created - int(created)) * 1000)  # as LogRecord computes msecs
     return f"{_local_second(int(created))},{msecs:03d}"
+
+
+def _printable(text: str) -> str:
+    """``text`` with its control characters escaped; the common line, all printable, is checked in C and kept."""
+    return text if text.isprintable() else _CONTROL.sub(_escape, text)
 
 
 def _escape(found: re.Match[str]) -> str:
