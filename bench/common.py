@@ -28,6 +28,7 @@ RESULTS = BENCH / "results"
 SCENARIOS = BENCH / "scenarios"
 POST_LUA = BENCH / "post.lua"  # benchmark 1's Anthropic request
 CHAT_LUA = BENCH / "chat.lua"  # the same conversation as an OpenAI chat completion request
+AISDK_LUA = BENCH / "aisdk.lua"  # the same conversation as @ai-sdk/gateway's doGenerate call
 PYTHON = sys.executable
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 HEADERS = {"content-type": "application/json", "x-api-key": "sk-bench", "anthropic-version": "2023-06-01"}
@@ -64,8 +65,13 @@ def free_port() -> int:
         return port
 
 
-def http(method: str, url: str, body: bytes | None = None, timeout: float = 5.0) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, data=body, method=method, headers=HEADERS if body is not None else {})
+def http(
+    method: str, url: str, body: bytes | None = None, timeout: float = 5.0, headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
+    """One request; a body goes with ``headers`` (default: the Anthropic SDK's essentials, ``HEADERS``)."""
+    if headers is None:
+        headers = HEADERS if body is not None else {}
+    request = urllib.request.Request(url, data=body, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, response.read()
@@ -281,6 +287,12 @@ def wrk(
         cpu_us_per_request=None if cpu is None or not requests else cpu / requests * 1e6,
         load_cpu_us_per_request=load / requests * 1e6 if requests else None,
     )
+
+
+def request_headers(script: Path) -> dict[str, str]:
+    """The headers ``script`` sends (its ``wrk.headers["Name"] = "value"`` lines), for requests run.py makes
+    itself (capturing an answer, checking a server answers), so they are the ones wrk sends."""
+    return dict(re.findall(r'^wrk\.headers\["([^"]+)"\] = "([^"]*)"$', script.read_text(), re.M))
 
 
 def request_body(stream: bool = False, script: Path = POST_LUA) -> bytes:
