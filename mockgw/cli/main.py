@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mockgw._version import __version__
-from mockgw.cli import workers
+from mockgw.cli import heap, workers
 from mockgw.cli.settings import DEFAULT_PORT, LOG_FORMATS, ServeFlags, SettingsError, host_names, resolve
 from mockgw.scenario.loader import ScenarioError, list_bundled, load_scenarios
 from mockgw.scenario.schema import Scenario
@@ -86,6 +86,7 @@ async def _serve(
         server = await start_server(config, host, port, reuse_port=config.worker is not None)
     except OSError as exc:
         return _fail(_cannot_listen(host, port, exc))
+    heap.settle()  # start-up's objects out of the collector's way, full collections rarer (cli/heap.py)
     workers.say_ready(ready_fd)
     if config.worker is None:  # a worker's parent printed the banner
         print(banner(server, config.scenario, config.api_keys), flush=True)

@@ -13,8 +13,10 @@ reader that stopped reading.
 
 Streams written in one wake are queued again in the order they were written, and their next instants are
 counted from the wake's one reading of the clock, so a stream keeps its place from wake to wake and the gaps
-between its frames are the scripted ones however long the wake takes. A ``FakeClock`` drives the same code:
-its timers run on the loop's next turn with time moved to their instant (``core/clock.py``).
+between its frames are the scripted ones however long the wake takes. A new stream first writes what is
+already due (``_run_due``): in a burst of requests the loop runs every ready handler before its timers, and
+the frames due meanwhile would wait for all of them. A ``FakeClock`` drives the same code: its timers run on
+the loop's next turn with time moved to their instant (``core/clock.py``).
 """
 
 from __future__ import annotations
@@ -137,6 +139,9 @@ class StreamPacer:
         stream = _Stream(iter(schedule), writer, result, self.clock.now())
         self._streams += 1
         try:
+            # Frames already due go out before this stream's first ones: in a burst of new requests the loop
+            # runs every handler that is ready before it gets to the timer, so they would wait for all of them.
+            self._run_due(stream.started)
             self._advance(stream, stream.started, time.monotonic() + FAIR_SLICE_S)
             self._arm()
             while stream.state != _DONE:
@@ -217,7 +222,20 @@ class StreamPacer:
         """The earliest instant has come: every stream due by now joins the ready line, in heap order."""
         self._timer, self._timer_due = None, float("inf")
         self.wakes += 1
-        now = self.clock.now() + _DUE_TOLERANCE_S
+        self._take_due(self.clock.now())
+        self._run()
+
+    def _run_due(self, now: float) -> None:
+        """Write what is due by ``now`` without waiting for the timer, which the loop may reach only after
+        everything else that is ready to run."""
+        heap = self._heap
+        if heap and heap[0][0] <= now + _DUE_TOLERANCE_S:
+            self._take_due(now)
+            self._run()
+
+    def _take_due(self, now: float) -> None:
+        """Every stream due by ``now`` joins the ready line, in heap order."""
+        now += _DUE_TOLERANCE_S
         heap = self._heap
         while heap and heap[0][0] <= now:
             stream = heapq.heappop(heap)[2]
@@ -225,7 +243,6 @@ class StreamPacer:
                 stream.entry = None
                 stream.state = _READY
                 self._ready.append(stream)
-        self._run()
 
     def _run(self) -> None:
         """Advance the ready streams, for one fair slice at most; the rest go on at the loop's next turn."""

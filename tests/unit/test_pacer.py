@@ -131,6 +131,30 @@ async def test_one_wake_writes_every_stream_due_at_that_instant(aiohttp_client: 
     assert gateway.pacer.open_streams == 0
 
 
+async def test_a_new_stream_first_writes_the_frames_already_due(aiohttp_client: Any) -> None:
+    # In a burst of requests the loop runs every ready handler before it gets to the pacer's timer; a frame that
+    # fell due meanwhile goes out when the next stream starts, not after all of them.
+    clock = HeldClock()
+    client, gateway = await start(aiohttp_client, clock)
+    first = await client.post("/v1/messages", json=body(stream=True))
+    first_body = asyncio.ensure_future(http_chunks(first))
+    await wait_for(lambda: gateway.pacer.writes == 1)
+    clock._now += PACED["ttft_ms"] / 1000  # its first delta is due; its timer has not run
+    second = await client.post("/v1/messages", json=body(stream=True))
+    second_body = asyncio.ensure_future(http_chunks(second))
+    await wait_for(lambda: gateway.pacer.writes == 3)  # the first stream's delta, then the second's first frames
+    assert gateway.pacer.wakes == 0
+    while clock.release():
+        await asyncio.sleep(0)
+    first_chunks, second_chunks = await asyncio.wait_for(asyncio.gather(first_body, second_body), timeout=10)
+    assert [events(chunk) for chunk in first_chunks][:2] == [
+        ["message_start", "content_block_start", "ping"],
+        ["content_block_delta"],
+    ]
+    assert b"".join(first_chunks).count(b"event: content_block_delta") == len(TEXT) // PACED["chunk_chars"]
+    assert b"".join(second_chunks).count(b"event: content_block_delta") == len(TEXT) // PACED["chunk_chars"]
+
+
 async def test_a_stream_whose_client_leaves_is_dropped_from_the_pacer(aiohttp_client: Any) -> None:
     clock = HeldClock()
     client, gateway = await start(aiohttp_client, clock)
