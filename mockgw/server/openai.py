@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 from mockgw.core.answer import Answer, compose, filler_reply
 from mockgw.core.answer_summary import answer_summary_of
@@ -28,7 +29,7 @@ from mockgw.faces.openai.embeddings import embeddings_object, parse_embeddings
 from mockgw.faces.openai.errors import OpenAIError, status_for_error_type
 from mockgw.faces.openai.responses import hold, parse_responses, response_object, responses_schedule
 from mockgw.server.openai_errors import openai_error
-from mockgw.server.responses import json_response
+from mockgw.server.responses import JSON_TYPE, json_response
 from mockgw.server.routes import (
     BODY_BYTES,
     DRAWS,
@@ -170,9 +171,10 @@ def compose_answer(
 
 
 async def answer_json(
-    request: web.Request, gateway: Gateway, decision: Decision, body: dict[str, Any]
+    request: web.Request, gateway: Gateway, decision: Decision, body: dict[str, Any] | bytes
 ) -> web.StreamResponse:
-    """A non-streamed answer, with the rule's fault (stall, dropped connection, error) applied."""
+    """A non-streamed answer (JSON, or its bytes prepared), with the rule's fault (stall, dropped connection,
+    error) applied."""
     fault = decision.fault
     entry = request[JOURNAL_ENTRY]
     if fault is not None and fault.stall_ms:
@@ -184,6 +186,9 @@ async def answer_json(
         kind = fault.error.type
         return openai_error(request, status_for_error_type(kind), fault.error.message, error_type=kind)
     rid = request_id(request)
+    if isinstance(body, bytes):  # the headers json_response sets, in its order
+        headers = CIMultiDict({"request-id": rid, "content-type": JSON_TYPE, "x-request-id": rid})
+        return web.Response(body=body, headers=headers)
     return json_response(body, request_id=rid, headers={"x-request-id": rid})
 
 
@@ -214,6 +219,16 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     decision = await decide(request, gateway, chat.view, overrides)
     if isinstance(decision, web.Response):
         return decision
+    # A literal reply was rendered at load (faces/openai/prepared.py): the same bytes, for a fraction of the
+    # work, whenever this request would not change it.
+    prepared = gateway.prepared_chats.get(decision.rule_index, decision.step, decision.reply, decision.timing)
+    if prepared is not None and prepared.fits(chat):
+        made = prepared.answer(chat.model, chat.view, decision.draws.ids, int(time.time()))
+        entry.answer = made.summary()
+        if not chat.view.stream:
+            return await answer_json(request, gateway, decision, made.body())
+        schedule = made.schedule(chat.include_usage, decision.timing, decision.draws.jitter, decision.fault)
+        return await answer_stream(request, gateway, schedule, entry)
     answer = compose_answer(request, gateway, chat.view, decision, chat.max_tokens, chat.stop)
     if isinstance(answer, web.Response):
         return answer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from mockgw.server.defaults import LOCALHOST_ORIGINS, Timeouts
 from mockgw.server.sse import StreamPacer
 
 if TYPE_CHECKING:
+    from mockgw.faces.openai.prepared import PreparedChats
     from mockgw.faces.openai.responses import ResponseStore
 
 MAX_BODY_BYTES = 32 * 1024 * 1024  # the API's limit; larger bodies get 413 request_too_large
@@ -87,6 +89,14 @@ class Gateway:
 
         return ResponseStore()
 
+    @functools.cached_property
+    def prepared_chats(self) -> PreparedChats:
+        """The scenario's chat completions answers prepared (faces/openai/prepared.py): made with the OpenAI
+        face's first request, not at start-up, then at each load."""
+        from mockgw.faces.openai.prepared import prepared_chats
+
+        return prepared_chats(self.scenario)
+
     def _clear_responses(self, session: str | None = None) -> None:
         if "responses" in self.__dict__:  # none made yet: nothing held
             self.responses.clear(session)
@@ -102,6 +112,9 @@ class Gateway:
         self.scenario = scenario
         # Made in advance, off the loop, by the admin API and hot reload; else here.
         self.prepared = prepared_answers(scenario)
+        self.__dict__.pop("prepared_chats", None)
+        if "mockgw.faces.openai.prepared" in sys.modules:  # the face has answered: made now, not by a request
+            _ = self.prepared_chats
         self.engine = Engine(scenario, self.config.seed, self.config.max_sessions)
         self.rate_limiter = RateLimiter(scenario.rate_limits)
         auth = scenario.auth
