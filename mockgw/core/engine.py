@@ -58,6 +58,13 @@ class Decision:
         given the request, the facts a rule matching it needs: see ``request_facts``)."""
         return why_record(self.tried, self.rule, request, forced=self.forced, step=self.step)
 
+    def why_later(self, request: RequestView) -> WhyLater:
+        """``why(request)``, made when first called (see ``WhyLater``)."""
+        detached = request.detached()
+        tried = tuple(n.rebound(detached) for n in self.tried)
+        rule, forced, step = self.rule, self.forced, self.step  # not self: it keeps the request's texts
+        return WhyLater(lambda: why_record(tried, rule, detached, forced=forced, step=step), tried)
+
 
 class NearMiss:
     """A rule that did not answer a request, and every predicate of it that failed.
@@ -95,6 +102,13 @@ class NearMiss:
             self._later = None  # the request is no longer needed for this rule
         return self._misses
 
+    def rebound(self, request: RequestView) -> NearMiss:
+        """This near miss, its reasons (when not worked out yet) to be worked out from ``request``."""
+        if self._later is None:
+            return self
+        match, _, facts = self._later
+        return NearMiss(self.rule, index=self.index, later=(match, request, facts))
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, NearMiss):
             return NotImplemented
@@ -125,12 +139,37 @@ class NoMatch:
         """The decision path, JSON-ready, for the journal: every rule tried and why none answered."""
         return why_record(self.tried, None, request, rule_count=self.rule_count)
 
+    def why_later(self, request: RequestView) -> WhyLater:
+        """``why(request)``, made when first called (see ``WhyLater``)."""
+        detached = request.detached()
+        tried = tuple(n.rebound(detached) for n in self.tried)
+        count = self.rule_count  # not self: it keeps the request's texts
+        return WhyLater(lambda: why_record(tried, None, detached, rule_count=count), tried)
+
     @property
     def message(self) -> str:
         if self.rule_count == 0:
             return "mockgw: the scenario has no rules, so no request can match."
         shown = " | ".join(str(n) for n in self.near)
         return f"mockgw: no rule matched this request. Nearest: {shown}"
+
+
+class WhyLater:
+    """A decision path made when first called, for a journal entry (``JournalEntry.defer_why``): most
+    entries' are never read, and making one costs as much as deciding (a reason per predicate that failed,
+    the request's facts). It keeps the near misses and a detached view of the request (``detached``):
+    references to what the entry keeps anyway, not the texts worked out from it."""
+
+    __slots__ = ("_make", "cost")
+
+    def __init__(self, make: Callable[[], dict[str, Any]], tried: tuple[NearMiss, ...]) -> None:
+        self._make = make
+        # Roughly the bytes the record will hold, as the journal counts them (journal._why_cost): the facts
+        # (the last user text cut to FACT_TEXT_CHARS) and a few short reasons per rule kept.
+        self.cost = 256 + FACT_TEXT_CHARS + 320 * min(len(tried), TRIED_KEPT)
+
+    def __call__(self) -> dict[str, Any]:
+        return self._make()
 
 
 def request_facts(request: RequestView) -> dict[str, Any]:

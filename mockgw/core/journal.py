@@ -9,7 +9,7 @@ import threading
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, overload
+from typing import Any, Protocol, overload
 from urllib.parse import unquote_plus
 
 DEFAULT_JOURNAL_SIZE = 1000  # entries
@@ -18,6 +18,14 @@ DEFAULT_JOURNAL_SIZE = 1000  # entries
 DEFAULT_JOURNAL_BYTES = 64 * 1024 * 1024
 DEFAULT_JOURNAL_BODY_BYTES = 1024 * 1024
 _ENTRY_OVERHEAD = 1024  # what an entry costs besides its body and headers (fields, events), roughly
+
+
+class WhyLater(Protocol):
+    """A decision path made when first read (``engine.WhyLater``), and roughly the bytes it will hold."""
+
+    cost: int
+
+    def __call__(self) -> dict[str, Any]: ...
 
 
 # slots: one entry is made per request, and its fields are set one by one as the request goes on.
@@ -47,9 +55,8 @@ class JournalEntry:
     # sent), and the id its reply is held under (see faces/anthropic/threads.py). None: no ``thread``.
     thread: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)  # what the answer changed of the script, and why
-    # The decision path: each rule tried in order with the predicates that failed, and the one that answered
-    # (engine.why_record). None: no rule was consulted (a validation error, an admin override of the status).
-    why: dict[str, Any] | None = None
+    # The decision path (``why``), or what makes it when first read (``defer_why``).
+    _why: dict[str, Any] | WhyLater | None = field(default=None, repr=False)
     # A stream's events on a timeline: runs of one event name with their times (``mark_timeline``).
     timeline: list[dict[str, Any]] = field(default_factory=list)
     # The answer sent, as blocks with its stop reason and usage (``answer_summary``). None: no message went out.
@@ -76,6 +83,26 @@ class JournalEntry:
         if self._redacted is None:
             self._redacted = redact_headers(self.raw_headers)
         return self._redacted
+
+    @property
+    def why(self) -> dict[str, Any] | None:
+        """The decision path: each rule tried in order with the predicates that failed, and the one that
+        answered (engine.why_record). None: no rule was consulted (a validation error, an admin override of
+        the status). A deferred one (``defer_why``) is made here, on first read, and kept."""
+        why = self._why
+        if why is None or isinstance(why, dict):
+            return why
+        made = self._why = why()
+        return made
+
+    @why.setter
+    def why(self, value: dict[str, Any] | None) -> None:
+        self._why = value
+
+    def defer_why(self, later: WhyLater) -> None:
+        """Keep the decision path as ``later``, to be made when ``why`` is first read: most entries' are
+        never read (the admin API, the inspector and the exports read them)."""
+        self._why = later
 
     @property
     def model(self) -> str | None:
@@ -276,10 +303,12 @@ def _answer_cost(answer: dict[str, Any] | None) -> int:
 # ---------------------------------------------------------------- the journal
 
 
-def _why_cost(why: dict[str, Any] | None) -> int:
+def _why_cost(why: dict[str, Any] | WhyLater | None) -> int:
     """Roughly the bytes a decision path holds (its reasons are short: matching cuts quoted text)."""
     if not why:
         return 0
+    if not isinstance(why, dict):
+        return why.cost  # not made yet: its own estimate
     facts = why.get("request") or {}
     tried = sum(64 + sum(len(m["predicate"]) + len(m["reason"]) for m in t["misses"]) for t in why["tried"])
     return tried + 256 + len(facts.get("last_user", ""))
@@ -335,9 +364,10 @@ class Journal(Sequence[JournalEntry]):
     def settle(self, entry: JournalEntry) -> None:
         """The request is answered: shorten its body if it is over the limit, and count it."""
         if entry.body_bytes > self.body_bytes:
+            _ = entry.why  # a deferred one reads the whole request: made now, before the body is let go
             entry.body = shorten(entry.body, self.body_bytes)
             entry.body_truncated = True
-        held = min(entry.body_bytes, self.body_bytes) + _why_cost(entry.why) + 160 * len(entry.timeline)
+        held = min(entry.body_bytes, self.body_bytes) + _why_cost(entry._why) + 160 * len(entry.timeline)
         held += _answer_cost(entry.answer)
         with self._lock:
             cost = entry.cost + held

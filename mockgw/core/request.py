@@ -213,6 +213,23 @@ class RequestView:
     def __repr__(self) -> str:
         return f"RequestView(model={self.model!r}, face={self.face!r}, session={self.session!r})"
 
+    def detached(self) -> RequestView:
+        """The same request without the fields worked out from it so far (texts, tool results, a wire model
+        built on first use): what a reader that comes much later (the journal's *why*) keeps, holding only
+        references to what the request already holds. Its fields read the same, worked out again."""
+        given = self.__dict__["params"] if self._data is None else None
+        return RequestView(
+            given,
+            self.headers,
+            self.session,
+            self.face,
+            self.custom_id,
+            self.attachments,
+            self.body,
+            data=self._data,
+            exact_dump=self.exact_dump,
+        )
+
     @functools.cached_property
     def params(self) -> MessageCreateParams:
         """The request as the wire model, built on first use from ``data`` (which passed validation)."""

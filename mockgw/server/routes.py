@@ -341,7 +341,10 @@ async def _answer_messages(
     else:
         decision = gateway.engine.decide(view)
     request[DRAWS] = decision.draws
-    entry.why = decision.why(view)
+    if turn is None and not attachments:  # the view holds only what the entry does: its why can wait
+        entry.defer_why(decision.why_later(view))
+    else:
+        entry.why = decision.why(view)
     entry.state, entry.set_state = decision.state, decision.set_state
     if isinstance(decision, NoMatch):
         entry.error = decision.message

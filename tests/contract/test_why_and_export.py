@@ -18,6 +18,7 @@ import pytest
 
 from mockgw.cli.main import main
 from mockgw.core.engine import TRIED_KEPT
+from mockgw.core.matching import Miss, misses
 from mockgw.scenario.export import TODO_REPLY
 from mockgw.scenario.loader import load_scenario_text
 from mockgw.testing import MockGateway
@@ -114,6 +115,26 @@ def test_the_decision_path_is_bounded_however_many_rules_fail(gateway: GatewayFa
     assert ask(gw, "hello") == "yes"
     why = why_of(gw)
     assert len(why["tried"]) == TRIED_KEPT and why["more_tried"] == 100 - TRIED_KEPT
+
+
+def test_why_is_worked_out_when_the_journal_is_read_not_when_the_request_is_answered(
+    gateway: GatewayFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    worked_out: list[str] = []
+
+    def counting(match: Any, request: Any, facts: Any = None) -> list[Miss]:
+        found = misses(match, request, facts)
+        worked_out.append(repr(found))
+        return found
+
+    monkeypatch.setattr("mockgw.core.engine.misses", counting)
+    gw = gateway(SCENARIO)
+    assert ask(gw, "hello there") == "Hi there."
+    assert worked_out == []  # answered: no reason built
+    assert why_of(gw)["tried"][1]["misses"] == [{"predicate": "stream", "reason": "request has stream=false"}]
+    assert len(worked_out) == 2  # read: one per rule tried
+    assert why_of(gw)["tried"][0]["rule"] == "weather"
+    assert len(worked_out) == 2  # made once, then kept
 
 
 def test_a_request_refused_before_any_rule_has_no_decision_path(gateway: GatewayFactory) -> None:

@@ -18,6 +18,7 @@ import textwrap
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -153,6 +154,20 @@ def test_a_body_within_the_limit_is_journaled_whole() -> None:
         entry = gw.journal.last
     assert entry.body == json.loads(body)
     assert (entry.body_bytes, entry.body_truncated) == (len(body), False)
+
+
+def test_a_shortened_body_lets_go_of_the_request_its_why_would_read() -> None:
+    rules: dict[str, Any] = {"rules": [{"name": "x", "match": {"last_user": "never"}, "reply": "no"}, {"reply": "Hi"}]}
+    # A deferred decision path reads the whole request: the journal makes it before it shortens the body,
+    # so an entry never holds the full body through its why.
+    with MockGateway(rules, journal_body_bytes=64 * 1024) as gw:
+        body = big_message(200_000)
+        assert send(gw.port, "POST", "/v1/messages", body).status == 200
+        entry = gw.journal.last
+        assert isinstance(entry._why, dict)  # made at settle, not deferred
+    assert entry.why is not None
+    (tried,) = entry.why["tried"]
+    assert tried["misses"][0]["reason"].startswith("'" + "x" * 59 + "…' does not contain")
 
 
 def test_the_journal_forgets_its_oldest_entries_past_its_byte_bound() -> None:

@@ -616,3 +616,24 @@ def test_tool_result_reads_nested_blocks() -> None:
         },
     ]
     assert holds({"tool_result": {"name": "get_weather", "contains": "deep"}}, view(messages))
+
+
+def test_a_detached_view_reads_the_same_fields_afresh() -> None:
+    # What the journal keeps for a why it makes later: the request, without the texts worked out from it.
+    request = RequestView(
+        None,
+        {"anthropic-beta": "a-1"},
+        "s",
+        data={"model": "claude-sonnet-4-5", "max_tokens": 64, "messages": TOOL_LOOP, "system": "Be brief."},
+    )
+    fields = ("last_user", "turn", "tool_results", "system", "betas", "input_chars", "model", "session")
+    before = [getattr(request, name) for name in fields]
+    detached = request.detached()
+    assert "last_user" not in vars(detached) and "tool_results" not in vars(detached)
+    assert [getattr(detached, name) for name in fields] == before
+
+
+def test_a_detached_view_of_a_wire_model_keeps_the_model() -> None:
+    request = view(TOOL_LOOP)
+    assert request.detached().params is request.params
+    assert request.detached().tool_results == request.tool_results
