@@ -749,7 +749,7 @@ def messages_request_path(
             params, headers, session, attachments=attachments, body=body, data=data, exact_dump=params is None
         )
         if ahead and len(raw) > OFF_LOOP_BYTES:
-            _derive_fields(view)
+            _derive_fields(view, usage=False)  # the handler measures the usage estimate after deciding
         return view
 
     def decide(raw: bytes) -> object:
@@ -854,8 +854,9 @@ def bench_parsing(quick: bool, targets: list[Target]) -> Section:
     section.lines.append(
         "Parse + validate + match: what `POST /v1/messages` does with the bytes before it renders "
         "(`messages_request_path` in bench/run.py: the handler's own functions on a `Gateway` built as the "
-        "server builds it; over 1 MB that includes the derived fields, input-token estimate too, which the "
-        "handler works out in a thread before matching), against bench/scenarios/agent.yaml (four "
+        "server builds it; over 1 MB that includes the derived fields rules read, which the handler works "
+        "out in a thread before matching; it measures the input-token estimate after deciding, in a thread "
+        "too), against bench/scenarios/agent.yaml (four "
         "`last_user` substring rules that do not hold, a `tool_result` rule, a fallback). '+ usage "
         "estimate': also the request's input-token estimate, which the renderer reads when a rule does not "
         "script `usage`. 'Fields on demand' (over 1 MB): the same without the derived fields worked out "

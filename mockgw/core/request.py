@@ -52,7 +52,13 @@ def file_ids(params: MessageCreateParams | CountTokensParams | Mapping[str, Any]
         if not isinstance(content, list):
             continue
         for block in content:
-            source = _field(block, "source") if _field(block, "type") in ("document", "image") else None
+            if type(block) is dict:  # JSON, read directly: a long conversation has thousands of blocks
+                kind = block.get("type")
+                if kind != "document" and kind != "image":
+                    continue
+                source: object = block.get("source")
+            else:
+                source = _field(block, "source") if _field(block, "type") in ("document", "image") else None
             file_id = _field(source, "file_id") if _field(source, "type") == "file" else None
             if isinstance(file_id, str) and file_id not in found:
                 found.append(file_id)
@@ -339,12 +345,22 @@ class RequestView:
         ]
         if not found:
             return ()  # the common first turn: no need to walk the conversation for the calls' names
+        # The calls' names, read from the end back (the latest call of an id names it) and only until every
+        # result's call is found: usually the turn before, not the whole conversation.
+        wanted = {b.get("tool_use_id") for b in found}
         names: dict[str, str] = {}
-        for m in messages:
-            for block in () if isinstance(m["content"], str) else m["content"]:
+        for m in reversed(messages):
+            for block in () if isinstance(m["content"], str) else reversed(m["content"]):
                 call_id, name = block.get("id"), block.get("name")
-                if block.get("type") in CALL_TYPES and isinstance(call_id, str) and isinstance(name, str):
+                if (
+                    isinstance(call_id, str)
+                    and call_id not in names
+                    and block.get("type") in CALL_TYPES
+                    and isinstance(name, str)
+                ):
                     names[call_id] = name
+            if wanted.issubset(names):
+                break
         results: list[ToolResult] = []
         for block in found:
             call = block.get("tool_use_id")

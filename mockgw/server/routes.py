@@ -157,9 +157,16 @@ async def read_json(request: web.Request, gateway: Gateway) -> Any:
     return body
 
 
-def _derive_fields(view: RequestView) -> None:
-    """Work out the request's derived fields now (cached on the view): the costly ones walk the whole body."""
-    _ = view.input_chars, view.last_user, view.system, view.tool_results
+def _derive_fields(view: RequestView, usage: bool = True) -> None:
+    """Work out the request's derived fields now (cached on the view): the costly ones walk the whole body.
+    ``usage``: the input-token estimate too (a compact dump of the whole request), which only an answer reads."""
+    _ = view.last_user, view.system, view.tool_results
+    if usage:
+        _ = view.input_chars
+
+
+def _input_chars(view: RequestView) -> int:
+    return view.input_chars
 
 
 def _invalid(request: web.Request, exc: InvalidRequest) -> web.Response:
@@ -329,8 +336,9 @@ async def _answer_messages(
     view = RequestView(
         params, headers, session, attachments=attachments, body=body, data=data, exact_dump=params is None
     )
-    if request.get(BODY_BYTES, 0) > OFF_LOOP_BYTES:
-        await asyncio.to_thread(_derive_fields, view)
+    big = request.get(BODY_BYTES, 0) > OFF_LOOP_BYTES
+    if big:  # what rules read; the usage estimate waits for a decision that answers (below)
+        await asyncio.to_thread(_derive_fields, view, False)
     if overrides.rule is not None:
         forced = gateway.engine.force(overrides.rule, view)
         if forced is None:  # the scenario changed while the request waited
@@ -359,6 +367,8 @@ async def _answer_messages(
             "it answers only requests of a batch"
         )
         return error_response(400, message, request_id=request_id(request), should_retry=False)
+    if big and decision.error is None:  # the answer's usage: megabytes of JSON to measure, off the loop
+        await asyncio.to_thread(_input_chars, view)
     return await _play_decision(request, gateway, view, decision, entry, turn)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from mockgw.core.matching import Miss, SessionFacts, compile_match, misses
-from mockgw.core.request import RequestView
+from mockgw.core.request import RequestView, file_ids
 from mockgw.faces.anthropic.validation import validate_message_request
 from mockgw.scenario.schema import Match
 
@@ -637,3 +637,44 @@ def test_a_detached_view_of_a_wire_model_keeps_the_model() -> None:
     request = view(TOOL_LOOP)
     assert request.detached().params is request.params
     assert request.detached().tool_results == request.tool_results
+
+
+def _call(call_id: str, name: str) -> dict[str, Any]:
+    return {"role": "assistant", "content": [{"type": "tool_use", "id": call_id, "name": name, "input": {}}]}
+
+
+def _results(*call_ids: str) -> dict[str, Any]:
+    return {"role": "user", "content": [{"type": "tool_result", "tool_use_id": c, "content": "ok"} for c in call_ids]}
+
+
+@pytest.mark.parametrize(
+    ("messages", "names"),
+    [
+        ([{"role": "user", "content": "go"}, _call("t1", "a"), _results("t1")], ["a"]),
+        # A call of an earlier turn is still found (a face that translates its own history may send that).
+        ([_call("t1", "a"), {"role": "user", "content": "and"}, _call("t2", "b"), _results("t1", "t2")], ["a", "b"]),
+        # An id called twice is named by its latest call, as reading from the start and overwriting did.
+        ([_call("t1", "a"), _results("t1"), _call("t1", "b"), _results("t1")], ["b"]),
+        ([_call("t1", "a"), _results("t9")], [None]),
+    ],
+    ids=["the turn before", "an earlier turn", "the latest call", "no such call"],
+)
+def test_a_tool_result_is_named_by_the_call_it_answers(messages: list[dict[str, Any]], names: list[str | None]) -> None:
+    data = {"model": "claude-sonnet-4-5", "max_tokens": 64, "messages": messages}
+    assert [r.name for r in RequestView(None, data=data).tool_results] == names
+
+
+def test_file_ids_read_alike_from_the_json_and_the_wire_model() -> None:
+    def doc(file_id: str, kind: str = "document") -> dict[str, Any]:
+        return {"type": kind, "source": {"type": "file", "file_id": file_id}}
+
+    body = {
+        "model": "claude-sonnet-4-5",
+        "max_tokens": 64,
+        "messages": [
+            {"role": "user", "content": [doc("f1"), {"type": "text", "text": "and"}, doc("f2", "image"), doc("f1")]},
+            {"role": "assistant", "content": "seen"},
+            {"role": "user", "content": [PDF, doc("f3"), {"type": "text", "text": "more"}]},
+        ],
+    }
+    assert file_ids(body) == file_ids(validate_message_request(body)) == ["f1", "f2", "f3"]
