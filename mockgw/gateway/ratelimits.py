@@ -40,6 +40,11 @@ def _second(epoch_second: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch_second))
 
 
+def _reset(wall_us: int, wait: float) -> str:
+    """The reset ``wait`` seconds after ``wall_us`` (microseconds since the epoch), as datetime + timedelta rounds."""
+    return _second(-(-(wall_us + timedelta(seconds=max(0.0, wait)) // _MICROSECOND) // 1_000_000))
+
+
 @dataclass
 class _Window:
     start: float
@@ -92,21 +97,36 @@ class RateLimiter:
             window = self._current(now)
             requests, input_tokens, output_tokens = window.requests, window.input_tokens, window.output_tokens
             ends_in = window.start + limits.window_seconds - now
-        used = (requests, input_tokens + output_tokens, input_tokens, output_tokens)
         wall_us = (wall - _EPOCH) // _MICROSECOND
-        resets: dict[float, str] = {}  # by wait: the four resets are mostly one instant, worked out once
-        out: list[tuple[str, str]] = []
-        for (limit_name, remaining_name, reset_name), (cap, cap_text), spent in zip(_NAMES, caps, used, strict=True):
-            if exhausted_for is not None:
-                remaining, wait = 0, exhausted_for
-            else:
-                remaining, wait = max(0, cap - spent), (ends_in if spent else 0.0)
-            reset = resets.get(wait)
-            if reset is None:
-                after = wall_us + timedelta(seconds=max(0.0, wait)) // _MICROSECOND  # as datetime + timedelta rounds
-                reset = resets[wait] = _second(-(-after // 1_000_000))
-            out += ((limit_name, cap_text), (remaining_name, str(remaining)), (reset_name, reset))
-        return out
+        (requests_cap, requests_text), (tokens_cap, tokens_text), (input_cap, input_text), (output_cap, output_text) = (
+            caps
+        )
+        (requests_names, tokens_names, input_names, output_names) = _NAMES
+        if exhausted_for is not None:  # a 429: every limit used up until then
+            reset = _reset(wall_us, exhausted_for)
+            out: list[tuple[str, str]] = []
+            for (limit_name, remaining_name, reset_name), (_, text) in zip(_NAMES, caps, strict=True):
+                out += ((limit_name, text), (remaining_name, "0"), (reset_name, reset))
+            return out
+        # A kind with nothing used is whole again now; one with something used when the window ends. One list
+        # written out: a loop over the kinds cost this function twice as much.
+        now_reset = _second(-(-wall_us // 1_000_000))
+        tokens = input_tokens + output_tokens
+        used_reset = _reset(wall_us, ends_in) if requests or tokens else now_reset
+        return [
+            (requests_names[0], requests_text),
+            (requests_names[1], str(max(0, requests_cap - requests))),
+            (requests_names[2], used_reset if requests else now_reset),
+            (tokens_names[0], tokens_text),
+            (tokens_names[1], str(max(0, tokens_cap - tokens))),
+            (tokens_names[2], used_reset if tokens else now_reset),
+            (input_names[0], input_text),
+            (input_names[1], str(max(0, input_cap - input_tokens))),
+            (input_names[2], used_reset if input_tokens else now_reset),
+            (output_names[0], output_text),
+            (output_names[1], str(max(0, output_cap - output_tokens))),
+            (output_names[2], used_reset if output_tokens else now_reset),
+        ]
 
     def _word_caps(self, limits: RateLimits) -> tuple[tuple[int, str], ...]:
         """Each kind's limit, as a number and as its header's text: the same for every answer of a scenario."""

@@ -51,3 +51,37 @@ def test_a_limit_is_reported_once_per_kind_in_the_apis_order() -> None:
         for kind in ("requests", "tokens", "input-tokens", "output-tokens")
         for part in ("limit", "remaining", "reset")
     ]
+
+
+counts = st.integers(0, 3_000_000)
+
+
+@given(instants, st.floats(0, 59.999), st.integers(0, 5), counts, counts)
+def test_each_kind_reports_its_limit_what_is_left_and_when_it_is_whole_again(
+    wall: datetime, elapsed: float, requests: int, input_tokens: int, output_tokens: int
+) -> None:
+    limits = RateLimits()
+    limiter = RateLimiter(limits)
+    if requests == 0:  # nothing taken in this window: nothing is used
+        input_tokens = output_tokens = 0
+    for n in range(requests):  # the first request's answer carries the tokens
+        limiter.take(0.0, input_tokens=input_tokens if n == 0 else 0, output_tokens=output_tokens if n == 0 else 0)
+    used = {
+        "requests": requests,
+        "tokens": input_tokens + output_tokens,
+        "input-tokens": input_tokens,
+        "output-tokens": output_tokens,
+    }
+    caps = {
+        "requests": limits.requests,
+        "tokens": limits.input_tokens + limits.output_tokens,
+        "input-tokens": limits.input_tokens,
+        "output-tokens": limits.output_tokens,
+    }
+    expected = {}
+    for kind in ("requests", "tokens", "input-tokens", "output-tokens"):
+        wait = limits.window_seconds - elapsed if used[kind] else 0.0
+        expected[f"anthropic-ratelimit-{kind}-limit"] = str(caps[kind])
+        expected[f"anthropic-ratelimit-{kind}-remaining"] = str(max(0, caps[kind] - used[kind]))
+        expected[f"anthropic-ratelimit-{kind}-reset"] = rounded_up(wall + timedelta(seconds=wait))
+    assert limiter.headers(elapsed, wall) == expected
