@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from mockgw._startup import collector_paused
 from mockgw._version import __version__
 
 if TYPE_CHECKING:
@@ -31,7 +32,8 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'mockgw' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    with collector_paused():  # the server and the models: most of start-up (mockgw/_startup.py)
+        value = getattr(importlib.import_module(module), name)
     globals()[name] = value  # later look-ups are plain attribute reads
     return value
 

@@ -14,18 +14,21 @@ from __future__ import annotations
 import os
 from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from mockgw.scenario.loader import ScenarioError
-from mockgw.scenario.schema import Scenario
-from mockgw.testing import MockGateway, ScenarioLike, coerce_scenario
+# pytest loads this plugin in every run where mockgw is installed, whether or not a test uses it: mockgw's
+# server and models (most of a fresh process's start-up) are imported by the first test that asks for a
+# gateway, not here.
+if TYPE_CHECKING:
+    from mockgw.scenario.schema import Scenario
+    from mockgw.testing import MockGateway, ScenarioLike
 
 MARKER = "mockgw"
 _OPTIONS = ("scenario", "strict")
 _CALL_REPORT = pytest.StashKey[pytest.TestReport]()
-_SCENARIOS = pytest.StashKey[dict[tuple[object, ...], Scenario]]()
+_SCENARIOS = pytest.StashKey[dict[tuple[object, ...], "Scenario"]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -49,6 +52,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 @pytest.fixture(scope="session")
 def mockgw_server() -> Iterator[MockGateway]:
     """The session's one mockgw server, serving the bundled default until a test asks for another."""
+    from mockgw.testing import MockGateway
+
     with MockGateway() as gateway:
         yield gateway
 
@@ -102,6 +107,9 @@ def _cache_key(value: ScenarioLike) -> tuple[object, ...] | None:
 
 
 def _scenario_for(item: pytest.Item, value: ScenarioLike) -> Scenario:
+    from mockgw.scenario.loader import ScenarioError
+    from mockgw.testing import coerce_scenario
+
     value = _next_to_test(value, item)
     key = _cache_key(value)
     cache = item.config.stash.setdefault(_SCENARIOS, {})

@@ -121,3 +121,22 @@ def test_an_openai_route_loads_its_face_with_its_first_request() -> None:
         "mockgw.server.openai": True,
         "mockgw.faces.openai.chat": True,
     }
+
+
+def test_the_pytest_plugin_loads_no_server_or_models_until_a_test_asks() -> None:
+    # pytest imports the plugin in every run where mockgw is installed (the pytest11 entry point), and with it
+    # the package mockgw.testing; MockGateway's module (mockgw.testing.gateway) loads with its first use.
+    modules = [m for m in HEAVY if m != "mockgw.testing"] + ["mockgw.testing.gateway", "mockgw.server.app"]
+    assert imported_after("import mockgw.testing.plugin", modules) == dict.fromkeys(modules, False)
+
+
+def test_mockgw_testing_exports_load_on_first_use() -> None:
+    loaded = imported_after("from mockgw.testing import MockGateway", ["mockgw.testing.gateway"])
+    assert loaded == {"mockgw.testing.gateway": True}
+
+
+def test_an_unknown_name_of_mockgw_testing_is_an_attribute_error() -> None:
+    import mockgw.testing
+
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = mockgw.testing.nope  # type: ignore[attr-defined]
