@@ -91,9 +91,17 @@ def apply_fault(
     ``response.completed``). A fault waiting for more events than the reply has strikes just before the
     end, so "no terminator" holds for a reply of any length. Every face's streams fault here.
     """
-    if fault is None:
-        yield from schedule
-        return
+    if fault is None:  # the schedule itself: no generator between it and the pacer, on every frame
+        return iter(schedule)
+    return _faulted(schedule, fault, error_frame, end_event)
+
+
+def _faulted(
+    schedule: Iterable[ScheduleItem],
+    fault: Fault,
+    error_frame: Callable[[StreamErrorSpec, int], Frame],
+    end_event: str | None,
+) -> Schedule:
     if fault.stall_ms is not None:
         yield Stall(fault.stall_ms / 1000)
     if fault.after_events is None:
@@ -130,36 +138,40 @@ def with_pings(schedule: Iterable[ScheduleItem], interval: float, ping: Frame) -
     never lengthened: the frame after the pings comes when it would have without them.
     """
     if interval <= 0:
-        yield from schedule
-        return
-    started = False
+        return iter(schedule)
+    return _pinged(schedule, interval, ping)
+
+
+def _pinged(schedule: Iterable[ScheduleItem], interval: float, ping: Frame) -> Schedule:
+    items = iter(schedule)
     held: Stall | None = None
-    for item in schedule:
-        if not started:
-            if isinstance(item, Stall) and item.seconds > interval:
-                held = item  # sent after the first frame, as pings
-                continue
-            if isinstance(item, Frame):
-                started = True
-                yield item
-                if held is not None:
-                    yield from _quiet(held.seconds, interval, ping)
-                    held = None
-                continue
-            yield item
+    for item in items:  # up to the first frame
+        if isinstance(item, Stall) and item.seconds > interval:
+            held = item  # sent after the first frame, as pings
             continue
-        if isinstance(item, Stall):
+        yield item
+        if isinstance(item, Frame):
+            if held is not None:
+                yield from _quiet(held.seconds, interval, ping)
+            break
+    else:
+        if held is not None:  # a schedule of no frames at all: the stall still happens
+            yield held
+        return
+    for item in items:  # a frame first: the pacer's every frame goes through here
+        if isinstance(item, Frame):
+            if item.delay > interval:
+                left = yield from _pings_within(item.delay, interval, ping)
+                yield Frame(left, item.event, item.data, item.content)
+            else:
+                yield item
+        elif isinstance(item, Stall):
             yield from _quiet(item.seconds, interval, ping)
-        elif isinstance(item, Frame) and item.delay > interval:
-            left = yield from _pings_within(item.delay, interval, ping)
-            yield Frame(left, item.event, item.data, item.content)
-        elif isinstance(item, Disconnect) and item.delay > interval:
+        elif item.delay > interval:  # a Disconnect
             left = yield from _pings_within(item.delay, interval, ping)
             yield Disconnect(left)
         else:
             yield item
-    if held is not None:  # a schedule of no frames at all: the stall still happens
-        yield held
 
 
 def _pings_within(delay: float, interval: float, ping: Frame) -> Generator[ScheduleItem, None, float]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from mockgw.core.schedule import Frame, ScheduleItem, apply_fault
+from mockgw.core.schedule import Disconnect, Frame, ScheduleItem, Stall, apply_fault, with_pings
 from mockgw.core.seeds import Draws
 from mockgw.faces.anthropic import render
 from mockgw.faces.anthropic.render import stream_frames, stream_schedule
@@ -93,3 +93,38 @@ def test_a_fault_cuts_even_an_endless_schedule(fault: dict[str, Any], last: str)
     items = list(apply_fault(endless(), Fault(**fault), strike, "message_stop"))
     assert len(items) == fault["after_events"] + 1
     assert (items[-1].event if isinstance(items[-1], Frame) else type(items[-1]).__name__) == last
+
+
+A, B, PING = Frame(0.0, "a", b"a"), Frame(0.5, "b", b"b"), Frame(0.0, "ping", b"p")
+
+
+@pytest.mark.parametrize(
+    ("schedule", "played"),
+    [
+        pytest.param([A, B], [A, B], id="no silence"),
+        pytest.param([Stall(0.5), A], [Stall(0.5), A], id="a short stall before the first frame"),
+        pytest.param(
+            [Stall(2.5), A, B],
+            [A, Frame(1.0, "ping", b"p"), Frame(1.0, "ping", b"p"), Stall(0.5), B],
+            id="a long stall before the first frame waits after it",
+        ),
+        pytest.param([Stall(2.5)], [Stall(2.5)], id="no frame at all: the stall still happens"),
+        pytest.param(
+            [A, Frame(3.0, "b", b"b")],
+            [A, Frame(1.0, "ping", b"p"), Frame(1.0, "ping", b"p"), Frame(1.0, "b", b"b")],
+            id="a long delay split, never lengthened",
+        ),
+        pytest.param([A, Disconnect(2.0)], [A, Frame(1.0, "ping", b"p"), Disconnect(1.0)], id="a late drop"),
+        pytest.param([A, Stall(1.5), B], [A, Frame(1.0, "ping", b"p"), Stall(0.5), B], id="a stall after it"),
+    ],
+)
+def test_pings_fill_every_silence_longer_than_their_interval(
+    schedule: list[ScheduleItem], played: list[ScheduleItem]
+) -> None:
+    assert list(with_pings(schedule, 1.0, PING)) == played
+    assert list(with_pings(schedule, 0.0, PING)) == schedule  # interval 0: the schedule as it is
+
+
+def test_a_schedule_without_fault_or_pings_is_played_as_it_is() -> None:
+    schedule = iter([A, B])
+    assert with_pings(apply_fault(schedule, None, lambda error, sent: A), 0.0, PING) is schedule
