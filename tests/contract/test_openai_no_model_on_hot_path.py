@@ -1,6 +1,7 @@
-"""The OpenAI chat face's happy path builds no request model: the benchmark's request and the openai SDK's
-calls are validated and read from their JSON (faces/openai/parse); ``ChatCompletionCreateParams`` and the
-neutral ``MessageCreateParams`` are built only for what the fast path leaves to them, such as a refusal.
+"""The OpenAI faces' happy path builds no request model: the benchmark's request and the openai SDK's calls
+are validated and read from their JSON (faces/openai/parse); ``ChatCompletionCreateParams``,
+``ResponseCreateParams``, ``EmbeddingCreateParams`` and the neutral ``MessageCreateParams`` are built only for
+what the fast path leaves to them, such as a refusal.
 
 Counted, not timed: the models' validators are wrapped and every construction counted.
 """
@@ -15,7 +16,7 @@ import pytest
 from pydantic import BaseModel
 
 from mockgw.faces.anthropic.wire.requests import MessageCreateParams
-from mockgw.faces.openai.wire import ChatCompletionCreateParams
+from mockgw.faces.openai.wire import ChatCompletionCreateParams, EmbeddingCreateParams, ResponseCreateParams
 from tests.conftest import GatewayFactory, http_call
 from tests.contract.test_no_model_on_hot_path import _Counting
 
@@ -37,7 +38,7 @@ TOOL = {"type": "function", "function": {"name": "get_weather", "parameters": {"
 def built(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[type[BaseModel], _Counting]]:
     """How many request models the routes built, per model class."""
     counters = {}
-    for model in (ChatCompletionCreateParams, MessageCreateParams):
+    for model in (ChatCompletionCreateParams, ResponseCreateParams, EmbeddingCreateParams, MessageCreateParams):
         counters[model] = _Counting(model.__pydantic_validator__)
         monkeypatch.setattr(model, "__pydantic_validator__", counters[model])
     yield counters
@@ -101,3 +102,36 @@ def test_a_refused_chat_request_is_worded_by_the_model(
     assert response.status == 400
     assert response.json()["error"]["param"] == "messages[0].content"
     assert built[ChatCompletionCreateParams].built == 1
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_an_sdk_responses_tool_loop_builds_no_model(
+    gateway: GatewayFactory, built: dict[type[BaseModel], _Counting], stream: bool
+) -> None:
+    gw = gateway(SCENARIO)
+    sdk = client(gw.url)
+    tool = {"type": "function", "name": "get_weather", "parameters": {"type": "object", "properties": {}}}
+    first = sdk.responses.create(model="openai/gpt-5", input="What is the weather in Oslo?", tools=[tool])
+    call = next(item for item in first.output if item.type == "function_call")
+    follow_up = [{"type": "function_call_output", "call_id": call.call_id, "output": "sunny"}]
+    if stream:
+        events = sdk.responses.create(
+            model="openai/gpt-5", previous_response_id=first.id, input=follow_up, tools=[tool], stream=True
+        )
+        text = "".join(e.delta for e in events if e.type == "response.output_text.delta")
+    else:
+        second = sdk.responses.create(
+            model="openai/gpt-5", previous_response_id=first.id, input=follow_up, tools=[tool]
+        )
+        text = second.output_text
+    assert text == "It is sunny."
+    assert built[ResponseCreateParams].built == 0
+    assert built[MessageCreateParams].built == 0
+
+
+def test_sdk_embeddings_build_no_model(gateway: GatewayFactory, built: dict[type[BaseModel], _Counting]) -> None:
+    gw = gateway(SCENARIO)
+    vectors = client(gw.url).embeddings.create(model="openai/text-embedding-3-small", input=["one", "two"])
+    assert len(vectors.data) == 2
+    assert built[EmbeddingCreateParams].built == 0
+    assert built[MessageCreateParams].built == 0

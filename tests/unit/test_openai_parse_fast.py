@@ -1,13 +1,15 @@
-"""Validating an OpenAI chat request from its JSON without the wire models (faces/openai/parse).
+"""Validating OpenAI requests from their JSON without the wire models (faces/openai/parse).
 
-The fast path may only say yes when ``ChatCompletionCreateParams`` would, and the request must then read
-(the neutral view rules match on, the limits, the echoed model) exactly as it reads through the models.
+The fast path may only say yes when the model (``ChatCompletionCreateParams``, ``ResponseCreateParams``,
+``EmbeddingCreateParams``) would, and the request must then read (the neutral view rules match on, the
+limits, what the answer echoes) exactly as it reads through the models.
 What it is unsure of goes to the models, which word every 400.
 """
 
 from __future__ import annotations
 
 import copy
+import random
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +18,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mockgw.faces.openai.chat as chat_module
+import mockgw.faces.openai.embeddings as embeddings_module
 import mockgw.faces.openai.parse as parse_module
+import mockgw.faces.openai.responses as responses_module
+from mockgw.core.answer import Answer, Ids, TextPart, ToolCallPart
 from mockgw.core.request import RequestView
 from mockgw.faces.openai.chat import ChatRequest, parse_chat
+from mockgw.faces.openai.embeddings import embeddings_object, parse_embeddings
 from mockgw.faces.openai.errors import OpenAIError
-from mockgw.faces.openai.parse import certainly_valid_chat
-from mockgw.faces.openai.wire import ChatCompletionCreateParams, validate
+from mockgw.faces.openai.parse import certainly_valid_chat, certainly_valid_embeddings, certainly_valid_responses
+from mockgw.faces.openai.responses import ResponseStore, parse_responses, response_object
+from mockgw.faces.openai.wire import ChatCompletionCreateParams, ResponseCreateParams, validate
 
 CHAT_LUA = Path(__file__).parents[2] / "bench" / "chat.lua"
 TOOL = {"type": "function", "function": {"name": "get_weather", "description": "Weather", "parameters": {}}}
@@ -220,3 +227,158 @@ def test_whatever_the_fast_path_accepts_the_models_accept_and_read_alike(body: d
         validate(ChatCompletionCreateParams, body)
     fast, slow = parsed_both_ways(body)
     assert fast == slow
+
+
+# ---------------------------------------------------------------- responses and embeddings
+
+RESPONSES_EVERY_PART: dict[str, Any] = {
+    "model": "openai/gpt-5",
+    "instructions": "Be brief.",
+    "input": [
+        {"role": "user", "content": [{"type": "input_text", "text": "Weather?"}]},
+        {"type": "function_call", "call_id": "call_1", "name": "get_weather", "arguments": "{}"},
+        {"type": "function_call_output", "call_id": "call_1", "output": "sunny"},
+        {"role": "user", "content": "thanks"},
+    ],
+    "stream": False,
+    "max_output_tokens": 500,
+    "tools": [
+        {"name": "get_weather", "type": "function", "parameters": {"type": "object"}, "x": None, "later": 1},
+        {"type": "web_search", "name": None},
+    ],
+    "tool_choice": {"type": "function", "name": "get_weather"},
+    "parallel_tool_calls": False,
+    "text": {"format": {"type": "json_schema", "name": "x", "schema": {"type": "object"}}},
+    "reasoning": {"effort": "low"},
+    "store": False,
+    "temperature": 1,
+    "top_p": 0.5,
+    "metadata": {"k": "v"},
+}
+RESPONSES_REFUSED = [
+    {"model": "m"},
+    {"model": "m", "input": 7},
+    {"model": "m", "input": [7]},
+    {"model": "m", "input": "x", "previous_response_id": 7},
+    {"model": "m", "input": "x", "tools": [{"name": "no type"}]},
+    {"model": "m", "input": "x", "temperature": 3},
+    {"model": "m", "input": "x", "max_output_tokens": 0},
+    {"model": "m", "input": "x", "store": "yes"},
+]
+EMBEDDINGS_ACCEPTED = [
+    {"model": "m", "input": "one text"},
+    {"model": "m", "input": ["a", "b"], "dimensions": 8, "encoding_format": "base64", "user": "u"},
+    {"model": "m", "input": [1, 2, 3], "encoding_format": "float"},
+    {"model": "m", "input": [[1, 2], [3]]},
+]
+EMBEDDINGS_REFUSED = [
+    {"model": "m"},
+    {"model": "m", "input": [1, "a"]},
+    {"model": "m", "input": [True]},
+    {"model": "m", "input": [[1, "a"]]},
+    {"model": "m", "input": "x", "dimensions": 0},
+    {"model": "m", "input": "x", "dimensions": 9000},
+    {"model": "m", "input": "x", "encoding_format": "hex"},
+    {"model": "m", "input": "x", "user": 7},
+]
+ANSWER = Answer(
+    parts=(TextPart("Looking."), ToolCallPart("call_9", "get_weather", {"city": "Oslo"})),
+    stop_reason="tool_use",
+    input_tokens=12,
+    output_tokens=5,
+)
+
+
+def read_responses(body: dict[str, Any]) -> Any:
+    """What the Responses route reads and answers for ``body`` (a fixed answer), or the error it raised."""
+    try:
+        parsed = parse_responses(copy.deepcopy(body), {}, "default", ResponseStore())
+    except OpenAIError as exc:
+        return (exc.status, exc.message, exc.param, exc.code)
+    view = parsed.view
+    answered = response_object(parsed, ANSWER, response_id="resp_1", created=1, ids=Ids(random.Random(0)))
+    return (parsed.max_tokens, view.last_user, view.turn, view.system, view.tool_names, view.input_chars, answered)
+
+
+def read_embeddings(body: dict[str, Any]) -> Any:
+    try:
+        parsed = parse_embeddings(copy.deepcopy(body), {}, "default")
+    except OpenAIError as exc:
+        return (exc.status, exc.message, exc.param, exc.code)
+    return (parsed.view.last_user, parsed.view.input_chars, parsed.view.body, embeddings_object(parsed, 1))
+
+
+def both_ways(read: Any, body: dict[str, Any], module: Any, check: str) -> tuple[Any, Any]:
+    fast = read(body)
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(module, check, lambda body: False)
+        patched.setattr(parse_module, "certainly_valid", lambda body: False)
+        slow = read(body)
+    return fast, slow
+
+
+def test_a_responses_request_takes_the_fast_path_and_echoes_as_the_model_does() -> None:
+    assert certainly_valid_responses(RESPONSES_EVERY_PART)
+    fast, slow = both_ways(read_responses, RESPONSES_EVERY_PART, responses_module, "certainly_valid_responses")
+    assert fast == slow
+    assert fast[-1]["temperature"] == 1.0 and isinstance(fast[-1]["temperature"], float)
+    assert list(fast[-1]["tools"][0]) == ["type", "name", "parameters", "later"]  # the model's field order
+    assert_echoed_as_the_model_dumps(RESPONSES_EVERY_PART, fast[-1])
+
+
+@pytest.mark.parametrize("body", RESPONSES_REFUSED)
+def test_every_responses_refusal_is_left_to_the_model(body: dict[str, Any]) -> None:
+    assert not certainly_valid_responses(body)
+    fast, slow = both_ways(read_responses, body, responses_module, "certainly_valid_responses")
+    assert fast == slow
+    assert fast[0] == 400
+
+
+@pytest.mark.parametrize("body", EMBEDDINGS_ACCEPTED)
+def test_an_embeddings_request_takes_the_fast_path_and_reads_as_the_model_does(body: dict[str, Any]) -> None:
+    assert certainly_valid_embeddings(body)
+    fast, slow = both_ways(read_embeddings, body, embeddings_module, "certainly_valid_embeddings")
+    assert fast == slow
+
+
+@pytest.mark.parametrize("body", EMBEDDINGS_REFUSED)
+def test_every_embeddings_refusal_is_left_to_the_model(body: dict[str, Any]) -> None:
+    assert not certainly_valid_embeddings(body)
+    fast, slow = both_ways(read_embeddings, body, embeddings_module, "certainly_valid_embeddings")
+    assert fast == slow
+    assert fast[0] == 400
+
+
+@st.composite
+def mutated_responses(draw: st.DrawFn) -> dict[str, Any]:
+    body = copy.deepcopy(RESPONSES_EVERY_PART)
+    for _ in range(draw(st.integers(1, 3))):
+        path = draw(st.sampled_from(_paths(body)))
+        parent: Any = body
+        for key in path[:-1]:
+            parent = parent[key]
+        if draw(st.booleans()):
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = copy.deepcopy(draw(ODD_VALUES))
+        if not _paths(body):
+            break
+    return body
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated_responses())
+def test_whatever_the_responses_fast_path_accepts_the_model_accepts_and_echoes_alike(body: dict[str, Any]) -> None:
+    fast, slow = both_ways(read_responses, body, responses_module, "certainly_valid_responses")
+    assert fast == slow
+    if certainly_valid_responses(body) and isinstance(fast[-1], dict):  # answered, not refused by the face
+        assert_echoed_as_the_model_dumps(body, fast[-1])
+
+
+def assert_echoed_as_the_model_dumps(body: dict[str, Any], answered: dict[str, Any]) -> None:
+    """The settings a response echoes are the model's values, in its order (as before the fast path)."""
+    params = validate(ResponseCreateParams, body)
+    tools = [list(t.model_dump(exclude_none=True).items()) for t in params.tools or ()]
+    assert [list(t.items()) for t in answered["tools"]] == tools
+    assert repr(answered["temperature"]) == repr(params.temperature if params.temperature is not None else 1.0)
+    assert repr(answered["top_p"]) == repr(params.top_p if params.top_p is not None else 1.0)

@@ -23,8 +23,8 @@ from typing import Any
 from mockgw.core.answer import tokens
 from mockgw.core.faces import OPENAI_EMBEDDINGS
 from mockgw.core.request import RequestView
-from mockgw.faces.anthropic.wire.requests import MessageCreateParams
 from mockgw.faces.openai.errors import OpenAIError
+from mockgw.faces.openai.parse import certainly_valid_embeddings, neutral_view
 from mockgw.faces.openai.wire import EmbeddingCreateParams, validate
 
 DEFAULT_DIMENSIONS = 1536
@@ -34,13 +34,13 @@ _WORD = re.compile(r"\w+")
 
 @dataclass(frozen=True)
 class EmbeddingsRequest:
-    params: EmbeddingCreateParams
+    """A checked embeddings request: what the answer reads, and the view rules match on."""
+
+    model: str
     view: RequestView
     texts: tuple[str, ...]
-
-    @property
-    def dimensions(self) -> int:
-        return self.params.dimensions or DEFAULT_DIMENSIONS
+    dimensions: int
+    encoding_format: str | None
 
 
 def _texts(value: str | list[str] | list[int] | list[list[int]]) -> tuple[str, ...]:
@@ -56,9 +56,13 @@ def _texts(value: str | list[str] | list[int] | list[list[int]]) -> tuple[str, .
 
 
 def parse_embeddings(body: Any, headers: Mapping[str, str], session: str) -> EmbeddingsRequest:
-    """The request, checked, with a view whose last user text is the inputs (one per line)."""
-    params = validate(EmbeddingCreateParams, body)
-    texts = _texts(params.input)
+    """The request, checked, with a view whose last user text is the inputs (one per line).
+
+    Read from the JSON itself: the model is built only when ``certainly_valid_embeddings`` is unsure, to word
+    the 400 of a bad request."""
+    if not certainly_valid_embeddings(body):
+        validate(EmbeddingCreateParams, body)
+    texts = _texts(body["input"])
     if not texts:
         raise OpenAIError("'$.input' is invalid: an empty array.", param="input", code="invalid_value")
     if len(texts) > MAX_INPUTS:
@@ -66,10 +70,11 @@ def parse_embeddings(body: Any, headers: Mapping[str, str], session: str) -> Emb
     if any(t == "" for t in texts):
         raise OpenAIError("'$.input' is invalid: an input is an empty string.", param="input", code="invalid_value")
     joined = "\n".join(texts)
-    neutral = MessageCreateParams.model_validate(
-        {"model": params.model, "max_tokens": 1, "messages": [{"role": "user", "content": joined}]}
-    )
-    return EmbeddingsRequest(params, RequestView(neutral, headers, session, OPENAI_EMBEDDINGS), texts)
+    model = body["model"]
+    neutral = {"model": model, "max_tokens": 1, "messages": [{"role": "user", "content": joined}]}
+    view = neutral_view(neutral, headers, session, OPENAI_EMBEDDINGS, None)  # body predicates read the neutral
+    dimensions = body.get("dimensions") or DEFAULT_DIMENSIONS
+    return EmbeddingsRequest(model, view, texts, dimensions, body.get("encoding_format"))
 
 
 @functools.lru_cache(maxsize=8192)
@@ -98,7 +103,7 @@ def _encode(vector: Sequence[float], encoding: str | None) -> list[float] | str:
 
 def embeddings_object(request: EmbeddingsRequest, seed: int) -> dict[str, Any]:
     """The ``list`` of embeddings, with usage (4 characters a token, the project's one rule)."""
-    encoding = request.params.encoding_format
+    encoding = request.encoding_format
     data = [
         {"object": "embedding", "index": i, "embedding": _encode(embed(text, seed, request.dimensions), encoding)}
         for i, text in enumerate(request.texts)
@@ -107,6 +112,6 @@ def embeddings_object(request: EmbeddingsRequest, seed: int) -> dict[str, Any]:
     return {
         "object": "list",
         "data": data,
-        "model": request.params.model,
+        "model": request.model,
         "usage": {"prompt_tokens": used, "total_tokens": used},
     }

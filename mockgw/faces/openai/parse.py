@@ -16,7 +16,7 @@ conversation, which ``faces/anthropic/parse.certainly_valid`` checks the same wa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -27,7 +27,7 @@ from mockgw.faces.anthropic.validation import describe
 from mockgw.faces.anthropic.wire.requests import MessageCreateParams
 from mockgw.faces.openai.errors import OpenAIError
 
-__all__ = ["certainly_valid_chat", "neutral_view"]
+__all__ = ["certainly_valid_chat", "certainly_valid_embeddings", "certainly_valid_responses", "neutral_view"]
 
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 
@@ -163,15 +163,88 @@ def _chat(body: object) -> None:
 def certainly_valid_chat(body: object) -> bool:
     """Whether ``ChatCompletionCreateParams`` would accept ``body``. False means "not certain": validate with
     the model (which words the API's 400 when it is invalid)."""
+    return _certainly(_chat, body)
+
+
+def _responses(body: object) -> None:
+    """``ResponseCreateParams``."""
+    request = _dict(body)
+    if type(request.get("model")) is not str:
+        raise _Unsure
+    items = request.get("input")
+    if type(items) is list:
+        if any(type(item) is not dict for item in items):
+            raise _Unsure
+    elif type(items) is not str:
+        raise _Unsure
+    _opt(request, "instructions", str)
+    _opt(request, "stream", bool)
+    _opt_int(request, "max_output_tokens", 1)
+    tools = request.get("tools")
+    if tools is not None:
+        if type(tools) is not list:
+            raise _Unsure
+        for node in tools:
+            tool = _dict(node)
+            if type(tool.get("type")) is not str:
+                raise _Unsure
+            _opt(tool, "name", str)
+            _opt(tool, "description", str)
+            _opt(tool, "parameters", dict)
+            _opt(tool, "strict", bool)
+    choice = request.get("tool_choice")
+    if choice is not None and type(choice) not in (str, dict):
+        raise _Unsure
+    _opt(request, "parallel_tool_calls", bool)
+    _opt(request, "text", dict)
+    _opt(request, "reasoning", dict)
+    _opt(request, "previous_response_id", str)
+    _opt(request, "store", bool)
+    _opt_float(request, "temperature", 2)
+    _opt_float(request, "top_p", 1)
+    _opt(request, "metadata", dict)
+
+
+def _embeddings(body: object) -> None:
+    """``EmbeddingCreateParams``."""
+    request = _dict(body)
+    if type(request.get("model")) is not str:
+        raise _Unsure
+    value = request.get("input")
+    if type(value) is list:
+        kinds = {type(item) for item in value}
+        if len(kinds) > 1 or not kinds <= {str, int, list}:
+            raise _Unsure
+        if list in kinds and any(type(n) is not int for item in value for n in item):
+            raise _Unsure
+    elif type(value) is not str:
+        raise _Unsure
+    _opt_int(request, "dimensions", 1, 8192)
+    if request.get("encoding_format") not in (None, "float", "base64"):
+        raise _Unsure
+    _opt(request, "user", str)
+
+
+def _certainly(check: Callable[[object], None], body: object) -> bool:
     try:
-        _chat(body)
-    except (_Unsure, TypeError):  # TypeError: an unhashable value where a role name goes
+        check(body)
+    except (_Unsure, TypeError):  # TypeError: an unhashable value where a name goes
         return False
     return True
 
 
+def certainly_valid_responses(body: object) -> bool:
+    """Whether ``ResponseCreateParams`` would accept ``body`` (False: not certain, validate with the model)."""
+    return _certainly(_responses, body)
+
+
+def certainly_valid_embeddings(body: object) -> bool:
+    """Whether ``EmbeddingCreateParams`` would accept ``body`` (False: not certain, validate with the model)."""
+    return _certainly(_embeddings, body)
+
+
 def neutral_view(
-    neutral: dict[str, Any], headers: Mapping[str, str], session: str, face: str, body: Mapping[str, Any]
+    neutral: dict[str, Any], headers: Mapping[str, str], session: str, face: str, body: Mapping[str, Any] | None
 ) -> RequestView:
     """The view of a request translated into the neutral (Messages) shape.
 

@@ -30,7 +30,7 @@ from mockgw.core.schedule import Jitter, Schedule
 from mockgw.faces.openai.chat import stream_error
 from mockgw.faces.openai.convert import Turn, _Conversation, answer_turn, neutral_tool, response_items, thinking_of
 from mockgw.faces.openai.errors import OpenAIError
-from mockgw.faces.openai.parse import neutral_view
+from mockgw.faces.openai.parse import certainly_valid_responses, neutral_view
 from mockgw.faces.openai.stream import Event, dumps, pace, split, split_json
 from mockgw.faces.openai.wire import ResponseCreateParams, validate
 from mockgw.scenario.schema import Fault, Timing
@@ -95,9 +95,10 @@ class ResponseStore:
 
 @dataclass(frozen=True)
 class ResponsesRequest:
-    """A checked Responses request: the body, the view rules read, and the turns to hold after answering."""
+    """A checked Responses request: the body (JSON that passed ``ResponseCreateParams``), the view rules read,
+    and the turns to hold after answering."""
 
-    params: ResponseCreateParams
+    body: Mapping[str, Any]
     view: RequestView
     turns: list[Turn]
     held_turns: int = 0  # how many of ``turns`` came from the held conversation
@@ -105,7 +106,8 @@ class ResponsesRequest:
 
     @property
     def max_tokens(self) -> int | None:
-        return self.params.max_output_tokens
+        limit: int | None = self.body.get("max_output_tokens")
+        return limit
 
 
 def _tool_choice(choice: str | dict[str, Any] | None, parallel: bool | None) -> dict[str, Any] | None:
@@ -122,47 +124,56 @@ def _tool_choice(choice: str | dict[str, Any] | None, parallel: bool | None) -> 
 
 
 def parse_responses(body: Any, headers: Mapping[str, str], session: str, store: ResponseStore) -> ResponsesRequest:
-    """The request, checked (OpenAIError for the API's 400s), with the held conversation it continues."""
-    params = validate(ResponseCreateParams, body)
+    """The request, checked (OpenAIError for the API's 400s), with the held conversation it continues.
+
+    Read from the JSON itself: the model is built only when ``certainly_valid_responses`` is unsure, to word
+    the 400 of a bad request."""
+    if not certainly_valid_responses(body):
+        validate(ResponseCreateParams, body)
     conv = _Conversation()
     held_bytes = 0
-    if params.previous_response_id is not None:
-        held = store.get(params.previous_response_id)
+    previous = body.get("previous_response_id")
+    if previous is not None:
+        held = store.get(previous)
         if held is None:
             raise OpenAIError(
-                f"Previous response with id '{params.previous_response_id}' not found.",
+                f"Previous response with id '{previous}' not found.",
                 param="previous_response_id",
                 code="previous_response_not_found",
             )
         conv.turns, held_bytes = held
     held_turns = len(conv.turns)
-    if params.instructions:
-        conv.system.append(params.instructions)  # instructions are not carried over from a previous response
-    response_items(conv, params.input)
+    instructions = body.get("instructions")
+    if instructions:
+        conv.system.append(instructions)  # instructions are not carried over from a previous response
+    response_items(conv, body["input"])
     if not conv.turns:
         raise OpenAIError("Invalid 'input': empty array.", param="input", code="empty_array")
-    tools = [neutral_tool(t.name or t.type, t.description, t.parameters) for t in params.tools or ()]
+    tools = [
+        neutral_tool(t.get("name") or t["type"], t.get("description"), t.get("parameters"))
+        for t in body.get("tools") or ()
+    ]
     extra: dict[str, Any] = {}
-    choice = _tool_choice(params.tool_choice, params.parallel_tool_calls)
+    choice = _tool_choice(body.get("tool_choice"), body.get("parallel_tool_calls"))
     if choice is not None:
         extra["tool_choice"] = choice
-    thinking = thinking_of(None, params.reasoning)
+    thinking = thinking_of(None, body.get("reasoning"))
     if thinking is not None:
         extra["thinking"] = thinking
-    fmt = (params.text or {}).get("format")
+    fmt = (body.get("text") or {}).get("format")
     if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
         schema = fmt.get("schema")
         extra["output_config"] = {
             "format": {"type": "json_schema", "schema": schema if isinstance(schema, dict) else {}}
         }
-    neutral = conv.body(params.model, bool(params.stream), tools, extra)
+    neutral = conv.body(body["model"], bool(body.get("stream")), tools, extra)
     view = neutral_view(neutral, headers, session, OPENAI_RESPONSES, body)
-    return ResponsesRequest(params, view, [dict(t) for t in conv.turns], held_turns, held_bytes)
+    return ResponsesRequest(body, view, [dict(t) for t in conv.turns], held_turns, held_bytes)
 
 
 def hold(request: ResponsesRequest, answer: Answer, response_id: str, store: ResponseStore) -> None:
     """Keep this response's conversation (input and answer) for a later ``previous_response_id``."""
-    if request.params.store is not False:
+    if request.body.get("store") is not False:
         # The held turns were counted when they were held; the last may have taken new blocks: count it again.
         turn = answer_turn(answer)
         size = request.held_bytes + len(dumps([*request.turns[max(0, request.held_turns - 1) :], turn]).encode())
@@ -234,9 +245,27 @@ def _usage(answer: Answer) -> dict[str, Any]:
     }
 
 
-def _envelope(params: ResponseCreateParams, response_id: str, created: int) -> dict[str, Any]:
+# ``ResponsesToolParam``'s fields, in the order its dump writes them (before any other field a tool carries).
+_TOOL_FIELDS = ("type", "name", "description", "parameters", "strict")
+
+
+def _tool_echo(tool: Mapping[str, Any]) -> dict[str, Any]:
+    """A tool as the model dumps it (``exclude_none``): its declared fields first, then the others."""
+    echo = {name: tool[name] for name in _TOOL_FIELDS if tool.get(name) is not None}
+    echo.update((name, value) for name, value in tool.items() if name not in echo and value is not None)
+    return echo
+
+
+def _float(value: float | None, default: float) -> float:
+    """A strict float as the model keeps it: an integer becomes a float (``1`` is echoed ``1.0``)."""
+    return default if value is None else float(value)
+
+
+def _envelope(params: Mapping[str, Any], response_id: str, created: int) -> dict[str, Any]:
     """The response object's fields that do not depend on the answer (the request's settings echoed)."""
-    text = params.text if params.text is not None else {"format": {"type": "text"}}
+    text = params.get("text")
+    if text is None:
+        text = {"format": {"type": "text"}}
     return {
         "id": response_id,
         "object": "response",
@@ -244,22 +273,22 @@ def _envelope(params: ResponseCreateParams, response_id: str, created: int) -> d
         "status": "in_progress",
         "error": None,
         "incomplete_details": None,
-        "instructions": params.instructions,
-        "max_output_tokens": params.max_output_tokens,
-        "model": params.model,
+        "instructions": params.get("instructions"),
+        "max_output_tokens": params.get("max_output_tokens"),
+        "model": params["model"],
         "output": [],
-        "parallel_tool_calls": params.parallel_tool_calls is not False,
-        "previous_response_id": params.previous_response_id,
-        "reasoning": params.reasoning or {"effort": None, "summary": None},
-        "store": params.store is not False,
-        "temperature": params.temperature if params.temperature is not None else 1.0,
+        "parallel_tool_calls": params.get("parallel_tool_calls") is not False,
+        "previous_response_id": params.get("previous_response_id"),
+        "reasoning": params.get("reasoning") or {"effort": None, "summary": None},
+        "store": params.get("store") is not False,
+        "temperature": _float(params.get("temperature"), 1.0),
         "text": text,
-        "tool_choice": params.tool_choice or "auto",
-        "tools": [t.model_dump(exclude_none=True) for t in params.tools or ()],
-        "top_p": params.top_p if params.top_p is not None else 1.0,
+        "tool_choice": params.get("tool_choice") or "auto",
+        "tools": [_tool_echo(t) for t in params.get("tools") or ()],
+        "top_p": _float(params.get("top_p"), 1.0),
         "truncation": "disabled",
         "usage": None,
-        "metadata": params.metadata or {},
+        "metadata": params.get("metadata") or {},
     }
 
 
@@ -278,7 +307,7 @@ def response_object(
     request: ResponsesRequest, answer: Answer, *, response_id: str, created: int, ids: Ids
 ) -> dict[str, Any]:
     """The non-streamed ``response`` object."""
-    return _final(_envelope(request.params, response_id, created), answer, _items(answer, ids))
+    return _final(_envelope(request.body, response_id, created), answer, _items(answer, ids))
 
 
 def _item_events(index: int, item: _Item, chunk_chars: int) -> Iterator[tuple[str, dict[str, Any], bool]]:
@@ -347,7 +376,7 @@ def responses_schedule(
     fault: Fault | None = None,
 ) -> Schedule:
     """The event frames of a streamed response (``event: NAME`` / ``data: JSON``, numbered from 0), made lazily."""
-    envelope = _envelope(request.params, response_id, created)
+    envelope = _envelope(request.body, response_id, created)
     items = _items(answer, ids)  # ids drawn now, in the order the non-streamed response draws them
     final = _final(envelope, answer, items)
     chunk_chars = timing.chunk_chars or 16
