@@ -1098,7 +1098,7 @@ VARIANTS = (
     ("− `anthropic-ratelimit-*` headers", ["no-ratelimit"]),
     ("− validation walk (`parse_message_request`)", ["no-validate"]),
     ("− input token estimate (`input_chars`)", ["no-input-chars"]),
-    ("− journal's decision path (`Decision.why`)", ["no-why"]),
+    ("− journal's decision path (`Decision.why`, `why_later`)", ["no-why"]),
     ("− bounded body read (`request.read()` instead)", ["plain-read"]),
     ("− all five above", REMOVABLE),
     ("full render instead of the prepared answer", ["no-prepared"]),

@@ -9,7 +9,8 @@ log line) with these changes:
 - ``no-validate``: the validation walk skipped (``routes.parse_message_request`` answers "certainly valid"
   without looking; the benchmark's request is valid, so the answer is the same)
 - ``no-input-chars``: a constant instead of the input token estimate (``RequestView.input_chars``)
-- ``no-why``: no decision path for the journal (``Decision.why`` returns an empty record)
+- ``no-why``: no decision path for the journal (``Decision.why`` returns an empty record, and
+  ``Decision.why_later`` what makes one when first read)
 - ``plain-read``: the body read by aiohttp's ``request.read()`` instead of ``routes.read_body``'s bounded,
   timed chunk loop
 - ``no-prepared``: no prepared answers (``PreparedAnswers.get`` finds none), so every answer takes the full
@@ -81,7 +82,12 @@ def patch(parts: list[str]) -> None:
             property(_counted("no-input-chars", lambda self: 400)),
         )
     if "no-why" in parts:
-        _replace(mockgw.core.engine.Decision, "why", "no-why", _counted("no-why", lambda self, request=None: {}))
+        # Either is on the path: the record made at once (why), or what makes it when first read (why_later).
+        engine = mockgw.core.engine
+        _replace(engine.Decision, "why", "no-why", _counted("no-why", lambda self, request=None: {}))
+        _replace(
+            engine.Decision, "why_later", "no-why", _counted("no-why", lambda self, request: engine.WhyLater(dict, ()))
+        )
     if "plain-read" in parts:
 
         async def read_body(request: Any, limit: int, timeout: float | None = None) -> bytearray:
