@@ -11,6 +11,7 @@ which reports every limit as exhausted).
 from __future__ import annotations
 
 import functools
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ _NAMES = tuple(
     (f"anthropic-ratelimit-{kind}-limit", f"anthropic-ratelimit-{kind}-remaining", f"anthropic-ratelimit-{kind}-reset")
     for kind in KINDS
 )
+HEADER_NAMES = frozenset(name for names in _NAMES for name in names)
 
 
 def rfc3339(at: datetime) -> str:
@@ -38,6 +40,14 @@ def _second(epoch_second: int) -> str:
     # Every answer carries four resets, mostly the same few seconds: formatting them each time was 9-13% of
     # a canned answer's CPU (py-spy under wrk, docs/performance.md).
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch_second))
+
+
+def wall_microseconds(seconds: float) -> int:
+    """``seconds`` since the epoch in whole microseconds, rounded as ``datetime.fromtimestamp`` rounds them (the
+    fraction half to even): the same instant without making a datetime (its time zone made it about a
+    microsecond an answer)."""
+    fraction, whole = math.modf(seconds)
+    return int(whole) * 1_000_000 + round(fraction * 1e6)
 
 
 def _reset(wall_us: int, wait: float) -> str:
@@ -87,17 +97,19 @@ class RateLimiter:
 
         ``exhausted_for``: a 429 answer, every limit reported as used up until that many seconds from now.
         """
-        return dict(self.header_pairs(now, wall, exhausted_for=exhausted_for))
+        return dict(self.header_pairs(now, (wall - _EPOCH) // _MICROSECOND, exhausted_for=exhausted_for))
 
-    def header_pairs(self, now: float, wall: datetime, *, exhausted_for: float | None = None) -> list[tuple[str, str]]:
-        """``headers`` as (name, value) pairs, in the same order: what a response's headers are extended with."""
+    def header_pairs(self, now: float, wall_us: int, *, exhausted_for: float | None = None) -> list[tuple[str, str]]:
+        """``headers`` as (name, value) pairs, in the same order: what a response's headers are extended with.
+
+        ``wall_us``: the wall time in whole microseconds since the epoch (``wall_microseconds``).
+        """
         limits = self.limits
         caps = self._caps if self._caps_of is limits else self._word_caps(limits)
         with self._lock:
             window = self._current(now)
             requests, input_tokens, output_tokens = window.requests, window.input_tokens, window.output_tokens
             ends_in = window.start + limits.window_seconds - now
-        wall_us = (wall - _EPOCH) // _MICROSECOND
         (requests_cap, requests_text), (tokens_cap, tokens_text), (input_cap, input_text), (output_cap, output_text) = (
             caps
         )

@@ -35,9 +35,10 @@ OTHER_LOGGERS = ("aiohttp", "asyncio")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
-@dataclass(frozen=True)
+@dataclass
 class RequestLine:
-    """What is logged about one request."""
+    """What is logged about one request (not frozen: a frozen dataclass sets each field through
+    ``object.__setattr__``, and one is made per request)."""
 
     method: str
     path: str

@@ -7,10 +7,9 @@ scenario set itself (``error.headers``) are kept.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from aiohttp import web
 
+from mockgw.gateway.ratelimits import HEADER_NAMES, wall_microseconds
 from mockgw.server import routes
 
 # The OpenAI-compatible faces and the AI SDK's protocol answer in their own shape: not these headers.
@@ -40,10 +39,9 @@ def add_rate_limit_headers(request: web.Request, response: web.StreamResponse) -
     usage = request.get(routes.USAGE)
     limiter.take(now, input_tokens=usage[0] if usage else 0, output_tokens=usage[1] if usage else 0)
     exhausted = _exhausted_for(response) if response.status == 429 else None
-    wall = datetime.fromtimestamp(gateway.wall_now(), UTC)
-    pairs = limiter.header_pairs(now, wall, exhausted_for=exhausted)
+    pairs = limiter.header_pairs(now, wall_microseconds(gateway.wall_now()), exhausted_for=exhausted)
     headers = response.headers
-    if any(name in headers for name, _ in pairs):  # a scenario's own (error.headers) are kept
+    if not headers.keys().isdisjoint(HEADER_NAMES):  # a scenario's own (error.headers) are kept
         for name, value in pairs:
             headers.setdefault(name, value)
     else:  # the common case: one call instead of twelve

@@ -186,6 +186,9 @@ class Overrides:
     delay_ms: int = 0  # wait this long before answering
 
 
+NO_OVERRIDES = Overrides()  # most requests': one shared, not one made per request
+
+
 def _rule_labels(gateway: Gateway) -> list[str]:
     return list(gateway.scenario.labels)
 
@@ -297,7 +300,7 @@ async def _answer_messages(
     try:
         # Most requests carry no override header: skip building the rule labels for them.
         wanted = gateway.config.overrides and not OVERRIDE_HEADERS.isdisjoint(headers)
-        overrides = parse_overrides(headers, _rule_labels(gateway)) if wanted else Overrides()
+        overrides = parse_overrides(headers, _rule_labels(gateway)) if wanted else NO_OVERRIDES
         body = await read_json(request, gateway)
         entry.body = body
         # A message thread's history goes before the sent turn, so validation and rules see all of it.

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mockgw.gateway.ratelimits import RateLimiter, rfc3339
+from mockgw.gateway.ratelimits import RateLimiter, rfc3339, wall_microseconds
 from mockgw.scenario.schema import RateLimits
 
 
@@ -45,7 +45,7 @@ def test_replaced_limits_are_reported_from_the_next_answer() -> None:
 def test_a_limit_is_reported_once_per_kind_in_the_apis_order() -> None:
     limiter = RateLimiter(RateLimits())
     limiter.take(0.0, input_tokens=5, output_tokens=7)
-    names = [name for name, _ in limiter.header_pairs(1.0, datetime(2026, 1, 1, tzinfo=UTC))]
+    names = [name for name, _ in limiter.header_pairs(1.0, 1_764_547_200_000_000)]
     assert names == [
         f"anthropic-ratelimit-{kind}-{part}"
         for kind in ("requests", "tokens", "input-tokens", "output-tokens")
@@ -85,3 +85,12 @@ def test_each_kind_reports_its_limit_what_is_left_and_when_it_is_whole_again(
         expected[f"anthropic-ratelimit-{kind}-remaining"] = str(max(0, caps[kind] - used[kind]))
         expected[f"anthropic-ratelimit-{kind}-reset"] = rounded_up(wall + timedelta(seconds=wait))
     assert limiter.headers(elapsed, wall) == expected
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+halves = st.integers(0, 2**33).map(lambda n: n + 0.5e-6)  # halfway between two microseconds, where rounding differs
+
+
+@given(st.one_of(st.floats(0, 2**33), halves, st.sampled_from([0.0, 0.5e-6, 1.5e-6, 2.5e-6, 1_764_900_000.0000005])))
+def test_wall_time_in_microseconds_rounds_as_datetime_does(seconds: float) -> None:
+    assert wall_microseconds(seconds) == (datetime.fromtimestamp(seconds, UTC) - EPOCH) // timedelta(microseconds=1)
