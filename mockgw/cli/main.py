@@ -13,16 +13,19 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from mockgw._startup import collector_paused
 from mockgw._version import __version__
-from mockgw.cli import heap, workers
-from mockgw.cli.settings import DEFAULT_PORT, LOG_FORMATS, ServeFlags, SettingsError, host_names, resolve
-from mockgw.scenario.loader import ScenarioError, list_bundled, load_scenarios
-from mockgw.scenario.schema import Scenario
-from mockgw.server.app import RunningServer, start_server
-from mockgw.server.datadir import DataDir
-from mockgw.server.logs import configure_logging
-from mockgw.server.state import GatewayConfig
-from mockgw.server.watch import ScenarioWatcher
+
+with collector_paused():  # the server and the models: most of start-up (mockgw/_startup.py)
+    from mockgw.cli import heap, workers
+    from mockgw.cli.settings import DEFAULT_PORT, LOG_FORMATS, ServeFlags, SettingsError, host_names, resolve
+    from mockgw.scenario.loader import ScenarioError, list_bundled, load_scenarios
+    from mockgw.scenario.schema import Scenario
+    from mockgw.server.app import RunningServer, start_server
+    from mockgw.server.datadir import DataDir
+    from mockgw.server.logs import configure_logging
+    from mockgw.server.state import GatewayConfig
+    from mockgw.server.watch import ScenarioWatcher
 
 
 def _fail(message: str, code: int = 1) -> int:
