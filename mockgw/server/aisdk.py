@@ -9,6 +9,7 @@ strict models, near-miss report, error, fault, timing), and the errors are the g
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -23,9 +24,11 @@ from mockgw.faces.aisdk.language_model import (
     LanguageModelRequest,
     finish_reason,
     generate_result,
+    paced,
     parse_language_model,
     stream_schedule,
 )
+from mockgw.faces.aisdk.prepared import PreparedAnswer, PreparedCalls, aisdk_prepared, made_for
 from mockgw.gateway.generations import Generation
 from mockgw.gateway.pricing import price_of, usd
 from mockgw.gateway.routing import Attempt, candidates, provider_for, retryable, routing
@@ -40,6 +43,17 @@ from mockgw.server.openai_errors import openai_error
 from mockgw.server.responses import json_response
 from mockgw.server.routes import JOURNAL_ENTRY, Overrides, gateway_of, request_id
 from mockgw.server.state import Gateway
+
+
+async def _prepared(gateway: Gateway) -> PreparedCalls:
+    """The scenario's prepared AI SDK answers: made by the face's first request after a load, in a thread
+    (a scenario of hundreds of literal rules takes tens of milliseconds, and streams in flight keep going),
+    not at load, so that a gateway serving only the Messages API never loads this face (server/faces.py)."""
+    scenario = gateway.scenario
+    made = made_for(scenario)
+    if made is None:
+        made = await asyncio.to_thread(aisdk_prepared, scenario)
+    return made
 
 
 async def _route(
@@ -63,7 +77,9 @@ async def _route(
     raise AssertionError("unreachable: the last candidate returns")
 
 
-def _metadata(call: LanguageModelRequest, attempts: list[Attempt], answer: Answer, generation_id: str) -> Any:
+def _metadata(
+    call: LanguageModelRequest, attempts: list[Attempt], answer: Answer | PreparedAnswer, generation_id: str
+) -> Any:
     price = price_of(attempts[-1].model)
     cost = usd(price.cost(answer.input_tokens, answer.output_tokens)) if price else "0"
     return {
@@ -90,25 +106,41 @@ async def language_model(request: web.Request) -> web.StreamResponse:
     if isinstance(routed, web.Response):
         return routed
     decision, model, attempts = routed
-    answer = compose_answer(request, gateway, call.view(model), decision, call.max_tokens, call.stop)
-    if isinstance(answer, web.Response):  # the scenario's JSON does not fit the call's schema
-        return answer
-    generation_id = decision.draws.ids.generation()
+    view = call.view(model)
+    # A literal reply was written at load (faces/aisdk/prepared.py): the same bytes, for a fraction of the
+    # work, whenever this call would not change it.
+    prepared = (await _prepared(gateway)).get(decision.rule_index, decision.step, decision.reply, decision.timing)
+    answer: Answer | PreparedAnswer
+    if prepared is not None and prepared.fits(view, model, call.max_tokens, call.stop):
+        answer = prepared.answer(lambda: view.input_chars, decision.draws.ids)
+        entry.answer = answer.summary()
+        generation_id = answer.generation_id
+    else:
+        composed = compose_answer(request, gateway, view, decision, call.max_tokens, call.stop)
+        if isinstance(composed, web.Response):  # the scenario's JSON does not fit the call's schema
+            return composed
+        answer = composed
+        generation_id = decision.draws.ids.generation()
     metadata = _metadata(call, attempts, answer, generation_id)
     if not call.stream:
-        response = await answer_json(request, gateway, decision, generate_result(answer, metadata))
+        body = answer.body(metadata) if isinstance(answer, PreparedAnswer) else generate_result(answer, metadata)
+        response = await answer_json(request, gateway, decision, body)
     else:
         timestamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        schedule = stream_schedule(
-            answer,
-            response_id=generation_id,
-            model=model,
-            timestamp=timestamp,
-            provider_metadata=metadata,
-            timing=decision.timing,
-            rng=decision.draws.jitter,
-            fault=decision.fault,
-        )
+        if isinstance(answer, PreparedAnswer):
+            events = answer.events(model, timestamp, metadata)
+            schedule = paced(events, decision.timing, decision.draws.jitter, decision.fault)
+        else:
+            schedule = stream_schedule(
+                answer,
+                response_id=generation_id,
+                model=model,
+                timestamp=timestamp,
+                provider_metadata=metadata,
+                timing=decision.timing,
+                rng=decision.draws.jitter,
+                fault=decision.fault,
+            )
         response = await answer_stream(request, gateway, schedule, entry)
     if response.status == 200 and entry.error is None:
         elapsed = (gateway.clock.now() - started) * 1000

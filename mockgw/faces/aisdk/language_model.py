@@ -178,6 +178,49 @@ def _parts(answer: Answer, chunk_chars: int) -> Iterator[tuple[dict[str, Any], b
             yield call, False
 
 
+def _frame(part: Mapping[str, Any]) -> bytes:
+    return f"data: {dumps(part)}\n\n".encode()
+
+
+def stream_events(
+    answer: Answer,
+    *,
+    response_id: str,
+    model: str,
+    timestamp: str,
+    provider_metadata: Mapping[str, Any],
+    chunk_chars: int,
+) -> Iterator[Event]:
+    """The stream parts of an answer as SSE frames, made one at a time; the ``finish`` part ends it."""
+    yield Event("stream-start", _frame({"type": "stream-start", "warnings": []}))
+    meta = {"type": "response-metadata", "id": response_id, "modelId": model, "timestamp": timestamp}
+    yield Event("response-metadata", _frame(meta))
+    for part, is_content in _parts(answer, chunk_chars):
+        yield Event(str(part["type"]), _frame(part), is_content)
+    finish = {
+        "type": "finish",
+        "finishReason": finish_reason(answer.stop_reason),
+        "usage": usage(answer),
+        "providerMetadata": dict(provider_metadata),
+    }
+    yield Event("finish", _frame(finish))
+
+
+def paced(events: Iterator[Event], timing: Timing, rng: Jitter, fault: Fault | None = None) -> Schedule:
+    """``events`` paced by ``timing``, with ``fault`` put in place.
+
+    A scripted mid-stream error is an ``error`` part (``streamText`` hands it to ``onError`` and its
+    ``fullStream``), and the stream ends there without a ``finish``.
+    """
+
+    def error_frame(_sent: int) -> Event:
+        error = fault.error if fault is not None else None
+        body = error_body(500, error.message if error else None, error_type=error.type if error else None)
+        return Event("error", _frame({"type": "error", "error": body["error"]}))
+
+    return pace(events, timing, rng, fault, error_frame)
+
+
 def stream_schedule(
     answer: Answer,
     *,
@@ -189,34 +232,13 @@ def stream_schedule(
     rng: Jitter,
     fault: Fault | None = None,
 ) -> Schedule:
-    """The stream parts of an answer as SSE frames; the ``finish`` part ends it (no ``[DONE]`` is needed).
-
-    A scripted mid-stream error is an ``error`` part (``streamText`` hands it to ``onError`` and its
-    ``fullStream``), and the stream ends there without a ``finish``.
-    """
-
-    def frame(part: Mapping[str, Any]) -> bytes:
-        return f"data: {dumps(part)}\n\n".encode()
-
-    chunk_chars = timing.chunk_chars or 16
-
-    def events() -> Iterator[Event]:
-        yield Event("stream-start", frame({"type": "stream-start", "warnings": []}))
-        meta = {"type": "response-metadata", "id": response_id, "modelId": model, "timestamp": timestamp}
-        yield Event("response-metadata", frame(meta))
-        for part, is_content in _parts(answer, chunk_chars):
-            yield Event(str(part["type"]), frame(part), is_content)
-        finish = {
-            "type": "finish",
-            "finishReason": finish_reason(answer.stop_reason),
-            "usage": usage(answer),
-            "providerMetadata": dict(provider_metadata),
-        }
-        yield Event("finish", frame(finish))
-
-    def error_frame(_sent: int) -> Event:
-        error = fault.error if fault is not None else None
-        body = error_body(500, error.message if error else None, error_type=error.type if error else None)
-        return Event("error", frame({"type": "error", "error": body["error"]}))
-
-    return pace(events(), timing, rng, fault, error_frame)
+    """The stream parts of an answer as paced SSE frames (``stream_events``, then ``paced``)."""
+    events = stream_events(
+        answer,
+        response_id=response_id,
+        model=model,
+        timestamp=timestamp,
+        provider_metadata=provider_metadata,
+        chunk_chars=timing.chunk_chars or 16,
+    )
+    return paced(events, timing, rng, fault)
