@@ -23,7 +23,9 @@ def collector_paused() -> Iterator[None]:
     the pause would walk all of it at once and take back most of the gain. It all stays collectable: the next
     full collection, which now comes later in the process's life instead of during start-up, walks it as usual
     (and frees the few cycles pydantic's schema building leaves). So the young and middle collections of
-    start-up are saved outright and its full collection is put off, not avoided.
+    start-up are saved outright and its full collection is put off, not avoided. ``gc.freeze()`` takes every
+    tracked object of the process, so the caller's own young objects are promoted with them: a reference
+    cycle among those is freed by that next full collection instead of a young one.
 
     Nothing is paused when the collector is off (the caller's choice stands) or when the caller has frozen
     objects of its own (``gc.unfreeze()`` would thaw them). References are never touched, so what is imported
