@@ -306,8 +306,13 @@ class Engine:
         self._total_uses: dict[int, int] = {}
         self._lock = threading.Lock()  # decide() runs on the loop; reset() may come from a test thread
         self._faker: Faker | None = None  # made on first use (importing faker and making one costs ~0.2 s)
-        # Each rule's match compiled once: deciding builds no near-miss text (see NearMiss).
-        self._holds: tuple[Holds, ...] = tuple(compile_match(rule.match) for rule in scenario.rules)
+        # Each rule with its match compiled once (deciding builds no near-miss text: see NearMiss) and its label.
+        self._rules: tuple[tuple[Holds, Rule, str], ...] = tuple(
+            (compile_match(rule.match), rule, label)
+            for rule, label in zip(scenario.rules, scenario.labels, strict=True)
+        )
+        # What each answer (a rule, or a step of its sequence) scripts, made on its first use: the same every time.
+        self._scripted: dict[tuple[int, int | None], tuple[Reply | None, Timing]] = {}
         self._reseed()
 
     def _reseed(self) -> None:
@@ -400,15 +405,14 @@ class Engine:
             state.requests += 1
             facts = SessionFacts(state.state, state.requests)
             near: list[NearMiss] = []
-            for index, rule in enumerate(self.scenario.rules):
-                if not self._holds[index](request, facts):
+            for index, (holds, rule, label) in enumerate(self._rules):
+                if not holds(request, facts):
                     # Why it failed is worked out when someone reads it (NearMiss.misses), not here.
-                    label = self.scenario.rule_label(index)
                     near.append(NearMiss(label, index=index, later=(rule.match, request, facts)))
                     continue
                 if rule.times is not None and state.uses.get(index, 0) >= rule.times:
                     used = Miss("times", f"already answered {rule.times} time(s) in session {request.session!r}")
-                    near.append(NearMiss(self.scenario.rule_label(index), (used,), index))
+                    near.append(NearMiss(label, (used,), index))
                     continue
                 return self._answer(index, rule, state, request.session, tuple(near))
             tried = tuple(near)
@@ -451,7 +455,10 @@ class Engine:
         new_state = answer.set_state or rule.set_state
         if new_state is not None:
             state.state = new_state
-        reply, timing = scripted(rule, answer, self.scenario.defaults.timing)
+        made = self._scripted.get((index, step))
+        if made is None:
+            made = self._scripted[index, step] = scripted(rule, answer, self.scenario.defaults.timing)
+        reply, timing = made
         return Decision(
             rule_index=index,
             rule=self.scenario.rule_label(index),

@@ -8,11 +8,10 @@ results, documents (plain-text and content sources), search results, and server 
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 from pydantic import BaseModel
 
@@ -48,8 +47,8 @@ def file_ids(params: MessageCreateParams | CountTokensParams | Mapping[str, Any]
     found: list[str] = []
     messages = params.get("messages") or () if isinstance(params, Mapping) else params.messages
     for message in messages:
-        content = _field(message, "content")
-        if not isinstance(content, list):
+        content = message.get("content") if type(message) is dict else _field(message, "content")
+        if type(content) is not list:
             continue
         for block in content:
             if type(block) is dict:  # JSON, read directly: a long conversation has thousands of blocks
@@ -170,6 +169,36 @@ def _content_text(content: str | Sequence[Any], reminders: bool = True) -> str:
     )
 
 
+_T = TypeVar("_T")
+
+
+class lazy(Generic[_T]):
+    """``functools.cached_property`` without its lock: Python 3.11's takes an RLock on every first read,
+    about 1.4 µs, and a request reads several derived fields. Worked out on first read and kept in the
+    instance's ``__dict__`` (which later reads find first). Two threads reading one view at once may both
+    work a field out; they get the same value (a view's fields are functions of the request)."""
+
+    def __init__(self, fn: Callable[[Any], _T]) -> None:
+        self._fn = fn
+        self._name = fn.__name__
+        self.__doc__ = fn.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, obj: None, cls: type | None = None) -> lazy[_T]: ...
+
+    @overload
+    def __get__(self, obj: object, cls: type | None = None) -> _T: ...
+
+    def __get__(self, obj: object | None, cls: type | None = None) -> _T | lazy[_T]:
+        if obj is None:
+            return self
+        value = obj.__dict__[self._name] = self._fn(obj)
+        return value
+
+
 class RequestView:
     """A parsed request plus what the transport told us (headers, session) and which API it came through.
 
@@ -236,12 +265,12 @@ class RequestView:
             exact_dump=self.exact_dump,
         )
 
-    @functools.cached_property
+    @lazy
     def params(self) -> MessageCreateParams:
         """The request as the wire model, built on first use from ``data`` (which passed validation)."""
         return MessageCreateParams.model_validate(self._data)
 
-    @functools.cached_property
+    @lazy
     def data(self) -> Mapping[str, Any]:
         """The request as JSON in the Messages API's shape (``None`` fields left out when dumped from a model)."""
         if self._data is not None:
@@ -273,17 +302,17 @@ class RequestView:
     def stop_sequences(self) -> tuple[str, ...]:
         return tuple(self.data.get("stop_sequences") or ())
 
-    @functools.cached_property
+    @lazy
     def _last_user_index(self) -> int | None:
         messages = self.messages
         return next((i for i in range(len(messages) - 1, -1, -1) if messages[i]["role"] == "user"), None)
 
-    @functools.cached_property
+    @lazy
     def last_user_message(self) -> dict[str, Any] | None:
         index = self._last_user_index
         return None if index is None else self.messages[index]
 
-    @functools.cached_property
+    @lazy
     def last_user(self) -> str:
         """Text of the last user turn, tool results and Claude Code's ``<system-reminder>`` text blocks
         excluded ("" for a turn of tool results only): what the user typed.
@@ -293,18 +322,18 @@ class RequestView:
         message = self.last_user_message
         return "" if message is None else _content_text(message["content"], reminders=False)
 
-    @functools.cached_property
+    @lazy
     def last_user_with_reminders(self) -> str:
         """``last_user`` with the ``<system-reminder>`` blocks kept, as the model reads the turn."""
         message = self.last_user_message
         return "" if message is None else _content_text(message["content"])
 
-    @functools.cached_property
+    @lazy
     def turn(self) -> int:
         """1 + the number of assistant turns in the request."""
         return 1 + sum(1 for m in self.messages if m["role"] == "assistant")
 
-    @functools.cached_property
+    @lazy
     def system(self) -> str:
         """The system prompt's text: the ``system`` field and any ``role: system`` messages."""
         parts: list[str] = []
@@ -316,7 +345,7 @@ class RequestView:
         parts.extend(_content_text(m["content"]) for m in self.messages if m["role"] == "system")
         return "\n".join(parts)
 
-    @functools.cached_property
+    @lazy
     def tool_names(self) -> frozenset[str]:
         """The names of the tools offered; a toolset without a name counts by its ``type``."""
         names: set[str] = set()
@@ -325,7 +354,7 @@ class RequestView:
             names.add(name if isinstance(name, str) else tool["type"])
         return frozenset(names)
 
-    @functools.cached_property
+    @lazy
     def tool_results(self) -> tuple[ToolResult, ...]:
         """The tool answers being responded to, each with the name of the tool whose call it answers.
 
@@ -374,13 +403,13 @@ class RequestView:
         """The text of the last user turn's tool results (joined), for templates."""
         return "\n".join(r.text for r in self.tool_results)
 
-    @functools.cached_property
+    @lazy
     def betas(self) -> frozenset[str]:
         """The ``anthropic-beta`` values the request opts into (comma-separated in one header)."""
         raw = self.headers.get("anthropic-beta", "")
         return frozenset(part.strip() for part in raw.split(",") if part.strip())
 
-    @functools.cached_property
+    @lazy
     def attached(self) -> tuple[Attached, ...]:
         """Every image, document and search result in the conversation, in order, tool results' too."""
         by_id = {a.file_id: a.media_type for a in self.attachments}
@@ -408,7 +437,7 @@ class RequestView:
                 visit(message["content"])
         return tuple(found)
 
-    @functools.cached_property
+    @lazy
     def metadata_user_id(self) -> str | None:
         """``metadata.user_id``; on the OpenAI faces, ``user`` or ``safety_identifier``."""
         metadata = self.data.get("metadata")
@@ -422,7 +451,7 @@ class RequestView:
                     return value
         return None
 
-    @functools.cached_property
+    @lazy
     def json_body(self) -> Mapping[str, Any]:
         """The body as sent (``body``), else the neutral params as JSON."""
         if self.body is not None:
@@ -430,7 +459,7 @@ class RequestView:
         dumped: dict[str, Any] = self.params.model_dump(mode="json", by_alias=True, exclude_none=True)
         return dumped
 
-    @functools.cached_property
+    @lazy
     def input_chars(self) -> int:
         """Size of what the model would read (system, messages, tools) as compact JSON, for token counts."""
         if self.exact_dump:

@@ -338,8 +338,11 @@ def _messages(walk: _Walk, messages: list[Any], held: int, continues_thread: boo
     seen: set[str] = set()
     asked: list[str] = []  # the tool_use ids of the turn before, when it was an assistant turn
     first = True
+    check_block = walk.block
     for index, node in enumerate(messages):
-        message = _object(node)
+        if type(node) is not dict or None in node.values():  # _object, inline: thousands of messages
+            raise _Unsure
+        message: dict[str, Any] = node
         role = message.get("role")
         if role not in _ROLES:
             raise _Unsure
@@ -352,28 +355,44 @@ def _messages(walk: _Walk, messages: list[Any], held: int, continues_thread: boo
             if strict and not content:
                 raise _Unsure
             for block in content:
-                walk.block(block, _MESSAGE_BLOCKS)
-                kind = block["type"]
+                # Text and tool_use blocks, most of a conversation, checked here as _Walk.block would (no method
+                # call per block); every other block goes through it.
+                if type(block) is not dict or None in block.values():
+                    raise _Unsure
+                kind = block.get("type")
                 if kind == "text":
-                    if strict and not block["text"].strip():
+                    text = block.get("text")
+                    if type(text) is not str or ("citations" in block and type(block["citations"]) is not list):
+                        raise _Unsure
+                    # Blank: empty or all whitespace (what strip() would empty), told without copying the text.
+                    if strict and (not text or text.isspace()):
                         raise _Unsure
                 elif kind == "tool_use":
-                    uses.append(block["id"])
-                elif kind == "tool_result":
+                    call = block.get("id")
+                    if type(call) is not str or type(block.get("name")) is not str:
+                        raise _Unsure
+                    uses.append(call)
+                else:
+                    check_block(block, _MESSAGE_BLOCKS)
+                    if kind != "tool_result":
+                        continue  # its cache_control counted by check_block
                     results.append(block["tool_use_id"])
                     inner = block.get("content")
                     if (
                         strict
                         and type(inner) is list
-                        and any(b["type"] == "text" and not b["text"].strip() for b in inner)
+                        and any(b["type"] == "text" and (not b["text"] or b["text"].isspace()) for b in inner)
                     ):
                         raise _Unsure
+                    continue
+                if "cache_control" in block:
+                    walk.cache_control(block)
             tail = content[-1]["text"] if content and content[-1]["type"] == "text" else None
         else:
             tail = _str(content)
-            if strict and not tail.strip():
+            if strict and (not tail or tail.isspace()):
                 raise _Unsure
-        if final_assistant and index >= held and tail and tail != tail.rstrip():
+        if final_assistant and index >= held and tail and tail[-1].isspace():  # ends in whitespace
             raise _Unsure
         for call in uses:
             if call in seen:
