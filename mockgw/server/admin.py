@@ -16,7 +16,6 @@ from aiohttp import web
 
 from mockgw.core.journal import JournalEntry
 from mockgw.core.request import DEFAULT_SESSION
-from mockgw.faces.anthropic.prepared import prepared_answers
 from mockgw.faces.anthropic.validation import InvalidRequest, parse_json
 from mockgw.scenario.loader import (
     ScenarioError,
@@ -32,7 +31,7 @@ from mockgw.server.auth import credential
 from mockgw.server.listing import ListingCache, page_body
 from mockgw.server.responses import JSON_TYPE, error_body, error_response, json_body, json_response
 from mockgw.server.routes import GATEWAY, read_body, request_id
-from mockgw.server.state import Gateway
+from mockgw.server.state import Gateway, prepare_answers
 
 PREFIX = "/_mockgw"
 TOKEN_HEADER = "x-mockgw-admin-token"
@@ -334,7 +333,7 @@ async def put_scenario(request: web.Request) -> web.StreamResponse:
         text = await _read_text(request, gateway)
         # Parsed in a thread: a large scenario must not hold up streams in flight on the loop.
         scenario = await asyncio.to_thread(parse_upload, text, request.content_type, request.query.get("bundled"))
-        await asyncio.to_thread(prepared_answers, scenario)  # its literal answers rendered there too, not here
+        await asyncio.to_thread(prepare_answers, scenario)  # its literal answers rendered there too, not here
     except InvalidRequest as exc:
         return _invalid(request, exc.message, exc.status)
     except ScenarioError as exc:

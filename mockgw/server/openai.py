@@ -27,6 +27,7 @@ from mockgw.faces.anthropic.validation import InvalidRequest
 from mockgw.faces.openai.chat import chat_schedule, completion, parse_chat
 from mockgw.faces.openai.embeddings import embeddings_object, parse_embeddings
 from mockgw.faces.openai.errors import OpenAIError, status_for_error_type
+from mockgw.faces.openai.prepared import prepared_chats
 from mockgw.faces.openai.responses import hold, parse_responses, response_object, responses_schedule
 from mockgw.server.openai_errors import openai_error
 from mockgw.server.responses import JSON_TYPE, json_response
@@ -221,6 +222,8 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         return decision
     # A literal reply was rendered at load (faces/openai/prepared.py): the same bytes, for a fraction of the
     # work, whenever this request would not change it.
+    if not gateway.chats_prepared:  # the face's first request since a load: its answers rendered off the loop
+        await asyncio.to_thread(prepared_chats, gateway.scenario)
     prepared = gateway.prepared_chats.get(decision.rule_index, decision.step, decision.reply, decision.timing)
     if prepared is not None and prepared.fits(chat):
         made = prepared.answer(chat.model, chat.view, decision.draws.ids, int(time.time()))

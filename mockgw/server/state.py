@@ -31,7 +31,20 @@ if TYPE_CHECKING:
     from mockgw.faces.openai.responses import ResponseStore
 
 MAX_BODY_BYTES = 32 * 1024 * 1024  # the API's limit; larger bodies get 413 request_too_large
-__all__ = ["MAX_BODY_BYTES", "Gateway", "GatewayConfig", "Timeouts"]
+__all__ = ["MAX_BODY_BYTES", "Gateway", "GatewayConfig", "Timeouts", "prepare_answers"]
+_OPENAI_PREPARED = "mockgw.faces.openai.prepared"
+
+
+def prepare_answers(scenario: Scenario) -> None:
+    """Render ``scenario``'s literal answers for every face in use, before a running gateway loads it.
+
+    Call it off the event loop (the admin API and hot reload do, in a thread; ``MockGateway.load`` in the
+    test's thread): ``Gateway.load`` then finds them made (each face's cache is by scenario identity). The
+    OpenAI face's answers are made only once that face has been loaded, by its first request.
+    """
+    prepared_answers(scenario)
+    if _OPENAI_PREPARED in sys.modules:
+        sys.modules[_OPENAI_PREPARED].prepared_chats(scenario)
 
 
 @dataclass
@@ -97,6 +110,11 @@ class Gateway:
 
         return prepared_chats(self.scenario)
 
+    @property
+    def chats_prepared(self) -> bool:
+        """Whether :attr:`prepared_chats` is made for the scenario served (else its first read makes it)."""
+        return "prepared_chats" in self.__dict__
+
     def _clear_responses(self, session: str | None = None) -> None:
         if "responses" in self.__dict__:  # none made yet: nothing held
             self.responses.clear(session)
@@ -110,10 +128,10 @@ class Gateway:
         self.threads.clear()
         self._clear_responses()  # likewise the conversations held for previous_response_id
         self.scenario = scenario
-        # Made in advance, off the loop, by the admin API and hot reload; else here.
+        # Made in advance, off the loop, by the admin API and hot reload (prepare_answers); else here.
         self.prepared = prepared_answers(scenario)
         self.__dict__.pop("prepared_chats", None)
-        if "mockgw.faces.openai.prepared" in sys.modules:  # the face has answered: made now, not by a request
+        if _OPENAI_PREPARED in sys.modules:  # the face has answered: made now, not by a request
             _ = self.prepared_chats
         self.engine = Engine(scenario, self.config.seed, self.config.max_sessions)
         self.rate_limiter = RateLimiter(scenario.rate_limits)

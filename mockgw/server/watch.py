@@ -13,9 +13,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
-from mockgw.faces.anthropic.prepared import prepared_answers
 from mockgw.scenario.loader import DEFAULT_SCENARIO, ScenarioError, load_scenarios, resolve_source
 from mockgw.scenario.schema import Scenario
+from mockgw.server.state import prepare_answers
 
 DEFAULT_INTERVAL = 0.5
 _YAML_SUFFIXES = (".yaml", ".yml")
@@ -81,7 +81,7 @@ class ScenarioWatcher:
         """The sources' scenario, or None when they have problems (logged with file and line)."""
         try:
             scenario = load_scenarios(self.sources)
-            prepared_answers(scenario)  # rendered here, in the watcher's thread: Gateway.load finds them made
+            prepare_answers(scenario)  # rendered here, in the watcher's thread: Gateway.load finds them made
             return scenario
         except ScenarioError as exc:
             count = len(exc.problems)

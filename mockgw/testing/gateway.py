@@ -20,12 +20,11 @@ from mockgw.core.journal import (
     JournalEntry,
 )
 from mockgw.core.request import DEFAULT_SESSION
-from mockgw.faces.anthropic.prepared import prepared_answers
 from mockgw.faces.anthropic.threads import DEFAULT_MAX_THREAD_BYTES, DEFAULT_MAX_THREADS
 from mockgw.scenario.loader import load_scenario_data, load_scenario_text, load_scenarios
 from mockgw.scenario.schema import Scenario
 from mockgw.server.app import RunningServer, start_server
-from mockgw.server.state import Gateway, GatewayConfig, Timeouts
+from mockgw.server.state import Gateway, GatewayConfig, Timeouts, prepare_answers
 
 T = TypeVar("T")
 ScenarioLike = Scenario | Mapping[str, Any] | str | Path | None
@@ -416,7 +415,7 @@ class MockGateway(_GatewayAPI):
     def load(self, scenario: ScenarioLike) -> None:
         """Serve another scenario from now on: its rules, fresh rule state; the journal is kept."""
         loaded = coerce_scenario(scenario)
-        prepared_answers(loaded)  # in this thread: the server's loop only swaps it in
+        prepare_answers(loaded)  # in this thread: the server's loop only swaps it in
         self._on_loop(lambda: self.gateway.load(loaded))
 
     def reset(self, session: str | None = None) -> None:

@@ -4,13 +4,16 @@ headers, streamed (usage on and off) or not, faults included, and journal the sa
 
 from __future__ import annotations
 
+import threading
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 import mockgw.server.openai as openai_route
+from mockgw.faces.openai import prepared as openai_prepared
 from mockgw.faces.openai.prepared import PreparedChat, PreparedChats
+from mockgw.testing import MockGateway
 from tests.conftest import GatewayFactory, http_call
 
 SCENARIO = {
@@ -29,6 +32,7 @@ SCENARIO = {
         {"name": "canned", "reply": 'Hello! "Canned" ✓'},
     ]
 }
+HI = [{"role": "user", "content": "hi"}]
 TOOL = {"name": "get_weather", "parameters": {"type": "object"}}
 REQUESTS = [
     {"messages": [{"role": "user", "content": "hi"}]},
@@ -63,3 +67,38 @@ def test_prepared_and_composed_chat_answers_are_the_same_bytes(
         assert answers[0] == answers[1], body
         assert answers[0][0] == 200
     assert len(served) == len(REQUESTS) - 1  # all but the one max_completion_tokens cuts
+
+
+def test_the_faces_answers_are_rendered_off_the_servers_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    # On the face's first request, on an admin PUT, and on MockGateway.load (in the test's thread): never on
+    # the loop that answers every client.
+    made_in: list[int] = []
+    init = PreparedChats.__init__
+
+    def spy(self: PreparedChats, *args: Any, **kwargs: Any) -> None:
+        made_in.append(threading.get_ident())
+        init(self, *args, **kwargs)
+
+    def said(gw: MockGateway) -> str:
+        answer = http_call(f"{gw.url}/v1/chat/completions", json_body={"model": "openai/gpt-5", "messages": HI})
+        return str(answer.json()["choices"][0]["message"]["content"])
+
+    monkeypatch.setattr(PreparedChats, "__init__", spy)
+    with MockGateway({"rules": [{"reply": "first"}]}) as gw:
+        assert gw._thread is not None
+        # This process imported the face already, so the start made them: as a gateway whose OpenAI face has
+        # not answered yet, forget them (and the face's cache of them).
+        del gw.gateway.prepared_chats
+        openai_prepared._CACHE.clear()
+        made_in.clear()
+        assert said(gw) == "first"
+        yaml = {"content-type": "application/yaml"}
+        put = http_call(f"{gw.url}/_mockgw/scenario", "PUT", body=b"rules: [{reply: second}]", headers=yaml)
+        assert put.status == 200, put.body
+        assert said(gw) == "second"
+        gw.load({"rules": [{"reply": "third"}]})
+        assert said(gw) == "third"
+        loop_thread = gw._thread.ident
+    assert len(made_in) == 3
+    assert loop_thread not in made_in
+    assert made_in[-1] == threading.get_ident()
