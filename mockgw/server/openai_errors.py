@@ -7,28 +7,22 @@ on those paths) does not import the faces: they load with their first request (`
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from aiohttp import web
 
 from mockgw.faces.openai.errors import error_body
+from mockgw.server import responses
 from mockgw.server.responses import json_response
 from mockgw.server.routes import JOURNAL_ENTRY, request_id
 
 
 def error_headers(status: int, retry_after: float | None, should_retry: bool | None) -> dict[str, str]:
-    """``retry-after`` (+ ``-ms``, which the openai SDKs read first) and ``x-should-retry``, as the API sends."""
-    headers: dict[str, str] = {}
-    if status == 429 and retry_after is None:
-        retry_after = 1
-    if retry_after is not None:
-        headers["retry-after"] = str(max(0, math.ceil(retry_after)))
-        headers["retry-after-ms"] = str(round(retry_after * 1000))
+    """The Anthropic face's error headers (``retry-after``, ``-ms``, ``x-should-retry``), and on a 429 the
+    ``x-ratelimit-remaining-requests: 0`` the OpenAI API sends."""
+    headers = responses.error_headers(status, retry_after=retry_after, should_retry=should_retry)
     if status == 429:
         headers["x-ratelimit-remaining-requests"] = "0"
-    if should_retry is not None:
-        headers["x-should-retry"] = "true" if should_retry else "false"
     return headers
 
 

@@ -85,6 +85,18 @@ def test_a_rate_limit_carries_retry_headers_the_sdk_waits_for(gateway: GatewayFa
     assert (first.status, second.status) == (429, 200)
 
 
+def test_a_rate_limit_answer_has_the_openai_apis_headers(gateway: GatewayFactory) -> None:
+    gw = gateway({"rules": [{"error": {"status": 429, "retry_after": 2.5}}]})
+    answer = http_call(
+        f"{gw.url}/v1/chat/completions", json_body={"model": MODEL, "messages": [{"role": "user", "content": "hi"}]}
+    )
+    assert answer.status == 429
+    sent = {
+        name: answer.headers.get(name) for name in ("retry-after", "retry-after-ms", "x-ratelimit-remaining-requests")
+    }
+    assert sent == {"retry-after": "3", "retry-after-ms": "2500", "x-ratelimit-remaining-requests": "0"}
+
+
 @pytest.mark.parametrize("face", sorted(STREAMS))
 def test_a_mid_stream_error_raises_api_error(gateway: GatewayFactory, face: str) -> None:
     gw = gateway({"rules": [{"reply": "x" * 200, "fault": {"after_events": 3, "error": {"type": "overloaded_error"}}}]})
