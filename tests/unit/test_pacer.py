@@ -19,6 +19,7 @@ from aiohttp import ClientResponse
 
 from mockgw.core.clock import FakeClock
 from mockgw.scenario.loader import load_scenario_data
+from mockgw.server import sse
 from mockgw.server.app import create_app, gateway_of
 from mockgw.server.state import Gateway, GatewayConfig
 from mockgw.testing import MockGateway
@@ -28,6 +29,14 @@ from tests.hardening.conftest import request_bytes
 TEXT = "abcdefgh"
 PACED = {"ttft_ms": 50, "chunk_ms": 50, "chunk_chars": 2}  # 4 deltas: 50 ms before each
 SCENARIO = {"rules": [{"reply": TEXT, "timing": PACED}]}
+
+
+@pytest.fixture(autouse=True)
+def whole_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No fair-slice cut in these tests: they count writes, and on a loaded machine making one instant's frames
+    can outlast the 2 ms slice, which then splits them over two writes (the slice has its tests in
+    tests/hardening/test_fairness.py)."""
+    monkeypatch.setattr(sse, "FAIR_SLICE_S", 60.0)
 
 
 class HeldTimer:
