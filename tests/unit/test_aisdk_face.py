@@ -141,6 +141,25 @@ def test_malformed_calls_are_refused_naming_the_field(body: Any, headers: dict[s
 
 
 @pytest.mark.parametrize(
+    ("part_or_tool", "named"),
+    [
+        ({"type": "file", "mediaType": "image/bmp", "data": "AAAA"}, "media_type"),
+        ({"type": "function", "name": "bad name!", "inputSchema": {"type": "object"}}, "tools.0.custom.name"),
+    ],
+)
+def test_what_the_messages_models_refuse_is_a_400_naming_it(part_or_tool: dict[str, Any], named: str) -> None:
+    # The call translates into a Messages request the models refuse: the gateway's 400, not a 500.
+    if part_or_tool["type"] == "file":
+        body: dict[str, Any] = {"prompt": [{"role": "user", "content": [part_or_tool]}]}
+    else:
+        body = {"prompt": [user("hi")], "tools": [part_or_tool]}
+    with pytest.raises(OpenAIError) as raised:
+        parse_language_model(body, HEADERS, "default")
+
+    assert raised.value.status == 400 and named in raised.value.message
+
+
+@pytest.mark.parametrize(
     ("stop_reason", "unified"),
     [
         ("end_turn", "stop"),

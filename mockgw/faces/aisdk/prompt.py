@@ -18,6 +18,7 @@ from mockgw.core.request import RequestView
 from mockgw.faces.anthropic.parse import certainly_valid
 from mockgw.faces.anthropic.wire.requests import MessageCreateParams
 from mockgw.faces.openai.errors import OpenAIError
+from mockgw.faces.openai.parse import neutral_view as checked_view
 
 Block = dict[str, Any]
 
@@ -236,12 +237,12 @@ def neutral_view(
     neutral: dict[str, Any], headers: Mapping[str, str], session: str, face: str, body: Mapping[str, Any]
 ) -> RequestView:
     """The view rules read of a neutral request: its JSON itself when the Messages models certainly take it
-    and dump it unchanged (no model built: the happy path), else the models (their ValidationError as before)."""
-    probe = neutral
+    and dump it unchanged (no model built: the happy path), else the models, as the OpenAI face's
+    ``neutral_view`` does (what they refuse, an image type or a tool name outside their rules, is a 400)."""
     if "tools" not in neutral and neutral.get("tool_choice") in _PLAIN_CHOICES:
         # The AI SDK sends toolChoice auto with no tools. The API's checks refuse tool_choice without tools,
         # certainly_valid with them; this face validates with the models alone, which take it as it is.
         probe = {name: value for name, value in neutral.items() if name != "tool_choice"}
-    if certainly_valid(probe):
-        return RequestView(None, headers, session, face, body=body, data=neutral)
-    return RequestView(MessageCreateParams.model_validate(neutral), headers, session, face, body=body)
+        if certainly_valid(probe):
+            return RequestView(None, headers, session, face, body=body, data=neutral)
+    return checked_view(neutral, headers, session, face, body)
