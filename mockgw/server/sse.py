@@ -13,10 +13,11 @@ reader that stopped reading.
 
 Streams written in one wake are queued again in the order they were written, and their next instants are
 counted from the wake's one reading of the clock, so a stream keeps its place from wake to wake and the gaps
-between its frames are the scripted ones however long the wake takes. A new stream first writes what is
-already due (``_run_due``): in a burst of requests the loop runs every ready handler before its timers, and
-the frames due meanwhile would wait for all of them. A ``FakeClock`` drives the same code: its timers run on
-the loop's next turn with time moved to their instant (``core/clock.py``).
+between its frames are the scripted ones however long the wake takes. A stream that starts or ends first
+writes what is already due (``_run_due``): in a burst of requests, or of streams ending together, the loop
+runs every ready handler before its timers, and the frames due meanwhile would wait for all of them. A
+``FakeClock`` drives the same code: its timers run on the loop's next turn with time moved to their instant
+(``core/clock.py``).
 """
 
 from __future__ import annotations
@@ -50,6 +51,10 @@ FAIR_SLICE_S = 0.002
 # Frames that wait for nothing are joined into one write up to this size; past it they are written in
 # pieces, so a long unpaced stream never builds one big buffer (the transport's high-water mark is 64 KiB).
 MAX_WRITE_BYTES = 64 * 1024
+# A write holds at least this many frames before the fair slice may cut it: the slice is wall time, and a
+# process that lost its core for a moment must not split a stream's first frames (message_start,
+# content_block_start, ping) or its last ones into writes of their own, which a client reading chunks sees.
+MIN_CUT_FRAMES = 64
 # Float noise between the instant a timer was armed for and the clock read when it runs.
 _DUE_TOLERANCE_S = 1e-6
 
@@ -153,6 +158,10 @@ class StreamPacer:
                     continue
                 stream.waiter = asyncio.get_running_loop().create_future()
                 await stream.waiter
+            # Streams that end in one wake wake their handlers together, and each one's end (the chunked end,
+            # the journal, the log line) runs before the loop gets to the timer: what fell due meanwhile goes
+            # out between them, as at a stream's start.
+            self._run_due(self.clock.now())
             if stream.error is not None:
                 raise stream.error
             if result.outcome == "disconnected" and request.transport is not None:
@@ -299,7 +308,7 @@ class StreamPacer:
                 batch.append(item)
                 size += len(item.data)
                 item = None
-                if size >= MAX_WRITE_BYTES or time.monotonic() > deadline:
+                if size >= MAX_WRITE_BYTES or (len(batch) >= MIN_CUT_FRAMES and time.monotonic() > deadline):
                     if not self._flush(stream, batch, now):
                         return
                     batch, size = [], 0

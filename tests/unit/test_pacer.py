@@ -164,6 +164,29 @@ async def test_a_new_stream_first_writes_the_frames_already_due(aiohttp_client: 
     assert b"".join(second_chunks).count(b"event: content_block_delta") == len(TEXT) // PACED["chunk_chars"]
 
 
+async def test_a_stream_that_ends_first_writes_the_frames_already_due(aiohttp_client: Any) -> None:
+    # Streams ending in one wake resume their handlers together, before the loop gets to the timer again.
+    clock = HeldClock()
+    client, gateway = await start(aiohttp_client, clock)
+    first = await client.post("/v1/messages", json=body(stream=True))
+    first_body = asyncio.ensure_future(http_chunks(first))
+    await wait_for(lambda: gateway.pacer.writes == 1)
+    clock._now += 0.01  # the second stream is 10 ms behind the first, from wake to wake
+    second = await client.post("/v1/messages", json=body(stream=True))
+    second_body = asyncio.ensure_future(http_chunks(second))
+    await wait_for(lambda: gateway.pacer.writes == 2)
+    deltas = len(TEXT) // PACED["chunk_chars"]
+    for _ in range(2 * deltas - 2):  # every wake up to the first stream's last
+        assert clock.release()
+        await asyncio.sleep(0)
+    assert clock.release()  # the first stream's last frames: its handler resumes on the loop's next turn,
+    clock._now += 0.01  # when the second stream's last delta is due too
+    await asyncio.wait_for(first_body, timeout=10)
+    await wait_for(lambda: gateway.pacer.writes == 2 + 2 * deltas)  # written without its wake
+    assert gateway.pacer.wakes == 2 * deltas - 1
+    assert b"".join(await asyncio.wait_for(second_body, timeout=10)).count(b"event: content_block_delta") == deltas
+
+
 async def test_a_stream_whose_client_leaves_is_dropped_from_the_pacer(aiohttp_client: Any) -> None:
     clock = HeldClock()
     client, gateway = await start(aiohttp_client, clock)
