@@ -33,18 +33,22 @@ if TYPE_CHECKING:
 MAX_BODY_BYTES = 32 * 1024 * 1024  # the API's limit; larger bodies get 413 request_too_large
 __all__ = ["MAX_BODY_BYTES", "Gateway", "GatewayConfig", "Timeouts", "prepare_answers"]
 _OPENAI_PREPARED = "mockgw.faces.openai.prepared"
+_AISDK_PREPARED = "mockgw.faces.aisdk.prepared"
 
 
 def prepare_answers(scenario: Scenario) -> None:
     """Render ``scenario``'s literal answers for every face in use, before a running gateway loads it.
 
     Call it off the event loop (the admin API and hot reload do, in a thread; ``MockGateway.load`` in the
-    test's thread): ``Gateway.load`` then finds them made (each face's cache is by scenario identity). The
-    OpenAI face's answers are made only once that face has been loaded, by its first request.
+    test's thread): ``Gateway.load`` and the routes then find them made (each face's are kept by scenario
+    identity). The OpenAI and AI SDK faces' answers are made only once that face has been loaded, by its
+    first request, which makes them in a thread if they are not made yet.
     """
     prepared_answers(scenario)
     if _OPENAI_PREPARED in sys.modules:
         sys.modules[_OPENAI_PREPARED].prepared_chats(scenario)
+    if _AISDK_PREPARED in sys.modules:
+        sys.modules[_AISDK_PREPARED].aisdk_prepared(scenario)
 
 
 @dataclass

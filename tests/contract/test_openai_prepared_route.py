@@ -89,7 +89,7 @@ def test_the_faces_answers_are_rendered_off_the_servers_loop(monkeypatch: pytest
         # This process imported the face already, so the start made them: as a gateway whose OpenAI face has
         # not answered yet, forget them (and the face's cache of them).
         del gw.gateway.prepared_chats
-        openai_prepared._CACHE.clear()
+        openai_prepared._MADE.clear()
         made_in.clear()
         assert said(gw) == "first"
         yaml = {"content-type": "application/yaml"}

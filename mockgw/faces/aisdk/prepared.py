@@ -21,10 +21,6 @@ Messages API never loads this face.
 
 from __future__ import annotations
 
-import re
-import secrets
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
@@ -32,48 +28,31 @@ from typing import Any, cast
 from mockgw.core.answer import CHARS_PER_TOKEN, Ids, Reply, TextPart, compose, tokens
 from mockgw.core.answer import _chars as part_chars
 from mockgw.core.answer_summary import answer_summary_of
-from mockgw.core.engine import scripted
 from mockgw.core.honour import THINKING_BLOCKS, TOOL_BLOCKS
+from mockgw.core.prepared import (
+    MAX_PREPARED,
+    PLAIN_MODEL,
+    MarkedIds,
+    NotLiteral,
+    PerScenario,
+    PreparedTable,
+    RefusingContext,
+    Segments,
+    cut,
+    fill,
+    literal_blocks,
+    marker_number,
+    new_nonce,
+)
 from mockgw.core.request import RequestView
 from mockgw.faces.aisdk.language_model import generate_result, stream_events
 from mockgw.faces.anthropic.asks import parallel_tool_use, request_of, thinking_display, tool_choice_kind
-from mockgw.faces.anthropic.prepared import _FIRST_ID as _MARKED_FIRST
-from mockgw.faces.anthropic.prepared import MAX_PREPARED, _literal_blocks, _MarkedIds, _NotLiteral, _RefusingContext
 from mockgw.faces.openai.stream import Event, dumps
 from mockgw.scenario.schema import Scenario, Timing, ToolUseReply
 
-# Bytes, or the index of the value that fills the hole there.
-Segments = tuple[bytes | int, ...]
+# The values that fill the holes, then the ids in draw order.
 MODEL, INPUT_TOKENS, TIMESTAMP, METADATA = 0, 1, 2, 3
 _FIRST_ID = 4
-# A model name that JSON writes as it is: printable ASCII without a quote or a backslash.
-_PLAIN_MODEL = re.compile(r"[ !#-\[\]-~]*")
-# Every marker: the ids' (``_MarkedIds.marker``), the model's and the timestamp's, the metadata's with the
-# quotes JSON puts around it (the whole value is replaced), and the input count's 16 digits.
-_MARKERS = re.compile(rb'"Mgw[0-9a-f]{16}meta"|Mgw[0-9a-f]{16}(?:model|time|h[0-9]+z)|[0-9]{16}')
-
-
-def _cut(data: bytes, holes: Mapping[bytes, int]) -> Segments:
-    """``data`` cut at ``holes`` (bytes that match the pattern but are not holes stay as they are)."""
-    out: list[bytes | int] = []
-    pos = 0
-    for found in _MARKERS.finditer(data):
-        hole = holes.get(found.group())
-        if hole is None:
-            continue
-        if found.start() > pos:
-            out.append(data[pos : found.start()])
-        out.append(hole)
-        pos = found.end()
-    if pos < len(data) or not out:
-        out.append(data[pos:])
-    return tuple(out)
-
-
-def _fill(segments: Segments, values: list[bytes]) -> bytes:
-    if len(segments) == 1 and isinstance(segments[0], bytes):
-        return segments[0]
-    return b"".join([part if isinstance(part, bytes) else values[part] for part in segments])
 
 
 @dataclass(frozen=True)
@@ -103,7 +82,7 @@ class PreparedCall:
             return False
         if stop and any(s and s in text for s in stop for text in self.texts):
             return False
-        if _PLAIN_MODEL.fullmatch(model) is None:
+        if PLAIN_MODEL.fullmatch(model) is None:
             return False
         request = request_of(view)  # as honour_request reads it
         if self.thinking and thinking_display(request) != "shown":
@@ -157,7 +136,7 @@ class PreparedAnswer:
     def body(self, provider_metadata: Mapping[str, Any]) -> bytes:
         """The ``doGenerate`` result's JSON."""
         self.values[METADATA] = dumps(provider_metadata["gateway"]).encode()
-        return _fill(self.prepared.body, self.values)
+        return fill(self.prepared.body, self.values)
 
     def events(self, model: str, timestamp: str, provider_metadata: Mapping[str, Any]) -> Iterator[Event]:
         """The ``doStream`` parts, made one at a time as the pacer asks for them (``language_model.pace``)."""
@@ -165,31 +144,30 @@ class PreparedAnswer:
         values[MODEL], values[TIMESTAMP] = model.encode(), timestamp.encode()
         values[METADATA] = dumps(provider_metadata["gateway"]).encode()
         for name, data, content in self.prepared.events:
-            yield Event(name, _fill(data, values), content)
+            yield Event(name, fill(data, values), content)
 
 
 def prepare_call(reply: Reply, timing: Timing) -> PreparedCall | None:
     """``reply`` composed and written once, or None when it is not literal (a template, json, input: auto,
     citations). The markers carry a random nonce and the input count is a random 16-digit number, so scenario
     text never meets one by chance."""
-    if not _literal_blocks(reply):
+    if not literal_blocks(reply):
         return None
-    nonce = "Mgw" + secrets.token_hex(8)
-    marked = _MarkedIds(nonce)
+    nonce = new_nonce()
+    marked = MarkedIds(nonce, _FIRST_ID)
     ids = cast(Ids, marked)
     scripted_input = reply.usage is not None and reply.usage.input_tokens is not None
-    input_tokens = 10**15 + secrets.randbelow(8 * 10**15)  # under 2**53: tokens() counts it exactly
+    input_tokens = marker_number()
     try:
         answer = compose(
-            reply, input_chars=input_tokens * CHARS_PER_TOKEN, ctx=_RefusingContext(), ids=ids, tool_id=ids.call
+            reply, input_chars=input_tokens * CHARS_PER_TOKEN, ctx=RefusingContext(), ids=ids, tool_id=ids.call
         )
-    except (_NotLiteral, ValueError, OverflowError):  # a template read the request or Faker
+    except (NotLiteral, ValueError, OverflowError):  # a template read the request or Faker
         return None
     generation_id = ids.generation()
     model, timestamp = f"{nonce}model", f"{nonce}time"
     metadata = {"gateway": f"{nonce}meta"}
-    # The k-th draw's marker (numbered from the Messages face's first id) fills this module's k-th id hole.
-    holes = {marked.marker(_MARKED_FIRST + k).encode(): _FIRST_ID + k for k in range(len(marked.calls))}
+    holes = marked.holes()
     holes.update({model.encode(): MODEL, timestamp.encode(): TIMESTAMP, f'"{nonce}meta"'.encode(): METADATA})
     if not scripted_input:
         holes[str(input_tokens).encode()] = INPUT_TOKENS
@@ -197,7 +175,7 @@ def prepare_call(reply: Reply, timing: Timing) -> PreparedCall | None:
     summary = answer_summary_of(answer)
     if nonce in dumps(summary):
         return None  # the journal's summary would show a marker: leave such a reply to the full path
-    body = _cut(dumps(generate_result(answer, metadata)).encode(), holes)
+    body = cut(dumps(generate_result(answer, metadata)).encode(), holes)
     events = stream_events(
         answer,
         response_id=generation_id,
@@ -211,7 +189,7 @@ def prepare_call(reply: Reply, timing: Timing) -> PreparedCall | None:
         blocks=blocks,
         chunk_chars=chunk_chars,
         body=body,
-        events=tuple((e.name, _cut(e.data, holes), e.content) for e in events),
+        events=tuple((e.name, cut(e.data, holes), e.content) for e in events),
         calls=tuple(marked.calls),
         input_tokens=answer.input_tokens if scripted_input else None,
         output_tokens=answer.output_tokens,
@@ -226,62 +204,22 @@ def prepare_call(reply: Reply, timing: Timing) -> PreparedCall | None:
     )
 
 
-class PreparedCalls:
+class PreparedCalls(PreparedTable[PreparedCall]):
     """The literal replies of a scenario (the first ``MAX_PREPARED``), prepared: by rule index and sequence step."""
 
     def __init__(self, scenario: Scenario, limit: int = MAX_PREPARED) -> None:
-        self._by_answer: dict[tuple[int, int | None], PreparedCall] = {}
-        defaults = scenario.defaults.timing
-        for index, rule in enumerate(scenario.rules):
-            steps = [(None, rule)] if rule.sequence is None else list(enumerate(rule.sequence))
-            for step, answer in steps:
-                if len(self._by_answer) >= limit:
-                    return
-                reply, timing = scripted(rule, answer, defaults)
-                if reply is None:
-                    continue
-                prepared = prepare_call(reply, timing)
-                if prepared is not None:
-                    self._by_answer[index, step] = prepared
-
-    def __len__(self) -> int:
-        return len(self._by_answer)
-
-    def get(self, rule_index: int, step: int | None, reply: Reply | None, timing: Timing) -> PreparedCall | None:
-        """The prepared answer of a decision, if its reply is one prepared (and its stream cut alike)."""
-        prepared = self._by_answer.get((rule_index, step))
-        if prepared is None or reply is None or prepared.blocks is not reply.blocks:
-            return None
-        if (timing.chunk_chars or 16) != prepared.chunk_chars:
-            return None
-        return prepared
+        super().__init__(scenario, prepare_call, limit)
 
 
-_CACHE: OrderedDict[int, tuple[Scenario, PreparedCalls]] = OrderedDict()
-_CACHE_SIZE = 4
-_LOCK = threading.Lock()
+_MADE = PerScenario(PreparedCalls)
 
 
 def made_for(scenario: Scenario) -> PreparedCalls | None:
     """The prepared answers of ``scenario`` if they are made (None: call ``aisdk_prepared``, off the loop)."""
-    with _LOCK:
-        found = _CACHE.get(id(scenario))
-    return found[1] if found is not None and found[0] is scenario else None
+    return _MADE.made_for(scenario)
 
 
 def aisdk_prepared(scenario: Scenario) -> PreparedCalls:
     """The prepared AI SDK answers of ``scenario``, made once per scenario object (the last few remembered,
     by identity). Call it off the event loop: the route does, on the face's first request after a load."""
-    key = id(scenario)
-    with _LOCK:
-        found = _CACHE.get(key)
-        if found is not None and found[0] is scenario:
-            _CACHE.move_to_end(key)
-            return found[1]
-    prepared = PreparedCalls(scenario)
-    with _LOCK:
-        _CACHE[key] = (scenario, prepared)
-        _CACHE.move_to_end(key)
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return prepared
+    return _MADE(scenario)

@@ -20,20 +20,29 @@ from __future__ import annotations
 
 import math
 import random
-import re
-import secrets
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
 from mockgw.core.answer import CHARS_PER_TOKEN, Ids, Reply, tokens
-from mockgw.core.engine import scripted
 from mockgw.core.honour import THINKING_BLOCKS, TOOL_BLOCKS
+from mockgw.core.prepared import (
+    MAX_PREPARED,
+    PLAIN_MODEL,
+    MarkedIds,
+    NotLiteral,
+    PerScenario,
+    PreparedTable,
+    RefusingContext,
+    Segments,
+    cut,
+    fill,
+    literal_blocks,
+    marker_number,
+    new_nonce,
+)
 from mockgw.core.request import RequestView
 from mockgw.core.schedule import Frame, Jitter, Pacer, Schedule
-from mockgw.core.structured import AUTO
 from mockgw.faces.anthropic.asks import parallel_tool_use, request_of, thinking_display, tool_choice_kind
 from mockgw.faces.anthropic.context_edits import field, request_container
 from mockgw.faces.anthropic.render import (
@@ -48,71 +57,16 @@ from mockgw.faces.anthropic.summary import message_summary
 from mockgw.faces.anthropic.wire.messages import Message, TextBlock
 from mockgw.scenario.schema import (
     Fault,
-    JsonReply,
     Scenario,
-    ServerToolUseReply,
-    TextReply,
     Timing,
     ToolUseReply,
 )
 
-# Bytes, or the index of the value that fills the hole there (MODEL, INPUT_TOKENS, then the ids in draw order).
-Segments = tuple[bytes | int, ...]
+# The values that fill the holes: MODEL, INPUT_TOKENS, then the ids in draw order.
 MODEL = 0
 INPUT_TOKENS = 1
 _FIRST_ID = 2
 _NO_BUDGET = 1 << 62  # max_tokens for the render at load: no cut (a request's own limits are checked by ``fits``)
-# A model name that JSON writes as it is: printable ASCII without a quote or a backslash.
-_PLAIN_MODEL = re.compile(r"[ !#-\[\]-~]*")
-
-
-class _NotLiteral(Exception):
-    """The reply read the request or Faker while rendering: it has a template."""
-
-
-class _RefusingContext:
-    """A template context that refuses every read: rendering through it succeeds only for a literal reply."""
-
-    notes: list[str]
-
-    def __init__(self) -> None:
-        self.notes = []
-
-    def faker_call(self, provider: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
-        raise _NotLiteral
-
-    def request_field(self, name: str) -> Any:
-        raise _NotLiteral
-
-    def request_header(self, name: str) -> str:
-        raise _NotLiteral
-
-    def note(self, message: str) -> None:
-        raise _NotLiteral
-
-
-class _MarkedIds:
-    """Ids that are markers: each draw (any ``Ids`` method, with its arguments) is recorded in order and
-    answered with a marker the prepared bytes are cut at."""
-
-    def __init__(self, nonce: str) -> None:
-        self.nonce = nonce
-        self.calls: list[tuple[str, tuple[Any, ...]]] = []
-
-    def marker(self, index: int) -> str:
-        # Letters and digits only, so JSON writes it unchanged wherever an id goes; ``z`` ends it, so no
-        # marker is the start of another.
-        return f"{self.nonce}h{index}z"
-
-    def __getattr__(self, name: str) -> Callable[..., str]:
-        if name.startswith("_"):
-            raise AttributeError(name)
-
-        def draw(*args: Any) -> str:
-            self.calls.append((name, args))
-            return self.marker(_FIRST_ID + len(self.calls) - 1)
-
-        return draw
 
 
 @dataclass(frozen=True)
@@ -125,70 +79,32 @@ class _Render:
     holes: Mapping[bytes, int]
 
 
-# Any render's markers (``_MarkedIds.marker``, the model's) and a 16-digit number (the input count's): one
-# pattern for every render, so preparing a scenario of thousands of rules compiles none.
-_MARKERS = re.compile(rb"Mgw[0-9a-f]{16}(?:model|h[0-9]+z)|[0-9]{16}")
-
-
-def _cut(data: bytes, holes: Mapping[bytes, int]) -> Segments:
-    """``data`` cut at ``holes`` (bytes that match the marker pattern but are not holes stay as they are)."""
-    out: list[bytes | int] = []
-    pos = 0
-    for found in _MARKERS.finditer(data):
-        hole = holes.get(found.group())
-        if hole is None:
-            continue
-        if found.start() > pos:
-            out.append(data[pos : found.start()])
-        out.append(hole)
-        pos = found.end()
-    if pos < len(data) or not out:
-        out.append(data[pos:])
-    return tuple(out)
-
-
 def _render(reply: Reply, scripted_input: bool, now: float) -> _Render:
-    nonce = "Mgw" + secrets.token_hex(8)
-    ids = _MarkedIds(nonce)
+    nonce = new_nonce()
+    ids = MarkedIds(nonce, _FIRST_ID)
     model = f"{nonce}model"
-    # 16 digits, a count no scenario writes by chance; under 2**53, so tokens() counts it exactly in floats.
-    input_tokens = 10**15 + secrets.randbelow(8 * 10**15)
+    input_tokens = marker_number()
     message = render_message(
         reply,
         model=model,
         input_chars=input_tokens * CHARS_PER_TOKEN,
         limits=Limits(_NO_BUDGET),
-        ctx=_RefusingContext(),
+        ctx=RefusingContext(),
         ids=cast(Ids, ids),
         now=now,
     )
-    holes = {ids.marker(hole).encode(): hole for hole in range(_FIRST_ID, _FIRST_ID + len(ids.calls))}
+    holes = ids.holes()
     holes[model.encode()] = MODEL
     if not scripted_input:
         holes[str(input_tokens).encode()] = INPUT_TOKENS
-    return _Render(message, _cut(message_json(message), holes), tuple(ids.calls), holes)
+    return _Render(message, cut(message_json(message), holes), tuple(ids.calls), holes)
 
 
 def _stream(render: _Render, chunk_chars: int) -> tuple[tuple[str, Segments, bool], ...]:
     """The render's stream frames, cut at its holes (the pacer's delays are the schedule's, not the bytes')."""
     pacer = Pacer(Timing(), random.Random(0))  # no jitter: it never draws
     frames = _frames(render.message, pacer, chunk_chars)
-    return tuple((f.event, _cut(f.data, render.holes), f.content) for f in frames)
-
-
-def _literal_blocks(reply: Reply) -> bool:
-    """Whether nothing in the reply is made per request besides ids: json blocks, generated tool input and
-    citations (resolved against the request's documents) are."""
-    for block in reply.blocks:
-        if isinstance(block, JsonReply):
-            return False
-        if isinstance(block, TextReply) and block.citations:
-            return False
-        if isinstance(block, ToolUseReply | ServerToolUseReply):
-            spec = block.tool_use if isinstance(block, ToolUseReply) else block.server_tool_use
-            if spec.input == AUTO:
-                return False
-    return True
+    return tuple((f.event, cut(f.data, render.holes), f.content) for f in frames)
 
 
 @dataclass(frozen=True)
@@ -220,7 +136,7 @@ class PreparedMessage:
         stops = view.stop_sequences
         if stops and any(stop and stop in text for stop in stops for text in self.texts):
             return False
-        if _PLAIN_MODEL.fullmatch(view.model) is None:
+        if PLAIN_MODEL.fullmatch(view.model) is None:
             return False
         request = request_of(view)  # as honour_request reads it
         if self.thinking and thinking_display(request) != "shown":
@@ -249,12 +165,6 @@ class PreparedMessage:
         return PreparedAnswer(self, values, input_tokens)
 
 
-def _fill(segments: Segments, values: list[bytes]) -> bytes:
-    if len(segments) == 1 and isinstance(segments[0], bytes):
-        return segments[0]
-    return b"".join([part if isinstance(part, bytes) else values[part] for part in segments])
-
-
 @dataclass(frozen=True)
 class PreparedAnswer:
     """A prepared reply for one request: its body, its stream, its journal summary and usage."""
@@ -275,7 +185,7 @@ class PreparedAnswer:
 
     def body(self) -> bytes:
         """The non-streamed JSON body."""
-        return _fill(self.prepared.body, self.values)
+        return fill(self.prepared.body, self.values)
 
     def schedule(self, timing: Timing, rng: Jitter, fault: Fault | None) -> Schedule:
         """The streamed answer, paced, faulted and pinged as ``render.stream_frames`` does."""
@@ -284,7 +194,7 @@ class PreparedAnswer:
         def frames(pacer: Pacer) -> Iterator[Frame]:
             for event, data, content in prepared.frames:
                 delay = pacer.next_delay() if content else 0.0
-                yield Frame(delay, event, _fill(data, values), content=content)
+                yield Frame(delay, event, fill(data, values), content=content)
 
         return paced(frames, timing, rng, fault)
 
@@ -295,7 +205,7 @@ def prepare_reply(reply: Reply, timing: Timing) -> PreparedMessage | None:
     The markers carry a random nonce (and the input count is a random 16-digit number), so scenario text
     never meets one by chance.
     """
-    if not _literal_blocks(reply):
+    if not literal_blocks(reply):
         return None
     chunk_chars = timing.chunk_chars or 16
     scripted_input = reply.usage is not None and reply.usage.input_tokens is not None
@@ -303,7 +213,7 @@ def prepare_reply(reply: Reply, timing: Timing) -> PreparedMessage | None:
         # No clock: an answer that shows the time (a container's expiry, a fetched page's date) cannot be made
         # from a NaN, and is not prepared.
         first = _render(reply, scripted_input, now=math.nan)
-    except (_NotLiteral, ValueError, OverflowError):
+    except (NotLiteral, ValueError, OverflowError):
         return None
     frames = _stream(first, chunk_chars)
     message = first.message
@@ -328,45 +238,14 @@ def prepare_reply(reply: Reply, timing: Timing) -> PreparedMessage | None:
     )
 
 
-# Answers prepared per scenario at most (in rule order): about half a millisecond each at load, and a scenario
-# of thousands of rules (generated ones) must still load in a second or two. The rest take the full path.
-MAX_PREPARED = 256
-
-
-class PreparedAnswers:
+class PreparedAnswers(PreparedTable[PreparedMessage]):
     """The literal replies of a scenario (the first ``MAX_PREPARED``), prepared: by rule index and sequence step."""
 
     def __init__(self, scenario: Scenario, limit: int = MAX_PREPARED) -> None:
-        self._by_answer: dict[tuple[int, int | None], PreparedMessage] = {}
-        defaults = scenario.defaults.timing
-        for index, rule in enumerate(scenario.rules):
-            steps = [(None, rule)] if rule.sequence is None else list(enumerate(rule.sequence))
-            for step, answer in steps:
-                if len(self._by_answer) >= limit:
-                    return
-                reply, timing = scripted(rule, answer, defaults)
-                if reply is None:
-                    continue
-                prepared = prepare_reply(reply, timing)
-                if prepared is not None:
-                    self._by_answer[index, step] = prepared
-
-    def __len__(self) -> int:
-        return len(self._by_answer)
-
-    def get(self, rule_index: int, step: int | None, reply: Reply | None, timing: Timing) -> PreparedMessage | None:
-        """The prepared answer of a decision, if its reply is one prepared (and its stream cut alike)."""
-        prepared = self._by_answer.get((rule_index, step))
-        if prepared is None or reply is None or prepared.blocks is not reply.blocks:
-            return None
-        if (timing.chunk_chars or 16) != prepared.chunk_chars:
-            return None
-        return prepared
+        super().__init__(scenario, prepare_reply, limit)
 
 
-_CACHE: OrderedDict[int, tuple[Scenario, PreparedAnswers]] = OrderedDict()
-_CACHE_SIZE = 4
-_LOCK = threading.Lock()
+_MADE = PerScenario(PreparedAnswers)
 
 
 def prepared_answers(scenario: Scenario) -> PreparedAnswers:
@@ -375,16 +254,4 @@ def prepared_answers(scenario: Scenario) -> PreparedAnswers:
     Call it off the event loop before handing a scenario to a running gateway (the admin API and hot reload
     do, in a thread): ``Gateway.load`` then finds them made. The last few are remembered, by identity.
     """
-    key = id(scenario)
-    with _LOCK:
-        found = _CACHE.get(key)
-        if found is not None and found[0] is scenario:
-            _CACHE.move_to_end(key)
-            return found[1]
-    prepared = PreparedAnswers(scenario)
-    with _LOCK:
-        _CACHE[key] = (scenario, prepared)
-        _CACHE.move_to_end(key)
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return prepared
+    return _MADE(scenario)

@@ -19,21 +19,29 @@ Pure: no I/O. Preparing runs when a scenario is loaded, off the request path (``
 from __future__ import annotations
 
 import random
-import secrets
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
 from mockgw.core.answer import CHARS_PER_TOKEN, Answer, Ids, Reply, TextPart, ToolCallPart, compose, tokens
 from mockgw.core.answer_summary import answer_summary_of
-from mockgw.core.engine import scripted
+from mockgw.core.prepared import (
+    MAX_PREPARED,
+    MarkedIds,
+    NotLiteral,
+    PerScenario,
+    PreparedTable,
+    RefusingContext,
+    Segments,
+    cut,
+    fill,
+    marker_number,
+    new_nonce,
+)
 from mockgw.core.request import RequestView
 from mockgw.core.schedule import Frame, Jitter, Schedule
 from mockgw.core.structured import AUTO
 from mockgw.faces.anthropic.asks import parallel_tool_use, request_of, thinking_display, tool_choice_kind
-from mockgw.faces.anthropic.prepared import Segments, _cut, _fill, _MarkedIds, _NotLiteral, _RefusingContext
 from mockgw.faces.openai.chat import ChatRequest, chat_schedule, completion, stream_error
 from mockgw.faces.openai.stream import Event, dumps, pace
 from mockgw.scenario.schema import Fault, Scenario, TextReply, ThinkingReply, Timing, ToolUseReply
@@ -128,12 +136,12 @@ class PreparedChatAnswer:
 
     def body(self) -> bytes:
         """The non-streamed ``chat.completion`` JSON."""
-        return _fill(self.prepared.body, self.values)
+        return fill(self.prepared.body, self.values)
 
     def schedule(self, include_usage: bool, timing: Timing, rng: Jitter, fault: Fault | None) -> Schedule:
         """The streamed chunks, paced and faulted as ``chat_schedule`` does (the same ``pace``)."""
         frames, values = self.prepared.frames[include_usage], self.values
-        events = (Event(name, _fill(data, values), content) for name, data, content in frames)
+        events = (Event(name, fill(data, values), content) for name, data, content in frames)
         return pace(events, timing, rng, fault, lambda _sent: _error_event(fault))
 
 
@@ -150,28 +158,27 @@ def prepare_chat(reply: Reply, timing: Timing) -> PreparedChat | None:
     """
     if not _literal(reply):
         return None
-    nonce = "Mgw" + secrets.token_hex(8)
-    marked = _MarkedIds(nonce)
+    nonce = new_nonce()
+    marked = MarkedIds(nonce, _FIRST_ID)
     model = f"{nonce}model"
-    # 16 digits, under 2**53: tokens() counts it exactly; the total (plus the output) is 16 digits too.
-    input_marker = 10**15 + secrets.randbelow(8 * 10**15)
-    created = 10**15 + secrets.randbelow(8 * 10**15)
+    input_marker = marker_number()  # the total (plus the output) has 16 digits too
+    created = marker_number()
     ids = cast(Ids, marked)
     try:
         answer = compose(
-            reply, input_chars=input_marker * CHARS_PER_TOKEN, ctx=_RefusingContext(), ids=ids, tool_id=ids.call
+            reply, input_chars=input_marker * CHARS_PER_TOKEN, ctx=RefusingContext(), ids=ids, tool_id=ids.call
         )
-    except (_NotLiteral, ValueError, OverflowError):
+    except (NotLiteral, ValueError, OverflowError):
         return None
     completion_id = ids.chat_completion()  # drawn after the answer is composed, as the route does
     scripted_input = answer.input_tokens != input_marker
-    holes = {marked.marker(i).encode(): i + _FIRST_ID - 2 for i in range(2, 2 + len(marked.calls))}
+    holes = marked.holes()
     holes[model.encode()] = MODEL
     holes[str(created).encode()] = CREATED
     if not scripted_input:
         holes[str(input_marker).encode()] = PROMPT_TOKENS
         holes[str(input_marker + answer.output_tokens).encode()] = TOTAL_TOKENS
-    body = _cut(dumps(completion(answer, completion_id=completion_id, model=model, created=created)).encode(), holes)
+    body = cut(dumps(completion(answer, completion_id=completion_id, model=model, created=created)).encode(), holes)
     chunk_chars = timing.chunk_chars or 16
     frames = {
         usage: _stream(answer, completion_id, model, created, usage, chunk_chars, holes) for usage in (False, True)
@@ -213,61 +220,19 @@ def _stream(
         timing=Timing(chunk_chars=chunk_chars),
         rng=random.Random(0),
     )
-    return tuple((f.event, _cut(f.data, holes), f.content) for f in cast(Iterator[Frame], schedule))
+    return tuple((f.event, cut(f.data, holes), f.content) for f in cast(Iterator[Frame], schedule))
 
 
-# Answers prepared per scenario at most (in rule order), as for Messages: the rest take the full path.
-MAX_PREPARED = 256
-
-
-class PreparedChats:
+class PreparedChats(PreparedTable[PreparedChat]):
     """The literal replies of a scenario (the first ``MAX_PREPARED``), prepared: by rule index and step."""
 
     def __init__(self, scenario: Scenario, limit: int = MAX_PREPARED) -> None:
-        self._by_answer: dict[tuple[int, int | None], PreparedChat] = {}
-        defaults = scenario.defaults.timing
-        for index, rule in enumerate(scenario.rules):
-            steps = [(None, rule)] if rule.sequence is None else list(enumerate(rule.sequence))
-            for step, answer in steps:
-                if len(self._by_answer) >= limit:
-                    return
-                reply, timing = scripted(rule, answer, defaults)
-                if reply is None:
-                    continue
-                prepared = prepare_chat(reply, timing)
-                if prepared is not None:
-                    self._by_answer[index, step] = prepared
-
-    def __len__(self) -> int:
-        return len(self._by_answer)
-
-    def get(self, rule_index: int, step: int | None, reply: Reply | None, timing: Timing) -> PreparedChat | None:
-        """The prepared answer of a decision, if its reply is one prepared (and its stream cut alike)."""
-        prepared = self._by_answer.get((rule_index, step))
-        if prepared is None or reply is None or prepared.blocks is not reply.blocks:
-            return None
-        if (timing.chunk_chars or 16) != prepared.chunk_chars:
-            return None
-        return prepared
+        super().__init__(scenario, prepare_chat, limit)
 
 
-_CACHE: OrderedDict[int, tuple[Scenario, PreparedChats]] = OrderedDict()
-_CACHE_SIZE = 4
-_LOCK = threading.Lock()
+_MADE = PerScenario(PreparedChats)
 
 
 def prepared_chats(scenario: Scenario) -> PreparedChats:
     """The prepared chat answers of ``scenario``, made once per scenario object (the last few remembered)."""
-    key = id(scenario)
-    with _LOCK:
-        found = _CACHE.get(key)
-        if found is not None and found[0] is scenario:
-            _CACHE.move_to_end(key)
-            return found[1]
-    prepared = PreparedChats(scenario)
-    with _LOCK:
-        _CACHE[key] = (scenario, prepared)
-        _CACHE.move_to_end(key)
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return prepared
+    return _MADE(scenario)
