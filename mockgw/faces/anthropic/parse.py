@@ -210,13 +210,16 @@ def _tools(walk: _Walk, tools: object) -> set[str]:
         raise _Unsure
     names: set[str] = set()
     for node in tools:
-        tool = _object(node)
+        if type(node) is not dict or None in node.values():  # _object, inline: a first turn offers dozens
+            raise _Unsure
+        tool: dict[str, Any] = node
         kind = tool.get("type", "custom")
         name = tool.get("name")
         if kind == "custom":
             if type(name) is not str or not _TOOL_NAME.fullmatch(name) or type(tool.get("input_schema")) is not dict:
                 raise _Unsure
-            _opt_str(tool, "description")
+            if "description" in tool and type(tool["description"]) is not str:
+                raise _Unsure
         else:
             _str(kind)
             _opt_str(tool, "name")
@@ -225,7 +228,8 @@ def _tools(walk: _Walk, tools: object) -> set[str]:
                 (spec.name is not None and name != spec.name) or any(f not in tool for f in spec.required)
             ):
                 raise _Unsure
-        walk.cache_control(tool)
+        if "cache_control" in tool:
+            walk.cache_control(tool)
         if name is not None:
             if name in names:
                 raise _Unsure
@@ -290,7 +294,7 @@ def _check(
     system = request.get("system")
     if type(system) is list:
         for block in system:
-            if _object(block).get("type") != "text":
+            if type(block) is not dict or None in block.values() or block.get("type") != "text":
                 raise _Unsure
             walk.text(block)
     elif system is not None:
@@ -372,28 +376,41 @@ def _messages(walk: _Walk, messages: list[Any], held: int, continues_thread: boo
                     if type(call) is not str or type(block.get("name")) is not str:
                         raise _Unsure
                     uses.append(call)
+                elif kind == "tool_result":
+                    # walk.block's tool_result, inline: every user turn of an agent loop is one.
+                    call = block.get("tool_use_id")
+                    if type(call) is not str:
+                        raise _Unsure
+                    inner = block.get("content")
+                    if type(inner) is list:
+                        for item in inner:
+                            check_block(item, _RESULT_CONTENT)
+                        if strict and any(
+                            b["type"] == "text" and (not b["text"] or b["text"].isspace()) for b in inner
+                        ):
+                            raise _Unsure
+                    elif type(inner) is not str and "content" in block:
+                        raise _Unsure
+                    if "is_error" in block and type(block["is_error"]) is not bool:
+                        raise _Unsure
+                    results.append(call)
                 else:
                     check_block(block, _MESSAGE_BLOCKS)
-                    if kind != "tool_result":
-                        continue  # its cache_control counted by check_block
-                    results.append(block["tool_use_id"])
-                    inner = block.get("content")
-                    if (
-                        strict
-                        and type(inner) is list
-                        and any(b["type"] == "text" and (not b["text"] or b["text"].isspace()) for b in inner)
-                    ):
-                        raise _Unsure
-                    continue
+                    continue  # its cache_control counted by check_block
                 if "cache_control" in block:
                     walk.cache_control(block)
-            tail = content[-1]["text"] if content and content[-1]["type"] == "text" else None
+            # A final assistant turn (a prefill) may not end in whitespace.
+            if final_assistant and index >= held and content and content[-1]["type"] == "text":
+                tail = content[-1]["text"]
+                if tail and tail[-1].isspace():
+                    raise _Unsure
         else:
-            tail = _str(content)
-            if strict and (not tail or tail.isspace()):
+            if type(content) is not str:
                 raise _Unsure
-        if final_assistant and index >= held and tail and tail[-1].isspace():  # ends in whitespace
-            raise _Unsure
+            if strict and (not content or content.isspace()):
+                raise _Unsure
+            if final_assistant and index >= held and content and content[-1].isspace():
+                raise _Unsure
         for call in uses:
             if call in seen:
                 raise _Unsure  # tool_use ids must be unique (system entries' too)
