@@ -28,6 +28,7 @@ from mockgw.faces.openai.chat import chat_schedule, completion, parse_chat
 from mockgw.faces.openai.embeddings import embeddings_object, parse_embeddings
 from mockgw.faces.openai.errors import OpenAIError, status_for_error_type
 from mockgw.faces.openai.prepared import prepared_chats
+from mockgw.faces.openai.prepared_responses import prepared_responses
 from mockgw.faces.openai.responses import hold, parse_responses, response_object, responses_schedule
 from mockgw.server.openai_errors import openai_error
 from mockgw.server.responses import JSON_TYPE, json_response
@@ -264,6 +265,23 @@ async def responses(request: web.Request) -> web.StreamResponse:
     decision = await decide(request, gateway, parsed.view, overrides)
     if isinstance(decision, web.Response):
         return decision
+    # A literal reply was rendered at load (faces/openai/prepared_responses.py): the same bytes, for a fraction
+    # of the work, whenever this request would not change it.
+    if not gateway.responses_prepared:  # the route's first request since a load: rendered off the loop
+        await asyncio.to_thread(prepared_responses, gateway.scenario)
+    prepared = gateway.prepared_responses.get(decision.rule_index, decision.step, decision.reply, decision.timing)
+    if prepared is not None and prepared.fits(parsed):
+        made = prepared.answer_for(parsed, decision.draws.ids, int(time.time()))
+        entry.answer = made.summary()
+        if not parsed.view.stream:
+            response = await answer_json(request, gateway, decision, made.body())
+            if response.status == 200:
+                made.hold(gateway.responses)
+            return response
+        schedule = made.schedule(decision.timing, decision.draws.jitter, decision.fault)
+        if decision.fault is None or decision.fault.after_events is None:
+            made.hold(gateway.responses)  # held before the stream plays, as below
+        return await answer_stream(request, gateway, schedule, entry)
     answer = compose_answer(request, gateway, parsed.view, decision, parsed.max_tokens, ())
     if isinstance(answer, web.Response):
         return answer

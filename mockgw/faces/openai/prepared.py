@@ -55,7 +55,7 @@ _FIRST_ID = 4
 _Frames = tuple[tuple[str, Segments, bool], ...]
 
 
-def _literal(reply: Reply) -> bool:
+def literal_parts(reply: Reply) -> bool:
     """Whether the reply is only text (without citations), reasoning and tool calls with scripted input: the
     blocks compose makes nothing of per request but ids (templates are found when rendering)."""
     for block in reply.blocks:
@@ -156,7 +156,7 @@ def prepare_chat(reply: Reply, timing: Timing) -> PreparedChat | None:
     The markers carry a random nonce, and the numbers are random 16-digit ones, so scenario text never
     meets one by chance.
     """
-    if not _literal(reply):
+    if not literal_parts(reply):
         return None
     nonce = new_nonce()
     marked = MarkedIds(nonce, _FIRST_ID)

@@ -191,7 +191,7 @@ class _Item:
     parts: tuple[TextPart | ReasoningPart | ToolCallPart, ...]
 
 
-def _items(answer: Answer, ids: Ids) -> list[_Item]:
+def output_items(answer: Answer, ids: Ids) -> list[_Item]:
     """Output items: consecutive text parts share one message item; each reasoning and tool call is its own."""
     items: list[_Item] = []
     for part in answer.parts:
@@ -261,7 +261,7 @@ def _float(value: float | None, default: float) -> float:
     return default if value is None else float(value)
 
 
-def _envelope(params: Mapping[str, Any], response_id: str, created: int) -> dict[str, Any]:
+def envelope_of(params: Mapping[str, Any], response_id: str, created: int) -> dict[str, Any]:
     """The response object's fields that do not depend on the answer (the request's settings echoed)."""
     text = params.get("text")
     if text is None:
@@ -292,7 +292,7 @@ def _envelope(params: Mapping[str, Any], response_id: str, created: int) -> dict
     }
 
 
-def _final(envelope: dict[str, Any], answer: Answer, items: list[_Item]) -> dict[str, Any]:
+def final_object(envelope: dict[str, Any], answer: Answer, items: list[_Item]) -> dict[str, Any]:
     cut = answer.stop_reason == "max_tokens"
     return {
         **envelope,
@@ -307,7 +307,7 @@ def response_object(
     request: ResponsesRequest, answer: Answer, *, response_id: str, created: int, ids: Ids
 ) -> dict[str, Any]:
     """The non-streamed ``response`` object."""
-    return _final(_envelope(request.body, response_id, created), answer, _items(answer, ids))
+    return final_object(envelope_of(request.body, response_id, created), answer, output_items(answer, ids))
 
 
 def _item_events(index: int, item: _Item, chunk_chars: int) -> Iterator[tuple[str, dict[str, Any], bool]]:
@@ -376,28 +376,38 @@ def responses_schedule(
     fault: Fault | None = None,
 ) -> Schedule:
     """The event frames of a streamed response (``event: NAME`` / ``data: JSON``, numbered from 0), made lazily."""
-    envelope = _envelope(request.body, response_id, created)
-    items = _items(answer, ids)  # ids drawn now, in the order the non-streamed response draws them
-    final = _final(envelope, answer, items)
-    chunk_chars = timing.chunk_chars or 16
+    envelope = envelope_of(request.body, response_id, created)
+    items = output_items(answer, ids)  # ids drawn now, in the order the non-streamed response draws them
+    final = final_object(envelope, answer, items)
+    return pace(
+        response_events(envelope, final, items, timing.chunk_chars or 16),
+        timing,
+        rng,
+        fault,
+        lambda sent: failed_event(envelope, fault, sent),
+    )
 
-    def events() -> Iterator[Event]:
-        yield _frame("response.created", {"response": envelope}, False, 0)
-        yield _frame("response.in_progress", {"response": envelope}, False, 1)
-        n = 2
-        for index, item in enumerate(items):
-            for name, fields, content in _item_events(index, item, chunk_chars):
-                yield _frame(name, fields, content, n)
-                n += 1
-        yield _frame(f"response.{final['status']}", {"response": final}, False, n)
 
-    def failed(sent: int) -> Event:
-        # A fault's failure takes the sequence number of the frame it replaces.
-        message = stream_error(fault)["error"]["message"]
-        response = {**envelope, "status": "failed", "error": {"code": "server_error", "message": message}}
-        return _frame("response.failed", {"response": response}, False, sent)
+def response_events(
+    envelope: dict[str, Any], final: dict[str, Any], items: list[_Item], chunk_chars: int
+) -> Iterator[Event]:
+    """A streamed response's events, made one at a time: ``response.created`` and ``response.in_progress``
+    (the envelope), each item's, and the final response (numbered from 0)."""
+    yield _frame("response.created", {"response": envelope}, False, 0)
+    yield _frame("response.in_progress", {"response": envelope}, False, 1)
+    n = 2
+    for index, item in enumerate(items):
+        for name, fields, content in _item_events(index, item, chunk_chars):
+            yield _frame(name, fields, content, n)
+            n += 1
+    yield _frame(f"response.{final['status']}", {"response": final}, False, n)
 
-    return pace(events(), timing, rng, fault, failed)
+
+def failed_event(envelope: dict[str, Any], fault: Fault | None, sent: int) -> Event:
+    """The ``response.failed`` event a fault sends in place of the ``sent``-th (it takes that sequence number)."""
+    message = stream_error(fault)["error"]["message"]
+    response = {**envelope, "status": "failed", "error": {"code": "server_error", "message": message}}
+    return _frame("response.failed", {"response": response}, False, sent)
 
 
 def _frame(name: str, fields: dict[str, Any], content: bool, sequence_number: int) -> Event:
