@@ -50,9 +50,7 @@ def test_prepared_and_composed_responses_are_the_same_bytes(
     monkeypatch.setattr(openai_route, "time", SimpleNamespace(time=lambda: 1764900000.5))  # one `created_at`
     served = []  # the requests answered from prepared bytes
     answer_for = PreparedResponse.answer_for
-    monkeypatch.setattr(
-        PreparedResponse, "answer_for", lambda self, *args: served.append(1) or answer_for(self, *args)
-    )
+    monkeypatch.setattr(PreparedResponse, "answer_for", lambda self, *args: served.append(1) or answer_for(self, *args))
     prepared, composed = gateway(SCENARIO, seed=7), gateway(SCENARIO, seed=7)
     assert len(prepared.gateway.prepared_responses) == 3
     composed.gateway.prepared_responses = PreparedResponses(composed.scenario, limit=0)
