@@ -31,7 +31,9 @@ FACT_TEXT_CHARS = 2000  # of the last user text, what a decision keeps for a rul
 DEFAULT_MAX_SESSIONS = 10_000
 
 
-@dataclass(frozen=True)
+# Not frozen: a frozen dataclass sets each of its 14 fields through object.__setattr__, ~1.3 µs a request
+# (slots: plain slot stores). Nothing changes a decision once the engine has made it.
+@dataclass(slots=True)
 class Decision:
     """What answers a request, and the rule (and sequence step) that chose it."""
 

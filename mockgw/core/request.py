@@ -160,6 +160,8 @@ def _content_text(content: str | Sequence[Any], reminders: bool = True) -> str:
     """A turn's readable text, tool results left out (and system reminders, unless ``reminders``)."""
     if isinstance(content, str):
         return "" if not reminders and is_system_reminder(content) else content
+    if len(content) == 1 and type(block := content[0]) is dict and block.get("type") in RESULT_TYPES:
+        return ""  # an agent loop's turn: one tool result, no text (no generators made to find that out)
     return "\n".join(
         t
         for b in content
@@ -305,7 +307,10 @@ class RequestView:
     @lazy
     def _last_user_index(self) -> int | None:
         messages = self.messages
-        return next((i for i in range(len(messages) - 1, -1, -1) if messages[i]["role"] == "user"), None)
+        for index in range(len(messages) - 1, -1, -1):  # a loop, not next() over a generator: every request
+            if messages[index]["role"] == "user":
+                return index
+        return None
 
     @lazy
     def last_user_message(self) -> dict[str, Any] | None:
@@ -394,7 +399,9 @@ class RequestView:
         for block in found:
             call = block.get("tool_use_id")
             call_id = call if isinstance(call, str) else ""
-            text = "\n".join(texts(block.get("content")))
+            content = block.get("content")
+            # A string (most tools' output) is its own text: texts() would yield it alone, if not empty.
+            text = content if type(content) is str else "\n".join(texts(content))
             results.append(ToolResult(call_id, names.get(call_id), text, block.get("is_error") is True))
         return tuple(results)
 
