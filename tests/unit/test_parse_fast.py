@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mockgw.core.request import RequestView, data_input_chars, input_chars
+from mockgw.faces.anthropic import parse
 from mockgw.faces.anthropic.checks import InvalidRequest
 from mockgw.faces.anthropic.parse import certainly_valid, parse_count_tokens, parse_message_request
 from mockgw.faces.anthropic.validation import betas_of, validate_count_tokens_request, validate_message_request
@@ -178,6 +179,17 @@ def test_accepted_neighbours_read_as_the_models_do_whichever_path_takes_them(nam
 )
 def test_what_the_fast_path_is_unsure_of_goes_to_the_models(change, why):
     assert not certainly_valid({**BENCH, **change}, max_output=max_output), why
+
+
+@pytest.mark.parametrize("bad", ["ok\n", "", "a" * 129, "has space", "naïve"])
+def test_a_bad_tool_name_is_refused_however_many_good_names_came_before(bad):
+    # The walk remembers names that matched the pattern (a bounded set): past its bound and after it empties,
+    # a name is still checked by the pattern, never waved through.
+    for n in range(parse._GOOD_NAMES_KEPT + 10):
+        assert certainly_valid({**BENCH, "tools": [{"name": f"tool_{n}", "input_schema": {}}]}, max_output=max_output)
+    assert len(parse._GOOD_NAMES) <= parse._GOOD_NAMES_KEPT
+    assert not certainly_valid({**BENCH, "tools": [{"name": bad, "input_schema": {}}]}, max_output=max_output)
+    assert certainly_valid({**BENCH, "tools": [{"name": "tool_1", "input_schema": {}}]}, max_output=max_output)
 
 
 # ---------------------------------------------------------------- the promise, tested on mutated requests
