@@ -24,6 +24,7 @@ from mockgw.faces.anthropic.asks import honour_request
 from mockgw.faces.openai.prepared_responses import (
     PreparedResponse,
     PreparedResponses,
+    json_bytes,
     prepare_response,
     prepared_responses,
 )
@@ -35,6 +36,7 @@ from mockgw.faces.openai.responses import (
     response_object,
     responses_schedule,
 )
+from mockgw.faces.openai.stream import dumps
 from mockgw.scenario.loader import load_scenario_data, load_scenario_file
 from mockgw.scenario.schema import Fault, Scenario, Timing
 from mockgw.server.responses import json_body
@@ -318,3 +320,32 @@ def test_a_sequence_step_is_found_by_its_own_reply() -> None:
     assert prepared.get(index, 0, first, timing) is not None
     assert prepared.get(index, 2, first, timing) is None  # another step's reply: not this one's bytes
     assert prepared.get(index, 1, None, timing) is None  # the error step
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        True,
+        False,
+        0,
+        -3,
+        10**20,
+        0.7,
+        1.0,
+        1e-05,
+        1e300,
+        float("inf"),
+        float("nan"),
+        "gpt-5",
+        'a "b"',
+        "a\\b",
+        "tab\there",
+        "ünï ✓",
+        "",
+        None,
+        [],
+        {"a": [1, 2.5, None]},
+    ],
+)
+def test_an_echoed_value_is_written_as_the_encoder_writes_it(value: Any) -> None:
+    assert json_bytes(value) == dumps(value).encode()

@@ -25,6 +25,7 @@ Pure: no I/O. Preparing runs when a scenario is loaded, off the request path (``
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
@@ -94,16 +95,27 @@ def echoes(body: Mapping[str, Any]) -> list[bytes]:
     out = list(_DEFAULT_ECHOES)
     made: dict[str, Any] | None = None
     for index, name in enumerate(ECHOED):
-        value = body.get(name)
-        if value is None:
-            continue
-        if name == "model" and PLAIN_MODEL.fullmatch(value):  # JSON writes it as it is: no encoder call
-            out[index] = b'"' + value.encode() + b'"'
+        if body.get(name) is None:
             continue
         if made is None:
             made = envelope_of(body, "", 0)
-        out[index] = dumps(made[name]).encode()
+        out[index] = json_bytes(made[name])
     return out
+
+
+def json_bytes(value: Any) -> bytes:
+    """``dumps(value)``'s bytes; a number, a boolean or a plain string without the encoder (a few of them a
+    request: the encoder's call costs more than writing them)."""
+    kind = type(value)
+    if kind is bool:
+        return b"true" if value else b"false"
+    if kind is int:
+        return str(value).encode()
+    if kind is float and math.isfinite(value):
+        return repr(value).encode()  # what the encoder writes for a finite float
+    if kind is str and PLAIN_MODEL.fullmatch(value):  # printable ASCII, no quote or backslash: written as is
+        return f'"{value}"'.encode()
+    return dumps(value).encode()
 
 
 @dataclass(frozen=True)
