@@ -309,9 +309,9 @@ class Engine:
         self._lock = threading.Lock()  # decide() runs on the loop; reset() may come from a test thread
         self._faker: Faker | None = None  # made on first use (importing faker and making one costs ~0.2 s)
         # Each rule with its match compiled once (deciding builds no near-miss text: see NearMiss) and its label.
-        self._rules: tuple[tuple[Holds, Rule, str], ...] = tuple(
-            (compile_match(rule.match), rule, label)
-            for rule, label in zip(scenario.rules, scenario.labels, strict=True)
+        self._rules: tuple[tuple[int, Holds, Rule, str], ...] = tuple(
+            (index, compile_match(rule.match), rule, label)
+            for index, (rule, label) in enumerate(zip(scenario.rules, scenario.labels, strict=True))
         )
         # What each answer (a rule, or a step of its sequence) scripts, made on its first use: the same every time.
         self._scripted: dict[tuple[int, int | None], tuple[Reply | None, Timing]] = {}
@@ -407,10 +407,10 @@ class Engine:
             state.requests += 1
             facts = SessionFacts(state.state, state.requests)
             near: list[NearMiss] = []
-            for index, (holds, rule, label) in enumerate(self._rules):
+            for index, holds, rule, label in self._rules:
                 if not holds(request, facts):
                     # Why it failed is worked out when someone reads it (NearMiss.misses), not here.
-                    near.append(NearMiss(label, index=index, later=(rule.match, request, facts)))
+                    near.append(NearMiss(label, None, index, later=(rule.match, request, facts)))
                     continue
                 if rule.times is not None and state.uses.get(index, 0) >= rule.times:
                     used = Miss("times", f"already answered {rule.times} time(s) in session {request.session!r}")

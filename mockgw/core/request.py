@@ -373,7 +373,7 @@ class RequestView:
         found = [
             block
             for m in messages[index:]
-            if m["role"] != "system" and not isinstance(m["content"], str)
+            if m["role"] != "system" and type(m["content"]) is not str  # (JSON: a str is exactly str)
             for block in m["content"]
             if block.get("type") in RESULT_TYPES
         ]

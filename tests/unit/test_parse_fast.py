@@ -181,6 +181,50 @@ def test_what_the_fast_path_is_unsure_of_goes_to_the_models(change, why):
     assert not certainly_valid({**BENCH, **change}, max_output=max_output), why
 
 
+def _tool_turns(call: dict[str, Any], result: dict[str, Any], user: dict[str, Any] | None = None) -> dict[str, Any]:
+    """BENCH ending on a tool call and its result, the common turn of an agent loop."""
+    return {
+        **BENCH,
+        "tools": [{"name": "Read", "input_schema": {}}],
+        "messages": [
+            user or {"role": "user", "content": [{"type": "text", "text": "Read it"}]},
+            {"role": "assistant", "content": [call]},
+            {"role": "user", "content": [result]},
+        ],
+    }
+
+
+CALL = {"type": "tool_use", "id": "toolu_1", "name": "Read", "input": {}}
+RESULT = {"type": "tool_result", "tool_use_id": "toolu_1", "content": "file"}
+
+
+def test_the_agent_turn_the_nulls_are_put_into_takes_the_fast_path():
+    assert certainly_valid(_tool_turns(CALL, RESULT), max_output=max_output)
+
+
+@pytest.mark.parametrize(
+    ("call", "result", "user"),
+    [
+        (CALL, RESULT, {"role": "user", "content": None}),
+        (CALL, RESULT, {"role": "user", "content": "Read it", "name": None}),
+        (CALL, RESULT, {"role": "user", "content": [{"type": "text", "text": None}]}),
+        (CALL, RESULT, {"role": "user", "content": [{"type": "text", "text": "Read it", "cache_control": None}]}),
+        (CALL, RESULT, {"role": "user", "content": [{"type": "text", "text": "Read it", "citations": None}]}),
+        ({**CALL, "input": None}, RESULT, None),
+        ({**CALL, "cache_control": None}, RESULT, None),
+        (CALL, {**RESULT, "content": None}, None),
+        (CALL, {"type": "tool_result", "tool_use_id": "toolu_1", "is_error": None}, None),
+        (CALL, {"type": "tool_result", "tool_use_id": "toolu_1", "cache_control": None}, None),
+        (CALL, {**RESULT, "is_error": None}, None),
+        (CALL, {"type": "tool_result", "content": "file", "is_error": None}, None),
+    ],
+)
+def test_a_null_in_a_message_or_block_leaves_the_request_to_the_models(call, result, user):
+    # The walk skips its look for nulls where every field is checked anyway (a message of role and content,
+    # a text block of type and text, a tool result of type, id and content); a null anywhere else is caught.
+    assert not certainly_valid(_tool_turns(call, result, user), max_output=max_output)
+
+
 @pytest.mark.parametrize("bad", ["ok\n", "", "a" * 129, "has space", "naïve"])
 def test_a_bad_tool_name_is_refused_however_many_good_names_came_before(bad):
     # The walk remembers names that matched the pattern (a bounded set): past its bound and after it empties,

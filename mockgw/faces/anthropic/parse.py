@@ -354,7 +354,9 @@ def _messages(walk: _Walk, messages: list[Any], held: int, continues_thread: boo
     first = True
     check_block = walk.block
     for index, node in enumerate(messages):
-        if type(node) is not dict or None in node.values():  # _object, inline: thousands of messages
+        # _object, inline: thousands of messages. A message of two fields has no null to look for: they are
+        # role and content, both checked below (a null role or content is refused), or one is missing (refused).
+        if type(node) is not dict or (len(node) != 2 and None in node.values()):
             raise _Unsure
         message: dict[str, Any] = node
         role = message.get("role")
@@ -369,12 +371,15 @@ def _messages(walk: _Walk, messages: list[Any], held: int, continues_thread: boo
             if strict and not content:
                 raise _Unsure
             for block in content:
-                # Text and tool_use blocks, most of a conversation, checked here as _Walk.block would (no method
-                # call per block); every other block goes through it.
-                if type(block) is not dict or None in block.values():
+                # Text, tool_use and tool_result blocks, most of a conversation, checked here as _Walk.block
+                # would (no method call per block); every other block goes through it. No null in a block (the
+                # models' dump would leave it out): looked for only in fields the checks below do not read.
+                if type(block) is not dict:
                     raise _Unsure
                 kind = block.get("type")
                 if kind == "text":
+                    if len(block) != 2 and None in block.values():  # two fields: type and text, both checked
+                        raise _Unsure
                     text = block.get("text")
                     if type(text) is not str or ("citations" in block and type(block["citations"]) is not list):
                         raise _Unsure
@@ -382,12 +387,17 @@ def _messages(walk: _Walk, messages: list[Any], held: int, continues_thread: boo
                     if strict and (not text or text.isspace()):
                         raise _Unsure
                 elif kind == "tool_use":
+                    if None in block.values():
+                        raise _Unsure
                     call = block.get("id")
                     if type(call) is not str or type(block.get("name")) is not str:
                         raise _Unsure
                     uses.append(call)
                 elif kind == "tool_result":
-                    # walk.block's tool_result, inline: every user turn of an agent loop is one.
+                    # walk.block's tool_result, inline: every user turn of an agent loop is one. Three fields
+                    # with content among them: type, tool_use_id and content, each checked below.
+                    if (len(block) != 3 or "content" not in block) and None in block.values():
+                        raise _Unsure
                     call = block.get("tool_use_id")
                     if type(call) is not str:
                         raise _Unsure
