@@ -245,7 +245,7 @@ def test_prepared_responses_are_the_full_paths_bytes(scenario: Scenario) -> None
 
 
 @pytest.mark.parametrize("variant", ["every-echo", "continued", "not-stored", "nulls"])
-def test_every_variant_is_compared_on_some_reply(variant: str) -> None:
+def test_a_request_setting_echoed_fields_still_gets_the_prepared_answer(variant: str) -> None:
     # The echoed fields are holes: a request setting them all still gets the prepared answer.
     scenario = load_scenario_data(EVERY_BLOCK, "<every-block>")
     reply, timing = next((r, t) for label, r, t in answers(scenario) if label == "text[None]")
