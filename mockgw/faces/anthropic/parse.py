@@ -96,12 +96,6 @@ class _Walk:
             raise _Unsure
         self.breakpoints += 1
 
-    def text(self, node: dict[str, Any]) -> None:
-        _str(node.get("text"))
-        if "citations" in node and type(node["citations"]) is not list:
-            raise _Unsure
-        self.cache_control(node)
-
     def source(self, node: object, document: bool) -> None:
         source = _object(node)
         kind = source.get("type")
@@ -306,7 +300,11 @@ def _check(
         for block in system:
             if type(block) is not dict or None in block.values() or block.get("type") != "text":
                 raise _Unsure
-            walk.text(block)
+            # walk.text, inline (Claude Code sends three system blocks on every request).
+            if type(block.get("text")) is not str or ("citations" in block and type(block["citations"]) is not list):
+                raise _Unsure
+            if "cache_control" in block:
+                walk.cache_control(block)
     elif system is not None:
         _str(system)
     names = _tools(walk, request["tools"]) if "tools" in request else set()
