@@ -22,9 +22,10 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar, cast
 
-from mockgw.core.answer import Reply
+from mockgw.core.answer import CHARS_PER_TOKEN, Answer, Ids, Reply, compose
 from mockgw.core.engine import scripted
 from mockgw.core.structured import AUTO
 from mockgw.scenario.schema import JsonReply, Scenario, ServerToolUseReply, TextReply, Timing, ToolUseReply
@@ -105,6 +106,38 @@ class MarkedIds:
             return self.marker(self.first + len(self.calls) - 1)
 
         return draw
+
+
+@dataclass(frozen=True)
+class MarkedAnswer:
+    """A reply composed once with markers: the neutral answer, the ids that recorded its draws (draw more
+    from ``ids`` after it, as the route does), and the 16-digit input count it was composed with."""
+
+    nonce: str
+    marked: MarkedIds
+    answer: Answer
+    input_marker: int
+
+    @property
+    def ids(self) -> Ids:
+        return cast(Ids, self.marked)
+
+
+def compose_marked(reply: Reply, first_id: int) -> MarkedAnswer | None:
+    """``reply`` composed into the neutral answer (core.answer.compose) with markers, for the faces that write
+    from it (OpenAI chat and Responses, the AI SDK): draws recorded from value ``first_id`` on, a random input
+    count, a context that refuses any template read. None when the reply is not literal after all."""
+    nonce = new_nonce()
+    marked = MarkedIds(nonce, first_id)
+    input_marker = marker_number()
+    ids = cast(Ids, marked)
+    try:
+        answer = compose(
+            reply, input_chars=input_marker * CHARS_PER_TOKEN, ctx=RefusingContext(), ids=ids, tool_id=ids.call
+        )
+    except (NotLiteral, ValueError, OverflowError):  # a template read the request or Faker
+        return None
+    return MarkedAnswer(nonce, marked, answer, input_marker)
 
 
 def cut(data: bytes, holes: Mapping[bytes, int]) -> Segments:

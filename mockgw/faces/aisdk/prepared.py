@@ -23,26 +23,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from mockgw.core.answer import CHARS_PER_TOKEN, Ids, Reply, TextPart, compose, tokens
+from mockgw.core.answer import CHARS_PER_TOKEN, Ids, Reply, TextPart, tokens
 from mockgw.core.answer import _chars as part_chars
 from mockgw.core.answer_summary import answer_summary_of
 from mockgw.core.honour import THINKING_BLOCKS, TOOL_BLOCKS
 from mockgw.core.prepared import (
     MAX_PREPARED,
     PLAIN_MODEL,
-    MarkedIds,
-    NotLiteral,
     PerScenario,
     PreparedTable,
-    RefusingContext,
     Segments,
+    compose_marked,
     cut,
     fill,
     literal_blocks,
-    marker_number,
-    new_nonce,
 )
 from mockgw.core.request import RequestView
 from mockgw.faces.aisdk.language_model import generate_result, stream_events
@@ -153,17 +149,12 @@ def prepare_call(reply: Reply, timing: Timing) -> PreparedCall | None:
     text never meets one by chance."""
     if not literal_blocks(reply):
         return None
-    nonce = new_nonce()
-    marked = MarkedIds(nonce, _FIRST_ID)
-    ids = cast(Ids, marked)
-    scripted_input = reply.usage is not None and reply.usage.input_tokens is not None
-    input_tokens = marker_number()
-    try:
-        answer = compose(
-            reply, input_chars=input_tokens * CHARS_PER_TOKEN, ctx=RefusingContext(), ids=ids, tool_id=ids.call
-        )
-    except (NotLiteral, ValueError, OverflowError):  # a template read the request or Faker
+    composed = compose_marked(reply, _FIRST_ID)
+    if composed is None:
         return None
+    nonce, marked, ids, answer = composed.nonce, composed.marked, composed.ids, composed.answer
+    scripted_input = reply.usage is not None and reply.usage.input_tokens is not None
+    input_tokens = composed.input_marker
     generation_id = ids.generation()
     model, timestamp = f"{nonce}model", f"{nonce}time"
     metadata = {"gateway": f"{nonce}meta"}

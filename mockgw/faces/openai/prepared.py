@@ -23,20 +23,17 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-from mockgw.core.answer import CHARS_PER_TOKEN, Answer, Ids, Reply, TextPart, ToolCallPart, compose, tokens
+from mockgw.core.answer import CHARS_PER_TOKEN, Answer, Ids, Reply, TextPart, ToolCallPart, tokens
 from mockgw.core.answer_summary import answer_summary_of
 from mockgw.core.prepared import (
     MAX_PREPARED,
-    MarkedIds,
-    NotLiteral,
     PerScenario,
     PreparedTable,
-    RefusingContext,
     Segments,
+    compose_marked,
     cut,
     fill,
     marker_number,
-    new_nonce,
 )
 from mockgw.core.request import RequestView
 from mockgw.core.schedule import Frame, Jitter, Schedule
@@ -158,18 +155,13 @@ def prepare_chat(reply: Reply, timing: Timing) -> PreparedChat | None:
     """
     if not literal_parts(reply):
         return None
-    nonce = new_nonce()
-    marked = MarkedIds(nonce, _FIRST_ID)
-    model = f"{nonce}model"
-    input_marker = marker_number()  # the total (plus the output) has 16 digits too
-    created = marker_number()
-    ids = cast(Ids, marked)
-    try:
-        answer = compose(
-            reply, input_chars=input_marker * CHARS_PER_TOKEN, ctx=RefusingContext(), ids=ids, tool_id=ids.call
-        )
-    except (NotLiteral, ValueError, OverflowError):
+    composed = compose_marked(reply, _FIRST_ID)
+    if composed is None:
         return None
+    marked, ids, answer = composed.marked, composed.ids, composed.answer
+    input_marker = composed.input_marker  # the total (plus the output) has 16 digits too
+    model = f"{composed.nonce}model"
+    created = marker_number()
     completion_id = ids.chat_completion()  # drawn after the answer is composed, as the route does
     scripted_input = answer.input_tokens != input_marker
     holes = marked.holes()

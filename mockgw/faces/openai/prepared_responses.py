@@ -28,19 +28,17 @@ import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from mockgw.core.answer import CHARS_PER_TOKEN, Answer, Ids, ReasoningPart, Reply, ToolCallPart, compose, tokens
+from mockgw.core.answer import CHARS_PER_TOKEN, Answer, Ids, ReasoningPart, Reply, ToolCallPart, tokens
 from mockgw.core.answer_summary import answer_summary_of
 from mockgw.core.prepared import (
     MAX_PREPARED,
     PLAIN_MODEL,
-    MarkedIds,
-    NotLiteral,
     PerScenario,
     PreparedTable,
-    RefusingContext,
     Segments,
+    compose_marked,
     cut,
     fill,
     marker_number,
@@ -232,17 +230,12 @@ def prepare_response(reply: Reply, timing: Timing) -> PreparedResponse | None:
     """
     if not literal_parts(reply):
         return None
-    nonce = new_nonce()
-    marked = MarkedIds(nonce, _FIRST_ID)
-    input_marker = marker_number()  # the total (plus the output) has 16 digits too
-    created = marker_number()
-    ids = cast(Ids, marked)
-    try:
-        answer = compose(
-            reply, input_chars=input_marker * CHARS_PER_TOKEN, ctx=RefusingContext(), ids=ids, tool_id=ids.call
-        )
-    except (NotLiteral, ValueError, OverflowError):
+    composed = compose_marked(reply, _FIRST_ID)
+    if composed is None:
         return None
+    marked, ids, answer = composed.marked, composed.ids, composed.answer
+    input_marker = composed.input_marker  # the total (plus the output) has 16 digits too
+    created = marker_number()
     response_draw = len(marked.calls)
     response_id = ids.response()  # drawn after the answer is composed, as the route does
     items = output_items(answer, ids)
