@@ -242,16 +242,21 @@ class PerScenario(Generic[T]):
             return found[1]
 
     def __call__(self, scenario: Scenario) -> T:
+        """What ``make`` makes of ``scenario``: made now (call it off the loop) unless it was already."""
         found = self.made_for(scenario)
         if found is not None:
             return found
         made = self._make(scenario)
+        self.keep(scenario, made)
+        return made
+
+    def keep(self, scenario: Scenario, made: T) -> None:
+        """Remember ``made`` as what was made of ``scenario`` (a test may hand a gateway a table of its own)."""
         with self._lock:
             self._made[id(scenario)] = (scenario, made)
             self._made.move_to_end(id(scenario))
             while len(self._made) > self._size:
                 self._made.popitem(last=False)
-        return made
 
     def clear(self) -> None:
         """Forget everything made."""

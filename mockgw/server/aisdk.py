@@ -9,7 +9,6 @@ strict models, near-miss report, error, fault, timing), and the errors are the g
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +27,7 @@ from mockgw.faces.aisdk.language_model import (
     parse_language_model,
     stream_schedule,
 )
-from mockgw.faces.aisdk.prepared import PreparedAnswer, PreparedCalls, aisdk_prepared, made_for
+from mockgw.faces.aisdk.prepared import PREPARED_CALLS, PreparedAnswer
 from mockgw.gateway.generations import Generation
 from mockgw.gateway.pricing import price_of, usd
 from mockgw.gateway.routing import Attempt, candidates, provider_for, retryable, routing
@@ -37,23 +36,13 @@ from mockgw.server.openai import (
     answer_stream,
     compose_answer,
     decide,
+    prepared_for,
     read_parsed,
 )
 from mockgw.server.openai_errors import openai_error
 from mockgw.server.responses import json_response
 from mockgw.server.routes import JOURNAL_ENTRY, Overrides, gateway_of, request_id
 from mockgw.server.state import Gateway
-
-
-async def _prepared(gateway: Gateway) -> PreparedCalls:
-    """The scenario's prepared AI SDK answers: made by the face's first request after a load, in a thread
-    (a scenario of hundreds of literal rules takes tens of milliseconds, and streams in flight keep going),
-    not at load, so that a gateway serving only the Messages API never loads this face (server/faces.py)."""
-    scenario = gateway.scenario
-    made = made_for(scenario)
-    if made is None:
-        made = await asyncio.to_thread(aisdk_prepared, scenario)
-    return made
 
 
 async def _route(
@@ -109,7 +98,9 @@ async def language_model(request: web.Request) -> web.StreamResponse:
     view = call.view(model)
     # A literal reply was written at load (faces/aisdk/prepared.py): the same bytes, for a fraction of the
     # work, whenever this call would not change it.
-    prepared = (await _prepared(gateway)).get(decision.rule_index, decision.step, decision.reply, decision.timing)
+    prepared = (await prepared_for(PREPARED_CALLS, gateway.scenario)).get(
+        decision.rule_index, decision.step, decision.reply, decision.timing
+    )
     answer: Answer | PreparedAnswer
     if prepared is not None and prepared.fits(view, model, call.max_tokens, call.stop):
         answer = prepared.answer(lambda: view.input_chars, decision.draws.ids)

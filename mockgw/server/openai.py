@@ -19,6 +19,7 @@ from mockgw.core.answer import Answer, compose, filler_reply
 from mockgw.core.answer_summary import answer_summary_of
 from mockgw.core.engine import Decision, NoMatch
 from mockgw.core.journal import JournalEntry
+from mockgw.core.prepared import PerScenario
 from mockgw.core.request import RequestView
 from mockgw.core.schedule import Schedule
 from mockgw.core.structured import ReplyMismatch
@@ -27,9 +28,10 @@ from mockgw.faces.anthropic.validation import InvalidRequest
 from mockgw.faces.openai.chat import chat_schedule, completion, parse_chat
 from mockgw.faces.openai.embeddings import embeddings_object, parse_embeddings
 from mockgw.faces.openai.errors import OpenAIError, status_for_error_type
-from mockgw.faces.openai.prepared import prepared_chats
-from mockgw.faces.openai.prepared_responses import prepared_responses
+from mockgw.faces.openai.prepared import PREPARED_CHATS
+from mockgw.faces.openai.prepared_responses import PREPARED_RESPONSES
 from mockgw.faces.openai.responses import hold, parse_responses, response_object, responses_schedule
+from mockgw.scenario.schema import Scenario
 from mockgw.server.openai_errors import openai_error
 from mockgw.server.responses import JSON_TYPE, json_response
 from mockgw.server.routes import (
@@ -59,6 +61,14 @@ def _refused(request: web.Request, exc: InvalidRequest | OpenAIError) -> web.Res
     if isinstance(exc, OpenAIError):
         return openai_error(request, exc.status, exc.message, error_type=exc.error_type, param=exc.param, code=exc.code)
     return openai_error(request, exc.status, exc.message)  # too large, or not JSON
+
+
+async def prepared_for(table: PerScenario[_T], scenario: Scenario) -> _T:
+    """A face's prepared answers for the scenario served: made already by ``state.prepare_answers`` (admin
+    API, hot reload, ``MockGateway.load``), else by the face's first request since the load, in a thread (a
+    scenario of hundreds of literal rules takes tens of milliseconds, and streams in flight keep going)."""
+    made = table.made_for(scenario)
+    return made if made is not None else await asyncio.to_thread(table, scenario)
 
 
 async def off_loop_if_large(request: web.Request, parse: Callable[..., _T], *args: Any) -> _T:
@@ -223,9 +233,8 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         return decision
     # A literal reply was rendered at load (faces/openai/prepared.py): the same bytes, for a fraction of the
     # work, whenever this request would not change it.
-    if not gateway.chats_prepared:  # the face's first request since a load: its answers rendered off the loop
-        await asyncio.to_thread(prepared_chats, gateway.scenario)
-    prepared = gateway.prepared_chats.get(decision.rule_index, decision.step, decision.reply, decision.timing)
+    chats = await prepared_for(PREPARED_CHATS, gateway.scenario)
+    prepared = chats.get(decision.rule_index, decision.step, decision.reply, decision.timing)
     if prepared is not None and prepared.fits(chat):
         made = prepared.answer(chat.model, chat.view, decision.draws.ids, int(time.time()))
         entry.answer = made.summary()
@@ -267,9 +276,8 @@ async def responses(request: web.Request) -> web.StreamResponse:
         return decision
     # A literal reply was rendered at load (faces/openai/prepared_responses.py): the same bytes, for a fraction
     # of the work, whenever this request would not change it.
-    if not gateway.responses_prepared:  # the route's first request since a load: rendered off the loop
-        await asyncio.to_thread(prepared_responses, gateway.scenario)
-    prepared = gateway.prepared_responses.get(decision.rule_index, decision.step, decision.reply, decision.timing)
+    responses_made = await prepared_for(PREPARED_RESPONSES, gateway.scenario)
+    prepared = responses_made.get(decision.rule_index, decision.step, decision.reply, decision.timing)
     if prepared is not None and prepared.fits(parsed):
         made = prepared.answer_for(parsed, decision.draws.ids, int(time.time()))
         entry.answer = made.summary()

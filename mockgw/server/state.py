@@ -27,8 +27,6 @@ from mockgw.server.defaults import LOCALHOST_ORIGINS, Timeouts
 from mockgw.server.sse import StreamPacer
 
 if TYPE_CHECKING:
-    from mockgw.faces.openai.prepared import PreparedChats
-    from mockgw.faces.openai.prepared_responses import PreparedResponses
     from mockgw.faces.openai.responses import ResponseStore
 
 MAX_BODY_BYTES = 32 * 1024 * 1024  # the API's limit; larger bodies get 413 request_too_large
@@ -110,32 +108,6 @@ class Gateway:
 
         return ResponseStore()
 
-    @functools.cached_property
-    def prepared_chats(self) -> PreparedChats:
-        """The scenario's chat completions answers prepared (faces/openai/prepared.py): made with the OpenAI
-        face's first request, not at start-up, then at each load."""
-        from mockgw.faces.openai.prepared import prepared_chats
-
-        return prepared_chats(self.scenario)
-
-    @property
-    def chats_prepared(self) -> bool:
-        """Whether :attr:`prepared_chats` is made for the scenario served (else its first read makes it)."""
-        return "prepared_chats" in self.__dict__
-
-    @functools.cached_property
-    def prepared_responses(self) -> PreparedResponses:
-        """The scenario's ``/v1/responses`` answers prepared (faces/openai/prepared_responses.py): made with
-        that route's first request, not at start-up, then at each load."""
-        from mockgw.faces.openai.prepared_responses import prepared_responses
-
-        return prepared_responses(self.scenario)
-
-    @property
-    def responses_prepared(self) -> bool:
-        """Whether :attr:`prepared_responses` is made for the scenario served (else its first read makes it)."""
-        return "prepared_responses" in self.__dict__
-
     def _clear_responses(self, session: str | None = None) -> None:
         if "responses" in self.__dict__:  # none made yet: nothing held
             self.responses.clear(session)
@@ -151,12 +123,6 @@ class Gateway:
         self.scenario = scenario
         # Made in advance, off the loop, by the admin API and hot reload (prepare_answers); else here.
         self.prepared = prepared_answers(scenario)
-        self.__dict__.pop("prepared_chats", None)
-        if _OPENAI_PREPARED in sys.modules:  # the face has answered: made now, not by a request
-            _ = self.prepared_chats
-        self.__dict__.pop("prepared_responses", None)
-        if _RESPONSES_PREPARED in sys.modules:
-            _ = self.prepared_responses
         self.engine = Engine(scenario, self.config.seed, self.config.max_sessions)
         self.rate_limiter = RateLimiter(scenario.rate_limits)
         auth = scenario.auth

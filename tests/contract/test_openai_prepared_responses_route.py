@@ -11,8 +11,12 @@ from typing import Any
 import pytest
 
 import mockgw.server.openai as openai_route
-from mockgw.faces.openai import prepared_responses as responses_prepared
-from mockgw.faces.openai.prepared_responses import PreparedResponse, PreparedResponses
+from mockgw.faces.openai.prepared_responses import (
+    PREPARED_RESPONSES,
+    PreparedResponse,
+    PreparedResponses,
+    prepared_responses,
+)
 from mockgw.testing import MockGateway
 from tests.conftest import GatewayFactory, http_call
 
@@ -52,8 +56,9 @@ def test_prepared_and_composed_responses_are_the_same_bytes(
     answer_for = PreparedResponse.answer_for
     monkeypatch.setattr(PreparedResponse, "answer_for", lambda self, *args: served.append(1) or answer_for(self, *args))
     prepared, composed = gateway(SCENARIO, seed=7), gateway(SCENARIO, seed=7)
-    assert len(prepared.gateway.prepared_responses) == 3
-    composed.gateway.prepared_responses = PreparedResponses(composed.scenario, limit=0)
+    assert len(prepared_responses(prepared.gateway.scenario)) == 3
+    served_scenario = composed.gateway.scenario
+    PREPARED_RESPONSES.keep(served_scenario, PreparedResponses(served_scenario, limit=0))  # answers composed
     last_ids: list[str] = ["", ""]
     for request in REQUESTS:
         answers: list[Any] = []
@@ -90,10 +95,9 @@ def test_the_routes_answers_are_rendered_off_the_servers_loop(monkeypatch: pytes
     monkeypatch.setattr(PreparedResponses, "__init__", spy)
     with MockGateway({"rules": [{"reply": "first"}]}) as gw:
         assert gw._thread is not None
-        # This process imported the face already, so the start made them: as a gateway whose Responses route
-        # has not answered yet, forget them (and the module's cache of them).
-        del gw.gateway.prepared_responses
-        responses_prepared._MADE.clear()
+        # Made for this scenario by its load if this process imported the face already: as a gateway
+        # whose Responses route has not answered yet, forget them.
+        PREPARED_RESPONSES.clear()
         made_in.clear()
         assert said(gw) == "first"
         yaml = {"content-type": "application/yaml"}

@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 import mockgw.server.openai as openai_route
-from mockgw.faces.openai import prepared as openai_prepared
-from mockgw.faces.openai.prepared import PreparedChat, PreparedChats
+from mockgw.faces.openai.prepared import PREPARED_CHATS, PreparedChat, PreparedChats, prepared_chats
 from mockgw.testing import MockGateway
 from tests.conftest import GatewayFactory, http_call
 
@@ -56,8 +55,9 @@ def test_prepared_and_composed_chat_answers_are_the_same_bytes(
     answer = PreparedChat.answer
     monkeypatch.setattr(PreparedChat, "answer", lambda self, *args: served.append(1) or answer(self, *args))
     prepared, composed = gateway(SCENARIO, seed=7), gateway(SCENARIO, seed=7)
-    assert len(prepared.gateway.prepared_chats) == 3
-    composed.gateway.prepared_chats = PreparedChats(composed.scenario, limit=0)
+    assert len(prepared_chats(prepared.gateway.scenario)) == 3
+    served_scenario = composed.gateway.scenario
+    PREPARED_CHATS.keep(served_scenario, PreparedChats(served_scenario, limit=0))  # this one answers composed
     for body in REQUESTS:
         answers: list[Any] = []
         for gw in (prepared, composed):
@@ -86,10 +86,9 @@ def test_the_faces_answers_are_rendered_off_the_servers_loop(monkeypatch: pytest
     monkeypatch.setattr(PreparedChats, "__init__", spy)
     with MockGateway({"rules": [{"reply": "first"}]}) as gw:
         assert gw._thread is not None
-        # This process imported the face already, so the start made them: as a gateway whose OpenAI face has
-        # not answered yet, forget them (and the face's cache of them).
-        del gw.gateway.prepared_chats
-        openai_prepared._MADE.clear()
+        # Made for this scenario by its load if this process imported the face already: as a gateway
+        # whose OpenAI face has not answered yet, forget them.
+        PREPARED_CHATS.clear()
         made_in.clear()
         assert said(gw) == "first"
         yaml = {"content-type": "application/yaml"}

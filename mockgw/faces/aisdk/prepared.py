@@ -202,15 +202,10 @@ class PreparedCalls(PreparedTable[PreparedCall]):
         super().__init__(scenario, prepare_call, limit)
 
 
-_MADE = PerScenario(PreparedCalls)
-
-
-def made_for(scenario: Scenario) -> PreparedCalls | None:
-    """The prepared answers of ``scenario`` if they are made (None: call ``aisdk_prepared``, off the loop)."""
-    return _MADE.made_for(scenario)
+# The prepared AI SDK answers of each scenario, made once per scenario object (the last few remembered).
+PREPARED_CALLS = PerScenario(PreparedCalls)
 
 
 def aisdk_prepared(scenario: Scenario) -> PreparedCalls:
-    """The prepared AI SDK answers of ``scenario``, made once per scenario object (the last few remembered,
-    by identity). Call it off the event loop: the route does, on the face's first request after a load."""
-    return _MADE(scenario)
+    """The prepared AI SDK answers of ``scenario``, made now unless they were (call it off the loop)."""
+    return PREPARED_CALLS(scenario)

@@ -222,9 +222,10 @@ class PreparedChats(PreparedTable[PreparedChat]):
         super().__init__(scenario, prepare_chat, limit)
 
 
-_MADE = PerScenario(PreparedChats)
+# The prepared chat answers of each scenario, made once per scenario object (the last few remembered).
+PREPARED_CHATS = PerScenario(PreparedChats)
 
 
 def prepared_chats(scenario: Scenario) -> PreparedChats:
-    """The prepared chat answers of ``scenario``, made once per scenario object (the last few remembered)."""
-    return _MADE(scenario)
+    """The prepared chat answers of ``scenario``, made now unless they were (call it off the loop)."""
+    return PREPARED_CHATS(scenario)

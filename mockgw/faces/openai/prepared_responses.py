@@ -282,9 +282,10 @@ class PreparedResponses(PreparedTable[PreparedResponse]):
         super().__init__(scenario, prepare_response, limit)
 
 
-_MADE = PerScenario(PreparedResponses)
+# The prepared Responses answers of each scenario, made once per scenario object (the last few remembered).
+PREPARED_RESPONSES = PerScenario(PreparedResponses)
 
 
 def prepared_responses(scenario: Scenario) -> PreparedResponses:
-    """The prepared Responses answers of ``scenario``, made once per scenario object (the last few remembered)."""
-    return _MADE(scenario)
+    """The prepared Responses answers of ``scenario``, made now unless they were (call it off the loop)."""
+    return PREPARED_RESPONSES(scenario)
