@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import random
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,10 +30,10 @@ from mockgw.faces.aisdk.language_model import (
 from mockgw.faces.aisdk.prepared import PreparedCall, aisdk_prepared, prepare_call
 from mockgw.faces.anthropic.asks import honour_request
 from mockgw.faces.openai.stream import dumps
-from mockgw.scenario.loader import load_scenario_data, load_scenario_file
+from mockgw.scenario.loader import load_scenario_data
 from mockgw.scenario.schema import Fault, Scenario, Timing
+from tests.prepared_cases import answers, scenarios
 
-BUNDLED = sorted((Path(__file__).parents[2] / "scenarios").glob("*.yaml"))
 MODEL = "anthropic/claude-sonnet-4.5"
 TIMESTAMP = "2026-12-05T01:02:03.456Z"
 EVERY_BLOCK = {
@@ -189,24 +188,7 @@ def fits(prepared: PreparedCall, name: str) -> bool:
     return prepared.fits(call.view(model), model, call.max_tokens, call.stop)
 
 
-def scenarios() -> list[Any]:
-    loaded = [pytest.param(load_scenario_file(p), id=p.stem) for p in BUNDLED]
-    return [*loaded, pytest.param(load_scenario_data(EVERY_BLOCK, "<every-block>"), id="every-block")]
-
-
-def answers(scenario: Scenario) -> list[tuple[str, Reply, Timing]]:
-    """Every reply a rule (or one step of its sequence) scripts, with its timing and a name."""
-    found = []
-    for index, rule in enumerate(scenario.rules):
-        steps = [(None, rule)] if rule.sequence is None else list(enumerate(rule.sequence))
-        for step, answer in steps:
-            reply, timing = scripted(rule, answer, scenario.defaults.timing)
-            if reply is not None:
-                found.append((f"{scenario.rule_label(index)}[{step}]", reply, timing))
-    return found
-
-
-@pytest.mark.parametrize("scenario", scenarios())
+@pytest.mark.parametrize("scenario", scenarios(EVERY_BLOCK))
 def test_prepared_answers_are_the_faces_bytes(scenario: Scenario) -> None:
     compared = 0
     for label, reply, scripted_timing in answers(scenario):

@@ -10,7 +10,6 @@ seeded generator's state afterwards. Requests the full path would answer differe
 from __future__ import annotations
 
 import random
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,11 +21,11 @@ from mockgw.core.schedule import ScheduleItem
 from mockgw.faces.anthropic.asks import honour_request
 from mockgw.faces.openai.chat import ChatRequest, chat_schedule, completion, parse_chat
 from mockgw.faces.openai.prepared import PreparedChat, PreparedChats, prepare_chat, prepared_chats
-from mockgw.scenario.loader import load_scenario_data, load_scenario_file
+from mockgw.scenario.loader import load_scenario_data
 from mockgw.scenario.schema import Fault, Scenario, Timing
 from mockgw.server.responses import json_body
+from tests.prepared_cases import NOT_LITERAL, answers, scenarios
 
-BUNDLED = sorted((Path(__file__).parents[2] / "scenarios").glob("*.yaml"))
 CREATED = 1764900000
 EVERY_BLOCK = {
     "name": "every-block",
@@ -108,23 +107,6 @@ def request_of(variant: str) -> ChatRequest:
     return parse_chat(VARIANTS[variant], {}, "default")
 
 
-def scenarios() -> list[Any]:
-    loaded = [pytest.param(load_scenario_file(p), id=p.stem) for p in BUNDLED]
-    return [*loaded, pytest.param(load_scenario_data(EVERY_BLOCK, "<every-block>"), id="every-block")]
-
-
-def answers(scenario: Scenario) -> list[tuple[str, Reply, Timing]]:
-    """Every reply a rule (or one step of its sequence) scripts, with its timing and a name."""
-    found = []
-    for index, rule in enumerate(scenario.rules):
-        steps = [(None, rule)] if rule.sequence is None else list(enumerate(rule.sequence))
-        for step, answer in steps:
-            reply, timing = scripted(rule, answer, scenario.defaults.timing)
-            if reply is not None:
-                found.append((f"{scenario.rule_label(index)}[{step}]", reply, timing))
-    return found
-
-
 def full_path(
     scenario: Scenario, reply: Reply, request: ChatRequest, timing: Timing, fault: Fault | None, seed: int
 ) -> Made:
@@ -171,7 +153,7 @@ def prepared_path(prepared: PreparedChat, request: ChatRequest, timing: Timing, 
     return made.body(), streams[0], streams[1], made.summary(), rng.getstate()
 
 
-@pytest.mark.parametrize("scenario", scenarios())
+@pytest.mark.parametrize("scenario", scenarios(EVERY_BLOCK))
 def test_prepared_chat_answers_are_the_full_paths_bytes(scenario: Scenario) -> None:
     compared = 0
     for label, reply, scripted_timing in answers(scenario):
@@ -234,16 +216,8 @@ def test_a_request_that_changes_the_answer_takes_the_full_path(rule: str, varian
 
 @pytest.mark.parametrize(
     "rule",
-    [
-        {"reply": "{{ request.last_user }}"},
-        {"reply": [{"tool_use": {"name": "lookup", "input": {"q": "{{ faker.word }}"}}}]},
-        {"reply": [{"tool_use": {"name": "lookup", "input": "auto"}}]},
-        {"reply": [{"json": {"a": 1}}]},
-        {"reply": [{"text": "cited", "citations": [{"document": 0, "quote": "cited"}]}]},
-        {"reply": [{"server_tool_use": {"input": {"query": "q"}}}, {"text": "found"}]},
-        {"error": {"status": 529}},
-    ],
-    ids=["template", "templated-input", "input-auto", "json", "citations", "messages-only-block", "error"],
+    [*NOT_LITERAL.values(), {"reply": [{"server_tool_use": {"input": {"query": "q"}}}, {"text": "found"}]}],
+    ids=[*NOT_LITERAL, "messages-only-block"],
 )
 def test_a_reply_made_per_request_is_not_prepared(rule: dict[str, Any]) -> None:
     scenario = load_scenario_data({"rules": [rule]}, "<one>")

@@ -9,7 +9,6 @@ same seed: the JSON body, every stream frame with its delay, and the seeded gene
 from __future__ import annotations
 
 import random
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,10 +22,10 @@ from mockgw.faces.anthropic.parse import parse_message_request
 from mockgw.faces.anthropic.prepared import PreparedAnswers, PreparedMessage, prepare_reply, prepared_answers
 from mockgw.faces.anthropic.render import Limits, message_json, render_message, stream_schedule
 from mockgw.faces.anthropic.summary import message_summary
-from mockgw.scenario.loader import load_scenario_data, load_scenario_file
+from mockgw.scenario.loader import load_scenario_data
 from mockgw.scenario.schema import Fault, Scenario, Timing
+from tests.prepared_cases import NOT_LITERAL, answers, scenarios
 
-BUNDLED = sorted((Path(__file__).parents[2] / "scenarios").glob("*.yaml"))
 WEATHER_TOOL = {
     "name": "get_weather",
     "description": "Weather of a city",
@@ -119,23 +118,6 @@ def view_of(name: str) -> RequestView:
     return RequestView(params, data=body, exact_dump=params is None)
 
 
-def scenarios() -> list[Any]:
-    loaded = [pytest.param(load_scenario_file(p), id=p.stem) for p in BUNDLED]
-    return [*loaded, pytest.param(load_scenario_data(EVERY_BLOCK, "<every-block>"), id="every-block")]
-
-
-def answers(scenario: Scenario) -> list[tuple[str, Reply, Timing]]:
-    """Every reply a rule (or one step of its sequence) scripts, with its timing and a name."""
-    found = []
-    for index, rule in enumerate(scenario.rules):
-        steps = [(None, rule)] if rule.sequence is None else list(enumerate(rule.sequence))
-        for step, answer in steps:
-            reply, timing = scripted(rule, answer, scenario.defaults.timing)
-            if reply is not None:
-                found.append((f"{scenario.rule_label(index)}[{step}]", reply, timing))
-    return found
-
-
 def full_path(
     scenario: Scenario, reply: Reply, view: RequestView, timing: Timing, fault: Fault | None, seed: int
 ) -> tuple[bytes, list[ScheduleItem], dict[str, Any], object]:
@@ -165,7 +147,7 @@ def prepared_path(
     return made.body(), list(made.schedule(timing, rng, fault)), made.summary(), rng.getstate()
 
 
-@pytest.mark.parametrize("scenario", scenarios())
+@pytest.mark.parametrize("scenario", scenarios(EVERY_BLOCK))
 def test_prepared_answers_are_the_renderers_bytes(scenario: Scenario) -> None:
     compared = 0
     for label, reply, scripted_timing in answers(scenario):
@@ -235,17 +217,7 @@ def test_a_request_that_changes_the_answer_takes_the_full_path(rule: str, varian
 
 
 @pytest.mark.parametrize(
-    "rule",
-    [
-        {"reply": "{{ request.last_user }}"},
-        {"reply": [{"tool_use": {"name": "lookup", "input": {"q": "{{ faker.word }}"}}}]},
-        {"reply": [{"tool_use": {"name": "lookup", "input": "auto"}}]},
-        {"reply": [{"json": {"a": 1}}]},
-        {"reply": [{"text": "cited", "citations": [{"document": 0, "quote": "cited"}]}]},
-        {"reply": "Ran it.", "container": {}},
-        {"error": {"status": 529}},
-    ],
-    ids=["template", "templated-input", "input-auto", "json", "citations", "expiry-by-the-clock", "error"],
+    "rule", [*NOT_LITERAL.values(), {"reply": "Ran it.", "container": {}}], ids=[*NOT_LITERAL, "expiry-by-the-clock"]
 )
 def test_a_reply_made_per_request_is_not_prepared(rule: dict[str, Any]) -> None:
     scenario = load_scenario_data({"rules": [rule]}, "<one>")
